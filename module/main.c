@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * blksnap: change-block tracking and point-in-time snapshots of block
+ * devices, on a stock kernel, behind the upstream blksnap interface.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+#include <linux/init.h>
+#include <linux/module.h>
+#include "ctrl.h"
+#include "params.h"
+#include "version.h"
+
+static int __init blksnap_init(void)
+{
+	int ret;
+
+	ret = params_check();
+	if (ret)
+		return ret;
+	ret = ctrl_init();
+	if (ret)
+		return ret;
+	pr_info("version %s loaded\n", BLKSNAP_VERSION_STR);
+	return 0;
+}
+
+static void __exit blksnap_exit(void)
+{
+	ctrl_done();
+	pr_info("unloaded\n");
+}
+
+module_init(blksnap_init);
+module_exit(blksnap_exit);
+
+MODULE_DESCRIPTION("Block device snapshots and change-block tracking");
+MODULE_VERSION(BLKSNAP_VERSION_STR);
+MODULE_LICENSE("GPL");
