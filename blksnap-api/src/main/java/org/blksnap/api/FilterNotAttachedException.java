@@ -1,0 +1,14 @@
+package org.blksnap.api;
+
+/** The blksnap filter is not attached to the device. */
+public class FilterNotAttachedException extends BlkSnapException {
+    private static final long serialVersionUID = 1L;
+
+    /**
+     * @param message actionable one-line message
+     * @param errno   positive error number, or 0
+     */
+    public FilterNotAttachedException(String message, int errno) {
+        super(message, errno);
+    }
+}
