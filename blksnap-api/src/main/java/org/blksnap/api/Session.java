@@ -1,0 +1,167 @@
+package org.blksnap.api;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.Consumer;
+
+/**
+ * A taken snapshot for the length of a try block: the usual way to back up
+ * live devices.
+ *
+ * <pre>{@code
+ * try (Session s = Session.builder()
+ *         .device(Path.of("/dev/vdb"))
+ *         .storage(DiffStorage.directory(Path.of("/var/tmp")))
+ *         .limit(Sizes.parseBytes("4G"))
+ *         .open()) {
+ *     for (Image i : s.images()) {
+ *         copy(i.image());
+ *     }
+ * }   // snapshot destroyed here, whatever happened
+ * }</pre>
+ *
+ * <p>A watcher on a virtual thread receives the snapshot's events (storage
+ * overflow, corruption) and hands them to the listener; {@link #events()}
+ * keeps them too.
+ */
+public final class Session implements AutoCloseable {
+    private final BlkSnap blksnap;
+    private final Snapshot snapshot;
+    private final List<Image> images;
+    private final EventWatcher watcher;
+    private boolean closed;
+
+    private Session(BlkSnap blksnap, Snapshot snapshot, List<Image> images, EventWatcher watcher) {
+        this.blksnap = blksnap;
+        this.snapshot = snapshot;
+        this.images = images;
+        this.watcher = watcher;
+    }
+
+    /** @return a builder */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** @return the snapshot's identifier */
+    public SnapshotId id() {
+        return snapshot.id();
+    }
+
+    /** @return the images, in the order the devices were given */
+    public List<Image> images() {
+        return images;
+    }
+
+    /**
+     * @return the current state of every image (the error code may have
+     *         changed since the take)
+     * @throws BlkSnapException if a device cannot be asked
+     */
+    public List<Image> refreshImages() throws BlkSnapException {
+        return snapshot.images();
+    }
+
+    /** @return the events received so far */
+    public List<SnapshotEvent> events() {
+        return watcher.events();
+    }
+
+    /**
+     * Stops the watcher, destroys the snapshot and closes the control device.
+     *
+     * @throws BlkSnapException if the destroy fails (the control device is
+     *                          closed anyway)
+     */
+    @Override
+    public void close() throws BlkSnapException {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            watcher.close();
+            snapshot.destroy();
+        } finally {
+            blksnap.close();
+        }
+    }
+
+    /** Collects the parameters of a session. */
+    public static final class Builder {
+        private final List<Path> devices = new ArrayList<>();
+        private DiffStorage storage;
+        private long limitBytes;
+        private Consumer<SnapshotEvent> listener = e -> { };
+
+        private Builder() {
+        }
+
+        /** @param device a block device to snapshot; repeatable @return this */
+        public Builder device(Path device) {
+            devices.add(Objects.requireNonNull(device, "device"));
+            return this;
+        }
+
+        /** @param storage difference storage @return this */
+        public Builder storage(DiffStorage storage) {
+            this.storage = Objects.requireNonNull(storage, "storage");
+            return this;
+        }
+
+        /** @param bytes most bytes the difference storage may use @return this */
+        public Builder limit(long bytes) {
+            this.limitBytes = bytes;
+            return this;
+        }
+
+        /** @param listener called on a virtual thread for every event @return this */
+        public Builder onEvent(Consumer<SnapshotEvent> listener) {
+            this.listener = Objects.requireNonNull(listener, "listener");
+            return this;
+        }
+
+        /**
+         * Creates the snapshot, adds the devices, takes it and starts the
+         * watcher. On any failure everything done so far is undone.
+         *
+         * @return the open session
+         * @throws BlkSnapException if a step fails
+         */
+        public Session open() throws BlkSnapException {
+            if (devices.isEmpty()) {
+                throw new BlkSnapException("a snapshot needs at least one device", 0);
+            }
+            if (storage == null) {
+                throw new DiffStorageException("a snapshot needs a difference storage", 0);
+            }
+            if (limitBytes <= 0) {
+                throw new DiffStorageException("the difference storage limit must be positive", 0);
+            }
+            BlkSnap blksnap = BlkSnap.open();
+            Snapshot snapshot = null;
+            try {
+                snapshot = Snapshot.create(blksnap, storage, Math.ceilDiv(limitBytes, SectorRange.SECTOR_SIZE));
+                for (Path d : devices) {
+                    snapshot.add(d);
+                }
+                snapshot.take();
+                List<Image> images = snapshot.images();
+                EventWatcher watcher = snapshot.watch(listener);
+                return new Session(blksnap, snapshot, images, watcher);
+            } catch (BlkSnapException | RuntimeException e) {
+                if (snapshot != null) {
+                    try {
+                        snapshot.destroy();
+                    } catch (BlkSnapException suppressed) {
+                        e.addSuppressed(suppressed);
+                    }
+                }
+                blksnap.close();
+                throw e;
+            }
+        }
+    }
+}
