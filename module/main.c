@@ -7,6 +7,8 @@
 #include <linux/init.h>
 #include <linux/module.h>
 #include "ctrl.h"
+#include "debugfs.h"
+#include "filter.h"
 #include "params.h"
 #include "version.h"
 
@@ -17,16 +19,24 @@ static int __init blksnap_init(void)
 	ret = params_check();
 	if (ret)
 		return ret;
-	ret = ctrl_init();
+	ret = filter_init();
 	if (ret)
 		return ret;
+	ret = ctrl_init();
+	if (ret) {
+		filter_done();
+		return ret;
+	}
+	blksnap_debugfs_init();
 	pr_info("version %s loaded\n", BLKSNAP_VERSION_STR);
 	return 0;
 }
 
 static void __exit blksnap_exit(void)
 {
+	blksnap_debugfs_done();
 	ctrl_done();
+	filter_done();
 	pr_info("unloaded\n");
 }
 

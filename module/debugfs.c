@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /sys/kernel/debug/blksnap/: state for humans and benchmarks.
+ *
+ *   trackers    one line per attached filter: device, CBT geometry,
+ *               generation and numbers (read-only)
+ *   memory      totals: tracked bytes, CBT map bytes, CBT bytes per GiB
+ *               tracked (read-only)
+ *   cbt_switch  write "MAJOR:MINOR" to switch that device's CBT maps as a
+ *               snapshot take would (root-only test knob, mode 0200)
+ *
+ * Nothing here is an interface: formats may change.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+#include <linux/blkdev.h>
+#include <linux/debugfs.h>
+#include <linux/kdev_t.h>
+#include <linux/seq_file.h>
+#include <linux/uaccess.h>
+#include "debugfs.h"
+#include "filter.h"
+#include "tracker.h"
+
+static struct dentry *blksnap_debugfs_dir;
+
+static void trackers_show_one(struct tracker *tracker, void *data)
+{
+	struct seq_file *m = data;
+	struct cbt_map *map = &tracker->cbt;
+
+	spin_lock(&map->lock);
+	seq_printf(m, "%pg %u:%u capacity=%llu block_size=%u block_count=%u generation=%pUb changes_number=%u active=%u cbt_bytes=%zu\n",
+		   tracker->bdev, MAJOR(tracker->bdev->bd_dev),
+		   MINOR(tracker->bdev->bd_dev),
+		   (unsigned long long)map->capacity << SECTOR_SHIFT,
+		   1U << (map->block_shift + SECTOR_SHIFT), map->block_count,
+		   &map->generation_id, map->reported, map->active,
+		   cbt_map_bytes(map));
+	spin_unlock(&map->lock);
+}
+
+static int trackers_show(struct seq_file *m, void *unused)
+{
+	filter_for_each(trackers_show_one, m);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(trackers);
+
+struct memory_totals {
+	unsigned int trackers;
+	u64 tracked_bytes;
+	u64 cbt_bytes;
+};
+
+static void memory_add_one(struct tracker *tracker, void *data)
+{
+	struct memory_totals *totals = data;
+
+	spin_lock(&tracker->cbt.lock);
+	totals->trackers++;
+	totals->tracked_bytes += (u64)tracker->cbt.capacity << SECTOR_SHIFT;
+	totals->cbt_bytes += cbt_map_bytes(&tracker->cbt);
+	spin_unlock(&tracker->cbt.lock);
+}
+
+static int memory_show(struct seq_file *m, void *unused)
+{
+	struct memory_totals totals = {};
+	u64 per_gib = 0;
+
+	filter_for_each(memory_add_one, &totals);
+	if (totals.tracked_bytes)
+		per_gib = div64_u64(totals.cbt_bytes << 30, totals.tracked_bytes);
+	seq_printf(m, "trackers %u\ntracked_bytes %llu\ncbt_bytes %llu\ncbt_bytes_per_gib %llu\n",
+		   totals.trackers, totals.tracked_bytes, totals.cbt_bytes,
+		   per_gib);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(memory);
+
+static ssize_t cbt_switch_write(struct file *file, const char __user *ubuf,
+				size_t len, loff_t *ppos)
+{
+	unsigned int major, minor;
+	struct tracker *tracker;
+	char buf[32];
+	int ret;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if (len >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, len))
+		return -EFAULT;
+	buf[len] = '\0';
+	if (sscanf(buf, "%u:%u", &major, &minor) != 2)
+		return -EINVAL;
+	tracker = filter_find(MKDEV(major, minor));
+	if (!tracker)
+		return -ENOENT;
+	mutex_lock(&tracker->ctl_lock);
+	ret = tracker_check_capacity(tracker);
+	if (!ret)
+		cbt_map_switch(&tracker->cbt);
+	mutex_unlock(&tracker->ctl_lock);
+	tracker_put(tracker);
+	return ret ? ret : len;
+}
+
+static const struct file_operations cbt_switch_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = cbt_switch_write,
+	.llseek = noop_llseek,
+};
+
+void blksnap_debugfs_init(void)
+{
+	/* debugfs is optional: failures only cost the diagnostics. */
+	blksnap_debugfs_dir = debugfs_create_dir(KBUILD_MODNAME, NULL);
+	debugfs_create_file("trackers", 0444, blksnap_debugfs_dir, NULL,
+			    &trackers_fops);
+	debugfs_create_file("memory", 0444, blksnap_debugfs_dir, NULL,
+			    &memory_fops);
+	debugfs_create_file("cbt_switch", 0200, blksnap_debugfs_dir, NULL,
+			    &cbt_switch_fops);
+}
+
+void blksnap_debugfs_done(void)
+{
+	debugfs_remove_recursive(blksnap_debugfs_dir);
+}

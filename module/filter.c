@@ -1,0 +1,488 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The blkfilter interface of upstream kernels, emulated on a stock kernel.
+ *
+ * Attached trackers live in an xarray indexed by the dev_t of the WHOLE
+ * disk; each entry is an immutable set of the trackers of that disk and
+ * its partitions, replaced under RCU when a filter is attached or
+ * detached.  A bio costs one lookup; for a disk without filters that is
+ * all.  Every tracker of the set marks the part of the bio that falls in
+ * its own extent, so a write through /dev/vda1 is seen by filters on both
+ * vda1 and vda, and a write to vda that lands inside vda1 by both too.
+ *
+ * BLKFILTER_* ioctl errors (after CAP_SYS_ADMIN, EPERM, and copying the
+ * argument, EFAULT):
+ *   ENOENT     name is not "blksnap"; DETACH/CTL when not attached
+ *   EINVAL     ATTACH with optlen != 0 (blksnap takes no options)
+ *   EALREADY   ATTACH when already attached
+ *   ENODEV     ATTACH to a device that is going away or has no medium
+ *   EOPNOTSUPP ATTACH to a zoned device
+ *   EBUSY      DETACH while the device is in a snapshot
+ *   ENOMEM     allocation failure; nothing changed
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+#include <linux/blkdev.h>
+#include <linux/capability.h>
+#include <linux/fs.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/rcupdate.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/xarray.h>
+#include <uapi/linux/blk-filter.h>
+#include <uapi/linux/blksnap.h>
+#include "filter.h"
+#include "hook.h"
+#include "tracker.h"
+
+/* A disk and its partitions: at most this many filters act on one bio. */
+#define FILTER_COW_MAX	4
+
+struct filter_set {
+	struct rcu_head rcu;
+	unsigned int count;
+	struct tracker *trackers[];
+};
+
+static DEFINE_MUTEX(filter_lock);	/* serialises changes of filter_table */
+static DEFINE_XARRAY(filter_table);	/* whole-disk dev_t -> filter_set */
+
+static dev_t filter_key(struct block_device *bdev)
+{
+	return disk_devt(bdev->bd_disk);
+}
+
+/* Replaces the set of @key by a copy with @add added or @del removed. */
+static int filter_set_update(dev_t key, struct tracker *add,
+			     struct tracker *del)
+{
+	struct filter_set *old, *new = NULL;
+	unsigned int i, n = 0, count;
+	int ret;
+
+	lockdep_assert_held(&filter_lock);
+	old = xa_load(&filter_table, key);
+	count = (old ? old->count : 0) + (add ? 1 : 0) - (del ? 1 : 0);
+	if (count) {
+		new = kzalloc(struct_size(new, trackers, count), GFP_KERNEL);
+		if (!new)
+			return -ENOMEM;
+		for (i = 0; old && i < old->count; i++)
+			if (old->trackers[i] != del)
+				new->trackers[n++] = old->trackers[i];
+		if (add)
+			new->trackers[n++] = add;
+		new->count = n;
+	}
+	if (new)
+		ret = xa_err(xa_store(&filter_table, key, new, GFP_KERNEL));
+	else
+		ret = xa_err(xa_erase(&filter_table, key));
+	if (ret) {
+		kfree(new);
+		return ret;
+	}
+	if (old)
+		kfree_rcu(old, rcu);
+	return 0;
+}
+
+static struct tracker *filter_lookup_locked(struct block_device *bdev)
+{
+	struct filter_set *set = xa_load(&filter_table, filter_key(bdev));
+	unsigned int i;
+
+	for (i = 0; set && i < set->count; i++)
+		if (set->trackers[i]->bdev == bdev)
+			return set->trackers[i];
+	return NULL;
+}
+
+/*
+ * Takes @tracker out of the bio path, waits until no bio path can still
+ * see it, and drops the table's reference.  Needs filter_lock.
+ */
+static void filter_unlink(struct tracker *tracker)
+{
+	/*
+	 * Shrinking a set allocates.  A device that is going away must lose
+	 * its filter all the same, so retry rather than fail.
+	 */
+	while (filter_set_update(filter_key(tracker->bdev), NULL, tracker))
+		cond_resched();
+	synchronize_rcu();
+	tracker_release_snapshot(tracker);
+	tracker_put(tracker);
+}
+
+/* A partition deleted by a rescan or BLKPG, or a disk being removed. */
+static bool filter_bdev_gone(struct block_device *bdev)
+{
+	return !disk_live(bdev->bd_disk) || inode_unhashed(bdev->bd_inode);
+}
+
+/*
+ * Detaches the filters of @disk: all of them (the disk or its medium went
+ * away), or only those whose partition no longer exists.
+ */
+static void filter_detach_disk(struct gendisk *disk, bool all)
+{
+	struct filter_set *set;
+	struct tracker *tracker;
+	unsigned int i;
+
+	mutex_lock(&filter_lock);
+	for (;;) {
+		set = xa_load(&filter_table, disk_devt(disk));
+		tracker = NULL;
+		for (i = 0; set && i < set->count; i++) {
+			if (all || filter_bdev_gone(set->trackers[i]->bdev)) {
+				tracker = set->trackers[i];
+				break;
+			}
+		}
+		if (!tracker)
+			break;
+		pr_info("device %pg went away, filter detached\n",
+			tracker->bdev);
+		filter_unlink(tracker);
+	}
+	mutex_unlock(&filter_lock);
+}
+
+static int filter_attach(struct block_device *bdev)
+{
+	struct tracker *tracker;
+	int ret;
+
+	if (bdev_is_zoned(bdev))
+		return -EOPNOTSUPP;
+	filter_detach_disk(bdev->bd_disk, false);
+
+	mutex_lock(&filter_lock);
+	if (filter_lookup_locked(bdev)) {
+		ret = -EALREADY;
+		goto out;
+	}
+	/* Checked under filter_lock: removal detaches under it afterwards. */
+	if (filter_bdev_gone(bdev)) {
+		ret = -ENODEV;
+		goto out;
+	}
+	tracker = tracker_create(bdev);
+	if (IS_ERR(tracker)) {
+		ret = PTR_ERR(tracker);
+		goto out;
+	}
+	ret = filter_set_update(filter_key(bdev), tracker, NULL);
+	if (ret)
+		tracker_put(tracker);
+	else
+		pr_info("filter attached to %pg\n", bdev);
+out:
+	mutex_unlock(&filter_lock);
+	return ret;
+}
+
+static int filter_detach(struct block_device *bdev)
+{
+	struct tracker *tracker;
+	int ret;
+
+	mutex_lock(&filter_lock);
+	tracker = filter_lookup_locked(bdev);
+	if (!tracker) {
+		ret = -ENOENT;
+		goto out;
+	}
+	ret = tracker_may_detach(tracker);
+	if (ret)
+		goto out;
+	filter_unlink(tracker);
+	pr_info("filter detached from %pg\n", bdev);
+out:
+	mutex_unlock(&filter_lock);
+	return ret;
+}
+
+static struct tracker *filter_get(struct block_device *bdev)
+{
+	struct tracker *tracker;
+
+	mutex_lock(&filter_lock);
+	tracker = filter_lookup_locked(bdev);
+	if (tracker)
+		tracker_get(tracker);
+	mutex_unlock(&filter_lock);
+	return tracker;
+}
+
+struct tracker *filter_find(dev_t dev)
+{
+	struct filter_set *set;
+	struct tracker *found = NULL;
+	unsigned long key;
+	unsigned int i;
+
+	mutex_lock(&filter_lock);
+	xa_for_each(&filter_table, key, set) {
+		for (i = 0; i < set->count; i++) {
+			if (set->trackers[i]->bdev->bd_dev == dev) {
+				found = set->trackers[i];
+				tracker_get(found);
+				goto out;
+			}
+		}
+	}
+out:
+	mutex_unlock(&filter_lock);
+	return found;
+}
+
+void filter_for_each(void (*fn)(struct tracker *tracker, void *data),
+		     void *data)
+{
+	struct filter_set *set;
+	unsigned long key;
+	unsigned int i;
+
+	mutex_lock(&filter_lock);
+	xa_for_each(&filter_table, key, set)
+		for (i = 0; i < set->count; i++)
+			fn(set->trackers[i], data);
+	mutex_unlock(&filter_lock);
+}
+
+/* Compares a NUL-padded name field with our filter's name. */
+static bool filter_name_is_ours(const __u8 *name)
+{
+	return strnlen(name, BLKFILTER_NAME_LENGTH) < BLKFILTER_NAME_LENGTH &&
+	       !strcmp(name, BLKSNAP_FILTER_NAME);
+}
+
+static long filter_ioctl_attach(struct block_device *bdev,
+				struct blkfilter_attach __user *argp)
+{
+	struct blkfilter_attach arg;
+
+	if (copy_from_user(&arg, argp, sizeof(arg)))
+		return -EFAULT;
+	if (!filter_name_is_ours(arg.name))
+		return -ENOENT;
+	if (arg.optlen)
+		return -EINVAL;
+	return filter_attach(bdev);
+}
+
+static long filter_ioctl_detach(struct block_device *bdev,
+				struct blkfilter_detach __user *argp)
+{
+	struct blkfilter_detach arg;
+
+	if (copy_from_user(&arg, argp, sizeof(arg)))
+		return -EFAULT;
+	if (!filter_name_is_ours(arg.name))
+		return -ENOENT;
+	return filter_detach(bdev);
+}
+
+static long filter_ioctl_ctl(struct block_device *bdev,
+			     struct blkfilter_ctl __user *argp)
+{
+	struct blkfilter_ctl arg;
+	struct tracker *tracker;
+	long ret;
+
+	if (copy_from_user(&arg, argp, sizeof(arg)))
+		return -EFAULT;
+	if (!filter_name_is_ours(arg.name))
+		return -ENOENT;
+	tracker = filter_get(bdev);
+	if (!tracker)
+		return -ENOENT;
+	ret = tracker_ctl(tracker, arg.cmd, u64_to_user_ptr(arg.opt),
+			  &arg.optlen);
+	tracker_put(tracker);
+	if (ret >= 0 && put_user(arg.optlen, &argp->optlen))
+		return -EFAULT;
+	return ret;
+}
+
+static long filter_ioctl(struct block_device *bdev, unsigned int cmd,
+			 void __user *argp)
+{
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	switch (cmd) {
+	case BLKFILTER_ATTACH:
+		return filter_ioctl_attach(bdev, argp);
+	case BLKFILTER_DETACH:
+		return filter_ioctl_detach(bdev, argp);
+	default:
+		return filter_ioctl_ctl(bdev, argp);
+	}
+}
+
+/*
+ * The bio path.  Returns true if a filter took the bio over; otherwise the
+ * caller submits it.  Marks CBT maps with RCU held only; copy-on-write,
+ * which may sleep, runs after RCU is dropped with references held.
+ */
+static bool filter_bio(struct bio *bio)
+{
+	struct block_device *bdev = bio->bi_bdev;
+	struct tracker *cow[FILTER_COW_MAX];
+	struct filter_set *set;
+	sector_t start, end;
+	unsigned int i, ncow = 0;
+	bool taken = false;
+
+	if (!tracker_bio_changes_data(bio))
+		return false;
+	start = bio->bi_iter.bi_sector;
+	if (!bio_flagged(bio, BIO_REMAPPED))
+		start += bdev->bd_start_sect;
+	end = start + bio_sectors(bio);
+
+	rcu_read_lock();
+	set = xa_load(&filter_table, filter_key(bdev));
+	for (i = 0; set && i < set->count; i++) {
+		struct tracker *tracker = set->trackers[i];
+		sector_t first = tracker->bdev->bd_start_sect;
+		sector_t last = first + bdev_nr_sectors(tracker->bdev);
+
+		first = max(first, start);
+		last = min(last, end);
+		if (first >= last)
+			continue;
+		tracker_mark(tracker, first - tracker->bdev->bd_start_sect,
+			     last - first);
+		if (rcu_access_pointer(tracker->diff_area) &&
+		    ncow < FILTER_COW_MAX) {
+			tracker_get(tracker);
+			cow[ncow++] = tracker;
+		}
+	}
+	rcu_read_unlock();
+
+	for (i = 0; i < ncow; i++) {
+		if (!taken)
+			taken = tracker_cow(cow[i], bio);
+		tracker_put(cow[i]);
+	}
+	return taken;
+}
+
+static void notrace filter_submit_bio_noacct(struct bio *bio)
+{
+	if (!hook_enter()) {
+		submit_bio_noacct(bio);
+		return;
+	}
+	/* Only top-level submissions: nested ones were seen at the top. */
+	if (current->bio_list || !filter_bio(bio))
+		submit_bio_noacct(bio);
+	hook_leave();
+}
+
+enum filter_hook_index {
+	FILTER_HOOK_SUBMIT_BIO,
+	FILTER_HOOK_BLKDEV_IOCTL,
+	FILTER_HOOK_DEL_GENDISK,
+	FILTER_HOOK_INVALIDATE_DISK,
+	FILTER_HOOK_DISK_CHANGED,
+	FILTER_HOOK_COUNT
+};
+
+static struct hook filter_hooks[FILTER_HOOK_COUNT];
+
+static long notrace filter_blkdev_ioctl(struct file *file, unsigned int cmd,
+					unsigned long arg)
+{
+	long (*blkdev_ioctl)(struct file *file, unsigned int cmd,
+			     unsigned long arg);
+	long ret;
+
+	blkdev_ioctl = (void *)filter_hooks[FILTER_HOOK_BLKDEV_IOCTL].address;
+	if (!hook_enter())
+		return blkdev_ioctl(file, cmd, arg);
+	switch (cmd) {
+	case BLKFILTER_ATTACH:
+	case BLKFILTER_DETACH:
+	case BLKFILTER_CTL:
+		ret = filter_ioctl(I_BDEV(file->f_mapping->host), cmd,
+				   (void __user *)arg);
+		break;
+	default:
+		ret = blkdev_ioctl(file, cmd, arg);
+	}
+	hook_leave();
+	return ret;
+}
+
+static void notrace filter_del_gendisk(struct gendisk *disk)
+{
+	bool entered = hook_enter();
+
+	del_gendisk(disk);
+	if (entered) {
+		filter_detach_disk(disk, true);
+		hook_leave();
+	}
+}
+
+/* Loop detach, media change: the medium is gone. */
+static void notrace filter_invalidate_disk(struct gendisk *disk)
+{
+	bool entered = hook_enter();
+
+	invalidate_disk(disk);
+	if (entered) {
+		filter_detach_disk(disk, true);
+		hook_leave();
+	}
+}
+
+/* Partition rescan: filters of partitions that were dropped go too. */
+static int notrace filter_bdev_disk_changed(struct gendisk *disk,
+					    bool invalidate)
+{
+	bool entered = hook_enter();
+	int ret;
+
+	ret = bdev_disk_changed(disk, invalidate);
+	if (entered) {
+		filter_detach_disk(disk, false);
+		hook_leave();
+	}
+	return ret;
+}
+
+static struct hook filter_hooks[FILTER_HOOK_COUNT] = {
+	[FILTER_HOOK_SUBMIT_BIO] =
+		HOOK("submit_bio_noacct", filter_submit_bio_noacct),
+	[FILTER_HOOK_BLKDEV_IOCTL] =
+		HOOK("blkdev_ioctl", filter_blkdev_ioctl),
+	[FILTER_HOOK_DEL_GENDISK] =
+		HOOK("del_gendisk", filter_del_gendisk),
+	[FILTER_HOOK_INVALIDATE_DISK] =
+		HOOK("invalidate_disk", filter_invalidate_disk),
+	[FILTER_HOOK_DISK_CHANGED] =
+		HOOK("bdev_disk_changed", filter_bdev_disk_changed),
+};
+
+int filter_init(void)
+{
+	return hook_install(filter_hooks, ARRAY_SIZE(filter_hooks));
+}
+
+/*
+ * Every tracker holds a module reference, so none is left when the module
+ * exits; only the hooks remain to be removed.
+ */
+void filter_done(void)
+{
+	hook_remove(filter_hooks, ARRAY_SIZE(filter_hooks));
+}

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef __BLKSNAP_FILTER_H
+#define __BLKSNAP_FILTER_H
+
+#include <linux/types.h>
+
+struct tracker;
+
+/*
+ * The blkfilter emulation: which devices have the blksnap filter, the bio
+ * path and BLKFILTER_* ioctls that reach it, and automatic detach when a
+ * device goes away.
+ */
+int filter_init(void);
+void filter_done(void);
+
+/* Calls @fn for every attached tracker, with the filter table locked. */
+void filter_for_each(void (*fn)(struct tracker *tracker, void *data),
+		     void *data);
+
+/* The tracker attached to device @dev with a reference, or NULL. */
+struct tracker *filter_find(dev_t dev);
+
+#endif /* __BLKSNAP_FILTER_H */

@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Redirection of kernel functions with ftrace, for a kernel without the
+ * blkfilter patch.
+ *
+ * Each hooked function gets an ftrace_ops with IPMODIFY: its callback
+ * rewrites the saved instruction pointer so that the function returns into
+ * our replacement instead of running its own body.  Calls that come from
+ * this module are left alone, which is how replacements call the original
+ * and how the module's own bios bypass the filter.
+ *
+ * Unload safety.  After unregister_ftrace_function() no new call is
+ * redirected, but tasks may still run replacement code: sleeping inside the
+ * original called from a replacement, or preempted anywhere in it.  A
+ * percpu_ref counts tasks between hook_enter() and hook_leave(); removal
+ * kills it and waits for the count to drain.  The few instructions outside
+ * that bracket (the redirect landing before hook_enter(), the return after
+ * hook_leave()) contain no voluntary sleep, so synchronize_rcu_tasks(),
+ * which waits until every task has passed a voluntary context switch,
+ * covers them.  Only then may the module text go away.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+#include <linux/completion.h>
+#include <linux/kprobes.h>
+#include <linux/module.h>
+#include <linux/percpu-refcount.h>
+#include <linux/rcupdate.h>
+#include <linux/rcupdate_wait.h>
+#include "compat.h"
+#include "hook.h"
+
+static struct percpu_ref hook_users;
+static DECLARE_COMPLETION(hook_users_gone);
+
+static void hook_users_release(struct percpu_ref *ref)
+{
+	complete(&hook_users_gone);
+}
+
+bool hook_enter(void)
+{
+	return percpu_ref_tryget_live(&hook_users);
+}
+
+void hook_leave(void)
+{
+	percpu_ref_put(&hook_users);
+}
+
+typedef unsigned long (*kallsyms_lookup_name_t)(const char *name);
+
+/*
+ * kallsyms_lookup_name() is no longer exported; a kprobe resolves its
+ * address without any address being written into the module.
+ */
+static kallsyms_lookup_name_t hook_find_kallsyms(void)
+{
+	struct kprobe kp = { .symbol_name = "kallsyms_lookup_name" };
+	kallsyms_lookup_name_t fn;
+	int ret;
+
+	ret = register_kprobe(&kp);
+	if (ret) {
+		pr_err("cannot resolve kallsyms_lookup_name: %d\n", ret);
+		return NULL;
+	}
+	fn = (kallsyms_lookup_name_t)kp.addr;
+	unregister_kprobe(&kp);
+	return fn;
+}
+
+static void notrace hook_thunk(unsigned long ip, unsigned long parent_ip,
+			       struct ftrace_ops *ops,
+			       struct ftrace_regs *fregs)
+{
+	struct hook *hook = container_of(ops, struct hook, ops);
+
+	if (!within_module(parent_ip, THIS_MODULE))
+		ftrace_instruction_pointer_set(fregs,
+					       (unsigned long)hook->replacement);
+}
+
+static int hook_arm(struct hook *hook)
+{
+	int ret;
+
+	hook->ops.func = hook_thunk;
+	hook->ops.flags = BLKSNAP_FTRACE_OPS_FLAGS;
+	ret = ftrace_set_filter_ip(&hook->ops, hook->address, 0, 0);
+	if (ret) {
+		pr_err("cannot filter %s: %d\n", hook->name, ret);
+		return ret;
+	}
+	ret = register_ftrace_function(&hook->ops);
+	if (ret) {
+		pr_err("cannot redirect %s: %d\n", hook->name, ret);
+		ftrace_set_filter_ip(&hook->ops, hook->address, 1, 0);
+	}
+	return ret;
+}
+
+static void hook_disarm(struct hook *hook)
+{
+	int ret;
+
+	ret = unregister_ftrace_function(&hook->ops);
+	if (ret)
+		pr_err("cannot stop redirecting %s: %d\n", hook->name, ret);
+	ftrace_set_filter_ip(&hook->ops, hook->address, 1, 0);
+}
+
+int hook_install(struct hook *hooks, unsigned int count)
+{
+	kallsyms_lookup_name_t lookup;
+	unsigned int i;
+	int ret;
+
+	lookup = hook_find_kallsyms();
+	if (!lookup)
+		return -ENOENT;
+	for (i = 0; i < count; i++) {
+		hooks[i].address = lookup(hooks[i].name);
+		if (!hooks[i].address) {
+			pr_err("symbol %s not found\n", hooks[i].name);
+			return -ENOENT;
+		}
+	}
+
+	ret = percpu_ref_init(&hook_users, hook_users_release, 0, GFP_KERNEL);
+	if (ret)
+		return ret;
+
+	for (i = 0; i < count; i++) {
+		ret = hook_arm(&hooks[i]);
+		if (ret)
+			goto undo;
+	}
+	return 0;
+undo:
+	while (i--)
+		hook_disarm(&hooks[i]);
+	percpu_ref_kill(&hook_users);
+	wait_for_completion(&hook_users_gone);
+	synchronize_rcu_tasks();
+	percpu_ref_exit(&hook_users);
+	return ret;
+}
+
+void hook_remove(struct hook *hooks, unsigned int count)
+{
+	unsigned int i;
+
+	for (i = count; i--;)
+		hook_disarm(&hooks[i]);
+	percpu_ref_kill(&hook_users);
+	wait_for_completion(&hook_users_gone);
+	synchronize_rcu_tasks();
+	percpu_ref_exit(&hook_users);
+}
