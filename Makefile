@@ -1,0 +1,95 @@
+# blksnap — the front door.
+#
+#   make demo    boot a guest and show blksnap working (installs what it needs)
+#   make test    everything: module with zero warnings, sparse, checkpatch,
+#                host unit tests, the in-guest integration suite; ends with
+#                "N passed, N failed" and fails on any failure or warning
+#   make setup   install the Debian packages the build and the guest need
+#   make module  build module/blksnap.ko (W=1; any warning fails)
+#   make check   W=1 + sparse on a fresh copy of the module, checkpatch --strict
+#   make java    Maven build with the host unit tests
+#   make clean   remove build output
+#
+# Variables: GUEST_TIMEOUT (seconds, default 1500) for the test guest.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -ec
+.DEFAULT_GOAL := help
+
+ROOT := $(CURDIR)
+GUEST_TIMEOUT ?= 1500
+GUEST_DISKS := --disk 1G --disk 1G --disk 1G --disk 1G
+MVN_FLAGS := -B -q
+
+# Not scripts/kver's output directly: if it fails, its message should appear
+# once, where a target needs the kernel, not at every make invocation.
+KVER = $(shell scripts/kver)
+KDIR = /lib/modules/$(KVER)/build
+MODULE_SOURCES = $(filter-out %.mod.c,$(wildcard module/*.c)) $(wildcard module/*.h)
+JAVA_HOME_CMD = JAVA_HOME="$$(scripts/find-jdk)"
+
+# Lines that make a kernel build fail: compiler, sparse and modpost findings.
+FINDINGS := 'warning:|error:|WARNING:|ERROR:'
+
+.PHONY: help setup module check java java-nocheck test demo clean
+
+help:
+	@sed -n '3,14s/^# \{0,1\}//p' Makefile
+
+setup:
+	@scripts/setup-host
+
+module:
+	@kver="$$(scripts/kver)"; mkdir -p build; \
+	$(MAKE) --no-print-directory -C "/lib/modules/$$kver/build" M="$(ROOT)/module" W=1 modules 2>&1 \
+		| tee build/module-build.log; \
+	if grep -Eq $(FINDINGS) build/module-build.log; then \
+		echo "make module: the build printed warnings (see above); zero are allowed" >&2; exit 1; \
+	fi
+
+# A fresh copy so every file is compiled (and checked) again, whatever the
+# state of module/'s own objects, which other builds may be using.
+check:
+	@kver="$$(scripts/kver)"; rm -rf build/check; mkdir -p build/check/module; \
+	(cd module && find . -type f \( -name '*.[chS]' -o -name Kbuild -o -name Makefile \) \
+		! -name '*.mod.c' -print0 | cpio -pdm0 --quiet "$(ROOT)/build/check/module"); \
+	$(MAKE) --no-print-directory -C "/lib/modules/$$kver/build" M="$(ROOT)/build/check/module" \
+		W=1 C=1 modules 2>&1 | tee build/check/build.log; \
+	if grep -Eq $(FINDINGS) build/check/build.log; then \
+		echo "make check: compiler/sparse findings (see above); zero are allowed" >&2; exit 1; \
+	fi
+	@scripts/checkpatch $(MODULE_SOURCES)
+
+java:
+	@$(JAVA_HOME_CMD) mvn $(MVN_FLAGS) package
+
+# For the demo: the tests are make test's business.
+java-nocheck:
+	@$(JAVA_HOME_CMD) mvn $(MVN_FLAGS) package -DskipTests
+
+test:
+	@$(MAKE) --no-print-directory setup
+	@$(MAKE) --no-print-directory module
+	@$(MAKE) --no-print-directory check
+	@rm -rf */target/surefire-reports build/reports/guest
+	@echo "== host unit tests (Maven)"
+	@# Failing unit tests must not stop the run: the summary counts them.
+	@$(JAVA_HOME_CMD) mvn $(MVN_FLAGS) package -Dmaven.test.failure.ignore=true
+	@echo "== in-guest integration tests"
+	@rc=0; \
+	vm/run -v $(GUEST_DISKS) --timeout $(GUEST_TIMEOUT) -- scripts/guest-tests || rc=$$?; \
+	if ((rc)); then echo "make test: the guest run failed (exit $$rc)" >&2; fi; \
+	echo "== summary"; \
+	scripts/test-summary --require-guest || rc=1; \
+	exit $$rc
+
+demo:
+	@$(MAKE) --no-print-directory setup
+	@$(MAKE) --no-print-directory module
+	@$(MAKE) --no-print-directory java-nocheck
+	@demo/run
+
+clean:
+	rm -rf build
+	-$(JAVA_HOME_CMD) mvn $(MVN_FLAGS) clean
+	-kver="$$(scripts/kver)" && $(MAKE) -C "/lib/modules/$$kver/build" M="$(ROOT)/module" clean
