@@ -105,6 +105,12 @@ public final class Session implements AutoCloseable {
             return this;
         }
 
+        /** @param devices more block devices to snapshot @return this */
+        public Builder devicesFrom(java.util.Collection<Path> devices) {
+            devices.forEach(this::device);
+            return this;
+        }
+
         /** @param storage difference storage @return this */
         public Builder storage(DiffStorage storage) {
             this.storage = Objects.requireNonNull(storage, "storage");

@@ -1,5 +1,13 @@
 package org.blksnap.cli;
 
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
+
 /** Entry point of the blksnap command. */
 public final class Main {
     private Main() {
@@ -7,6 +15,48 @@ public final class Main {
 
     /** @param args command line */
     public static void main(String[] args) {
-        System.exit(0);
+        System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    }
+
+    /**
+     * Runs the command with the given streams, for tests and embedding.
+     *
+     * @param args command line
+     * @param out  standard output
+     * @param err  standard error
+     * @return the exit status
+     */
+    public static int run(String[] args, PrintWriter out, PrintWriter err) {
+        return commandLine(out, err).execute(args);
+    }
+
+    /**
+     * @param out standard output
+     * @param err standard error
+     * @return the configured picocli model, also used to generate the man
+     *         page and the bash completion
+     */
+    public static CommandLine commandLine(PrintWriter out, PrintWriter err) {
+        Errors errors = new Errors();
+        CommandLine cl = new CommandLine(new BlkSnapCommand())
+                .setOut(out)
+                .setErr(err)
+                .setExecutionExceptionHandler(errors)
+                .setParameterExceptionHandler(errors)
+                .setCaseInsensitiveEnumValuesAllowed(true)
+                .setUsageHelpAutoWidth(true);
+        addExitStatus(cl.getCommandSpec());
+        return cl;
+    }
+
+    private static void addExitStatus(CommandSpec spec) {
+        List<String> footer = new ArrayList<>(Arrays.asList(spec.usageMessage().footer()));
+        footer.addAll(Arrays.asList(ExitCodes.FOOTER));
+        spec.usageMessage().footer(footer.toArray(String[]::new));
+        for (CommandLine sub : spec.subcommands().values()) {
+            if (!"help".equals(sub.getCommandName())) {
+                addExitStatus(sub.getCommandSpec());
+            }
+        }
     }
 }

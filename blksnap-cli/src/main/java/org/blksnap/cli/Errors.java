@@ -1,0 +1,80 @@
+package org.blksnap.cli;
+
+import java.io.PrintWriter;
+
+import org.blksnap.api.BlkSnapException;
+import org.blksnap.api.DeviceBusyException;
+import org.blksnap.api.FilterAlreadyAttachedException;
+import org.blksnap.api.FilterNotAttachedException;
+import org.blksnap.api.ModuleNotLoadedException;
+import org.blksnap.api.NotBlockDeviceException;
+import org.blksnap.api.PermissionDeniedException;
+import org.blksnap.api.SnapshotNotFoundException;
+import org.blksnap.api.SnapshotStateException;
+
+import picocli.CommandLine;
+import picocli.CommandLine.IExecutionExceptionHandler;
+import picocli.CommandLine.IParameterExceptionHandler;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParseResult;
+
+/** One line on stderr per failure; the stack trace only with --verbose. */
+public final class Errors implements IExecutionExceptionHandler, IParameterExceptionHandler {
+
+    @Override
+    public int handleExecutionException(Exception e, CommandLine cmd, ParseResult parseResult) {
+        PrintWriter err = cmd.getErr();
+        err.println(prefix(cmd) + message(e));
+        if (verbose(parseResult)) {
+            e.printStackTrace(err);
+        }
+        err.flush();
+        return exitCode(e);
+    }
+
+    @Override
+    public int handleParseException(ParameterException e, String[] args) {
+        CommandLine cmd = e.getCommandLine();
+        PrintWriter err = cmd.getErr();
+        err.println(prefix(cmd) + e.getMessage() + " (see '" + cmd.getCommandSpec().qualifiedName() + " --help')");
+        err.flush();
+        return ExitCodes.USAGE;
+    }
+
+    public static int exitCode(Throwable e) {
+        return switch (e) {
+            case ModuleNotLoadedException x -> ExitCodes.MODULE_NOT_LOADED;
+            case PermissionDeniedException x -> ExitCodes.PERMISSION;
+            case NotBlockDeviceException x -> ExitCodes.NOT_FOUND;
+            case SnapshotNotFoundException x -> ExitCodes.NOT_FOUND;
+            case FilterNotAttachedException x -> ExitCodes.NOT_FOUND;
+            case FilterAlreadyAttachedException x -> ExitCodes.BUSY;
+            case DeviceBusyException x -> ExitCodes.BUSY;
+            case SnapshotStateException x -> ExitCodes.BUSY;
+            case UsageException x -> ExitCodes.USAGE;
+            case IllegalArgumentException x -> ExitCodes.USAGE;
+            default -> ExitCodes.FAILURE;
+        };
+    }
+
+    public static String message(Throwable e) {
+        if (e instanceof BlkSnapException || e instanceof UsageException || e instanceof IllegalArgumentException) {
+            return e.getMessage();
+        }
+        String m = e.getMessage();
+        return m == null ? e.getClass().getSimpleName() : m;
+    }
+
+    private static String prefix(CommandLine cmd) {
+        return cmd.getCommandSpec().qualifiedName() + ": ";
+    }
+
+    private static boolean verbose(ParseResult pr) {
+        for (ParseResult p = pr; p != null; p = p.subcommand()) {
+            if (p.hasMatchedOption("--verbose")) {
+                return true;
+            }
+        }
+        return false;
+    }
+}

@@ -1,0 +1,36 @@
+package org.blksnap.cli.commands;
+
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/** What every subcommand shares: its streams. */
+abstract class BaseCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    PrintWriter out() {
+        return spec.commandLine().getOut();
+    }
+
+    PrintWriter err() {
+        return spec.commandLine().getErr();
+    }
+
+    /** Prints an informational line to stderr, prefixed like errors. */
+    void note(String text) {
+        err().println(spec.qualifiedName() + ": " + text);
+        err().flush();
+    }
+
+    boolean verbose() {
+        for (CommandSpec s = spec; s != null; s = s.parent()) {
+            if (s.findOption("--verbose") != null && Boolean.TRUE.equals(s.findOption("--verbose").getValue())) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
