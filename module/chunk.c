@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A chunk is the unit of copy-on-write.  Its original content is read into
+ * pages while the write that changes it is held, then kept in those pages
+ * until a worker moves it to the difference storage.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME "-chunk: " fmt
+
+#include <linux/bio.h>
+#include <linux/blkdev.h>
+#include <linux/mm.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/uio.h>
+#include "chunk.h"
+
+/*
+ * Our own bio pool: the reads below happen while a write of the original
+ * device is held, so they must not compete with filesystems for fs_bio_set.
+ */
+static struct bio_set chunk_bioset;
+
+int chunk_init(void)
+{
+	return bioset_init(&chunk_bioset, 64, 0, BIOSET_NEED_BVECS);
+}
+
+void chunk_done(void)
+{
+	bioset_exit(&chunk_bioset);
+}
+
+struct chunk *chunk_alloc(struct diff_area *diff_area, unsigned long number,
+			  unsigned int sector_count)
+{
+	unsigned int noio = memalloc_noio_save();
+	struct chunk *chunk;
+	unsigned int i;
+
+	chunk = kzalloc(sizeof(*chunk), GFP_KERNEL);
+	if (!chunk)
+		goto out;
+	chunk->diff_area = diff_area;
+	chunk->number = number;
+	chunk->sector_count = sector_count;
+	mutex_init(&chunk->lock);
+
+	chunk->nr_pages = DIV_ROUND_UP(sector_count, PAGE_SECTORS);
+	chunk->pages = kvcalloc(chunk->nr_pages, sizeof(struct page *),
+				GFP_KERNEL);
+	if (!chunk->pages)
+		goto fail;
+	for (i = 0; i < chunk->nr_pages; i++) {
+		chunk->pages[i] = alloc_page(GFP_KERNEL);
+		if (!chunk->pages[i])
+			goto fail;
+	}
+out:
+	memalloc_noio_restore(noio);
+	return chunk;
+fail:
+	chunk_free(chunk);
+	chunk = NULL;
+	goto out;
+}
+
+void chunk_release_pages(struct chunk *chunk)
+{
+	unsigned int i;
+
+	if (!chunk->pages)
+		return;
+	for (i = 0; i < chunk->nr_pages; i++)
+		if (chunk->pages[i])
+			__free_page(chunk->pages[i]);
+	kvfree(chunk->pages);
+	chunk->pages = NULL;
+}
+
+void chunk_free(struct chunk *chunk)
+{
+	chunk_release_pages(chunk);
+	kfree(chunk);
+}
+
+static void chunk_bio_end_io(struct bio *bio)
+{
+	complete(bio->bi_private);
+}
+
+/*
+ * Submitted from module code on purpose: the filter lets bios whose
+ * submitter lies in this module pass untouched.
+ */
+static int chunk_submit_wait(struct bio *bio)
+{
+	DECLARE_COMPLETION_ONSTACK(done);
+
+	bio->bi_private = &done;
+	bio->bi_end_io = chunk_bio_end_io;
+	submit_bio_noacct(bio);
+	wait_for_completion_io(&done);
+	return blk_status_to_errno(bio->bi_status);
+}
+
+/**
+ * chunk_load() - read the original content of a chunk into its pages
+ * @chunk:	the chunk, with pages
+ * @bdev:	the original device
+ * @sector:	first sector of the chunk on @bdev
+ *
+ * Return: 0 or the negative errno of the read.
+ */
+int chunk_load(struct chunk *chunk, struct block_device *bdev,
+	       sector_t sector)
+{
+	unsigned int left = chunk->sector_count << SECTOR_SHIFT;
+	unsigned int page = 0;
+	int ret = 0;
+
+	while (left && !ret) {
+		unsigned short nr = min_t(unsigned int, BIO_MAX_VECS,
+					  chunk->nr_pages - page);
+		struct bio *bio;
+
+		bio = bio_alloc_bioset(bdev, nr, REQ_OP_READ | REQ_SYNC,
+				       GFP_NOIO, &chunk_bioset);
+		bio->bi_iter.bi_sector = sector;
+		while (nr--) {
+			unsigned int len = min_t(unsigned int, left, PAGE_SIZE);
+
+			__bio_add_page(bio, chunk->pages[page++], len, 0);
+			left -= len;
+		}
+		sector += bio_sectors(bio);
+		ret = chunk_submit_wait(bio);
+		bio_put(bio);
+	}
+	return ret;
+}
+
+/**
+ * chunk_read_bdev() - read sectors of a device straight into an iterator
+ * @bdev:	the device
+ * @sector:	first sector
+ * @iter:	a bvec iterator; consumed
+ *
+ * Return: 0 or the negative errno of the read.
+ */
+int chunk_read_bdev(struct block_device *bdev, sector_t sector,
+		    struct iov_iter *iter)
+{
+	struct bio *bio;
+	int ret;
+
+	bio = bio_alloc_bioset(bdev, 0, REQ_OP_READ | REQ_SYNC, GFP_NOIO,
+			       &chunk_bioset);
+	bio->bi_iter.bi_sector = sector;
+	ret = bio_iov_iter_get_pages(bio, iter);
+	if (!ret)
+		ret = chunk_submit_wait(bio);
+	bio_put(bio);
+	return ret;
+}
+
+/**
+ * chunk_copy() - move bytes between the chunk's pages and an iterator
+ * @chunk:	the chunk, with pages, locked
+ * @offset:	byte offset inside the chunk
+ * @iter:	the other side; consumed
+ * @to_chunk:	direction
+ */
+void chunk_copy(struct chunk *chunk, unsigned int offset,
+		struct iov_iter *iter, bool to_chunk)
+{
+	while (iov_iter_count(iter)) {
+		struct page *page = chunk->pages[offset >> PAGE_SHIFT];
+		unsigned int in_page = offset & ~PAGE_MASK;
+		size_t len = min_t(size_t, PAGE_SIZE - in_page,
+				   iov_iter_count(iter));
+
+		if (to_chunk)
+			len = copy_page_from_iter(page, in_page, len, iter);
+		else
+			len = copy_page_to_iter(page, in_page, len, iter);
+		if (WARN_ON_ONCE(!len))
+			return;
+		offset += len;
+	}
+}

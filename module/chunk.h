@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef __BLKSNAP_CHUNK_H
+#define __BLKSNAP_CHUNK_H
+
+#include <linux/mutex.h>
+#include <linux/types.h>
+#include <linux/workqueue.h>
+
+struct block_device;
+struct diff_area;
+struct iov_iter;
+struct page;
+
+/**
+ * struct chunk - the saved original content of one changed chunk
+ * @diff_area:		owner
+ * @number:		index of the chunk on the device
+ * @sector_count:	length; only the last chunk of a device is shorter
+ * @lock:		held while the content moves between memory and the
+ *			difference storage, so readers see it in one place
+ * @stored:		the content is in the difference storage
+ * @failed:		the content is lost; the snapshot is corrupted
+ * @store_offset:	where in the difference storage, once @stored
+ * @nr_pages:		length of @pages
+ * @pages:		the content while it waits to be stored, else NULL
+ * @store_work:		moves the content to the difference storage
+ *
+ * A chunk exists only once its original content had to be saved; chunks
+ * that never changed cost nothing.
+ */
+struct chunk {
+	struct diff_area *diff_area;
+	unsigned long number;
+	unsigned int sector_count;
+	struct mutex lock; /* see above */
+	bool stored;
+	bool failed;
+	sector_t store_offset;
+	unsigned int nr_pages;
+	struct page **pages;
+	struct work_struct store_work;
+};
+
+int chunk_init(void);
+void chunk_done(void);
+
+struct chunk *chunk_alloc(struct diff_area *diff_area, unsigned long number,
+			  unsigned int sector_count);
+void chunk_free(struct chunk *chunk);
+int chunk_load(struct chunk *chunk, struct block_device *bdev,
+	       sector_t sector);
+void chunk_copy(struct chunk *chunk, unsigned int offset,
+		struct iov_iter *iter, bool to_chunk);
+void chunk_release_pages(struct chunk *chunk);
+int chunk_read_bdev(struct block_device *bdev, sector_t sector,
+		    struct iov_iter *iter);
+
+#endif /* __BLKSNAP_CHUNK_H */

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef __BLKSNAP_DIFF_AREA_H
+#define __BLKSNAP_DIFF_AREA_H
+
+#include <linux/atomic.h>
+#include <linux/kref.h>
+#include <linux/rwsem.h>
+#include <linux/types.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+#include <linux/xarray.h>
+
+struct bio;
+struct block_device;
+struct iov_iter;
+struct seq_file;
+struct snapshot;
+
+#define DIFF_AREA_LOCKS 256
+
+/**
+ * struct diff_area - copy-on-write state of one original device
+ * @kref:		held by the snapshot, the tracker's bio path, the
+ *			image and every chunk waiting to be stored
+ * @snapshot:		owner of the difference storage and event queue
+ * @orig_bdev:		the original device, opened for reading
+ * @dev_id:		its device number
+ * @capacity:		sectors at take; later growth is not snapshotted
+ * @chunk_shift:	log2 of the chunk size in sectors
+ * @chunk_count:	chunks covering @capacity
+ * @chunks:		saved chunks by number; absent means unchanged
+ * @locks:		hashed by chunk number: writers of the original take
+ *			one exclusively while they save the chunk, image
+ *			readers share it while reading the original, so a
+ *			read never sees data written after the take
+ * @in_queue:		chunks held in memory, waiting to be stored
+ * @queue_wq:		copy-on-write waits here while @in_queue is full
+ * @error:		0, or the negative errno that corrupted the snapshot
+ * @nr_chunks:		saved chunks, for statistics
+ * @free_work:		releases the device outside the bio path
+ */
+struct diff_area {
+	struct kref kref;
+	struct snapshot *snapshot;
+	struct block_device *orig_bdev;
+	dev_t dev_id;
+	sector_t capacity;
+	unsigned int chunk_shift;
+	unsigned long chunk_count;
+	struct xarray chunks;
+	struct rw_semaphore locks[DIFF_AREA_LOCKS];
+	atomic_t in_queue;
+	wait_queue_head_t queue_wq;
+	int error;
+	atomic_t nr_chunks;
+	struct work_struct free_work;
+};
+
+struct diff_area *diff_area_new(struct snapshot *snapshot, dev_t dev_id);
+void diff_area_free(struct kref *kref);
+
+static inline void diff_area_get(struct diff_area *da)
+{
+	kref_get(&da->kref);
+}
+
+static inline void diff_area_put(struct diff_area *da)
+{
+	kref_put(&da->kref, diff_area_free);
+}
+
+bool diff_area_cow_bio(struct diff_area *da, struct bio *bio, sector_t sector,
+		       sector_t count);
+int diff_area_image_rw(struct diff_area *da, sector_t sector,
+		       struct iov_iter *iter, bool write);
+void diff_area_set_corrupted(struct diff_area *da, int error);
+int diff_area_error(struct diff_area *da);
+void diff_area_show(struct diff_area *da, struct seq_file *m);
+
+#endif /* __BLKSNAP_DIFF_AREA_H */

@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The difference storage holds the original content of every chunk that
+ * changed after the snapshot was taken.  It is a regular file, an unnamed
+ * file made in a directory, or a whole block device.  All I/O goes through
+ * the VFS, so a file may live on any filesystem (tmpfs included) and the
+ * filesystem stays in charge of its own blocks.
+ *
+ * A file starts small and grows with fallocate() in steps of
+ * diff_storage_minimum sectors whenever its free space falls below half
+ * a step, until the limit given at creation.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME "-storage: " fmt
+
+#include <linux/blkdev.h>
+#include <linux/falloc.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/module.h>
+#include <linux/namei.h>
+#include <linux/slab.h>
+#include <linux/uio.h>
+#include <uapi/linux/blksnap.h>
+#include "diff_storage.h"
+#include "event_queue.h"
+
+static unsigned long diff_storage_minimum = 2097152;
+module_param(diff_storage_minimum, ulong, 0644);
+MODULE_PARM_DESC(diff_storage_minimum,
+		 "Sectors a difference storage file grows by at a time");
+
+static sector_t diff_storage_step(void)
+{
+	/* A step below one page would grow the file forever in crumbs. */
+	return max_t(sector_t, READ_ONCE(diff_storage_minimum), PAGE_SECTORS);
+}
+
+static void diff_storage_no_space(struct diff_storage *ds, sector_t wanted)
+{
+	struct blksnap_event_no_space data = { .requested_nr_sect = wanted };
+
+	if (ds->no_space_sent)
+		return;
+	ds->no_space_sent = true;
+	pr_warn("difference storage cannot grow beyond %llu sectors\n",
+		(unsigned long long)ds->capacity);
+	event_gen(ds->events, blksnap_event_code_no_space, &data, sizeof(data));
+}
+
+/* Called with ds->lock held. */
+static int diff_storage_grow(struct diff_storage *ds)
+{
+	sector_t step = min_t(sector_t, diff_storage_step(),
+			      ds->limit - ds->capacity);
+	int ret;
+
+	if (!step) {
+		diff_storage_no_space(ds, diff_storage_step());
+		return -ENOSPC;
+	}
+	ret = vfs_fallocate(ds->file, 0, (loff_t)ds->capacity << SECTOR_SHIFT,
+			    (loff_t)step << SECTOR_SHIFT);
+	if (ret) {
+		pr_err("growing the difference storage failed: %d\n", ret);
+		if (ret == -ENOSPC)
+			diff_storage_no_space(ds, step);
+		return ret;
+	}
+	ds->capacity += step;
+	pr_debug("difference storage grown to %llu sectors\n",
+		 (unsigned long long)ds->capacity);
+	return 0;
+}
+
+/**
+ * diff_storage_alloc() - reserve room for one chunk
+ * @ds:		the storage
+ * @count:	sectors wanted
+ * @offset:	out: first reserved sector
+ *
+ * Runs in the storing worker, never in the path of a write to an original
+ * device, because growing a file may take filesystem locks and time.
+ *
+ * Return: 0, or a negative errno that makes the snapshot corrupted.
+ */
+int diff_storage_alloc(struct diff_storage *ds, sector_t count,
+		       sector_t *offset)
+{
+	int ret = 0;
+
+	mutex_lock(&ds->lock);
+	if (ds->error) {
+		ret = ds->error;
+		goto out;
+	}
+	while (ds->capacity - ds->filled < count) {
+		ret = ds->growable ? diff_storage_grow(ds) : -ENOSPC;
+		if (ret) {
+			if (!ds->growable)
+				diff_storage_no_space(ds, count);
+			ds->error = ret;
+			goto out;
+		}
+	}
+	*offset = ds->filled;
+	ds->filled += count;
+
+	/*
+	 * Grow ahead of need, so that most chunks find room without
+	 * waiting for fallocate.  A failure here is not fatal yet: the
+	 * space already there may be enough for the rest of the backup.
+	 */
+	if (ds->growable && ds->capacity < ds->limit &&
+	    ds->capacity - ds->filled < diff_storage_step() / 2)
+		diff_storage_grow(ds);
+out:
+	mutex_unlock(&ds->lock);
+	return ret;
+}
+
+/**
+ * diff_storage_rw() - move chunk data between memory and the storage
+ * @ds:		the storage
+ * @offset:	sector of the storage where @iter starts
+ * @iter:	the data; fully consumed on success
+ * @write:	direction
+ *
+ * Return: 0 or a negative errno.
+ */
+int diff_storage_rw(struct diff_storage *ds, sector_t offset,
+		    struct iov_iter *iter, bool write)
+{
+	loff_t pos = (loff_t)offset << SECTOR_SHIFT;
+	size_t count = iov_iter_count(iter);
+	ssize_t done;
+
+	if (write) {
+		file_start_write(ds->file);
+		done = vfs_iter_write(ds->file, iter, &pos, 0);
+		file_end_write(ds->file);
+	} else {
+		done = vfs_iter_read(ds->file, iter, &pos, 0);
+	}
+	if (done < 0)
+		return done;
+	return done == count ? 0 : -EIO;
+}
+
+/* True if @dev or @whole is the storage's device or shares its disk. */
+bool diff_storage_holds(struct diff_storage *ds, dev_t dev, dev_t whole)
+{
+	if (!ds->dev_id)
+		return false;
+	return dev == ds->dev_id || dev == ds->whole_id || whole == ds->dev_id;
+}
+
+static struct file *diff_storage_open_file(const char *path, umode_t *mode)
+{
+	struct path p;
+	int ret;
+
+	/*
+	 * Look before opening: opening a FIFO would block and opening a
+	 * character device could have side effects.
+	 */
+	ret = kern_path(path, LOOKUP_FOLLOW, &p);
+	if (ret)
+		return ERR_PTR(ret);
+	*mode = d_inode(p.dentry)->i_mode;
+	path_put(&p);
+
+	if (S_ISDIR(*mode))
+		return filp_open(path, O_RDWR | O_TMPFILE | O_LARGEFILE, 0600);
+	if (S_ISREG(*mode))
+		return filp_open(path, O_RDWR | O_LARGEFILE, 0);
+	if (S_ISBLK(*mode))
+		/* O_EXCL makes the open exclusive, so nobody mounts it. */
+		return filp_open(path, O_RDWR | O_LARGEFILE | O_EXCL, 0);
+	return ERR_PTR(-EINVAL);
+}
+
+/**
+ * diff_storage_open() - open the difference storage of a new snapshot
+ * @path:	regular file, directory or block device
+ * @limit:	most sectors to use; 0 only for a block device (all of it)
+ * @events:	where the storage reports running out of space
+ *
+ * Return: the storage or an ERR_PTR: -EINVAL for another kind of file or
+ * a zero limit on a file, -EOPNOTSUPP if the filesystem cannot fallocate,
+ * or what the open reported (-EBUSY for a block device in use).
+ */
+struct diff_storage *diff_storage_open(const char *path, sector_t limit,
+				       struct event_queue *events)
+{
+	struct diff_storage *ds;
+	struct file *file;
+	umode_t mode;
+	int ret;
+
+	file = diff_storage_open_file(path, &mode);
+	if (IS_ERR(file))
+		return ERR_CAST(file);
+
+	/* The name may have been replaced between the look and the open. */
+	if ((file_inode(file)->i_mode & S_IFMT) != (mode & S_IFMT) &&
+	    !S_ISDIR(mode)) {
+		ret = -EINVAL;
+		goto fail_file;
+	}
+
+	ds = kzalloc(sizeof(*ds), GFP_KERNEL);
+	if (!ds) {
+		ret = -ENOMEM;
+		goto fail_file;
+	}
+	ds->file = file;
+	ds->events = events;
+	mutex_init(&ds->lock);
+
+	if (S_ISBLK(mode)) {
+		struct block_device *bdev = I_BDEV(file->f_mapping->host);
+
+		ds->dev_id = bdev->bd_dev;
+		ds->whole_id = bdev_whole(bdev)->bd_dev;
+		ds->capacity = bdev_nr_sectors(bdev);
+		if (limit && limit < ds->capacity)
+			ds->capacity = limit;
+		ds->limit = ds->capacity;
+	} else {
+		struct super_block *sb = file_inode(file)->i_sb;
+
+		if (!limit) {
+			ret = -EINVAL;
+			goto fail_ds;
+		}
+		if (sb->s_bdev) {
+			ds->dev_id = sb->s_bdev->bd_dev;
+			ds->whole_id = bdev_whole(sb->s_bdev)->bd_dev;
+		}
+		ds->growable = true;
+		ds->limit = limit;
+		mutex_lock(&ds->lock);
+		ret = diff_storage_grow(ds);
+		mutex_unlock(&ds->lock);
+		if (ret)
+			goto fail_ds;
+	}
+	pr_debug("opened %s: %llu sectors, limit %llu\n", path,
+		 (unsigned long long)ds->capacity,
+		 (unsigned long long)ds->limit);
+	return ds;
+
+fail_ds:
+	kfree(ds);
+fail_file:
+	fput(file);
+	return ERR_PTR(ret);
+}
+
+void diff_storage_close(struct diff_storage *ds)
+{
+	fput(ds->file);
+	kfree(ds);
+}

@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Snapshot images: one bio-based block device per original device, with
+ * the same capacity and block sizes, showing the content the original had
+ * at the take.  Writes are allowed (a journaling filesystem replays its
+ * journal on mount); they land in the difference storage only.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME "-image: " fmt
+
+#include <linux/blkdev.h>
+#include <linux/idr.h>
+#include <linux/module.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/uio.h>
+#include "diff_area.h"
+#include "snapimage.h"
+#include "snapshot.h"
+
+static int snapimage_major;
+static DEFINE_IDA(snapimage_minors);
+
+/*
+ * A deleted disk may still be referenced (through sysfs, for instance)
+ * without holding the module; unloading waits until every disk is freed,
+ * since freeing runs module code.
+ */
+static atomic_t snapimage_count = ATOMIC_INIT(0);
+static DECLARE_WAIT_QUEUE_HEAD(snapimage_freed);
+
+static void snapimage_free_disk(struct gendisk *disk)
+{
+	struct snapimage *image = disk->private_data;
+
+	ida_free(&snapimage_minors, disk->first_minor);
+	diff_area_put(image->diff_area);
+	kfree(image);
+	if (atomic_dec_and_test(&snapimage_count))
+		wake_up_all(&snapimage_freed);
+}
+
+/*
+ * A bio of the image becomes an iterator over its segments, so that the
+ * diff area can hand any part of it to the original device, to memory or
+ * to a file alike.
+ */
+static int snapimage_serve(struct snapimage *image, struct bio *bio)
+{
+	bool write = op_is_write(bio_op(bio));
+	struct bvec_iter it;
+	struct bio_vec bv, *bvecs;
+	struct iov_iter iter;
+	unsigned int nr = 0;
+	int ret;
+
+	switch (bio_op(bio)) {
+	case REQ_OP_READ:
+	case REQ_OP_WRITE:
+		break;
+	case REQ_OP_FLUSH:
+		/* Nothing is cached on the way; the storage needs no flush. */
+		return 0;
+	default:
+		return -EOPNOTSUPP;
+	}
+	if (!bio->bi_iter.bi_size)
+		return 0;
+
+	bio_for_each_bvec(bv, bio, it)
+		nr++;
+	bvecs = kmalloc_array(nr, sizeof(*bvecs), GFP_KERNEL);
+	if (!bvecs)
+		return -ENOMEM;
+	nr = 0;
+	bio_for_each_bvec(bv, bio, it)
+		bvecs[nr++] = bv;
+	iov_iter_bvec(&iter, write ? ITER_SOURCE : ITER_DEST, bvecs, nr,
+		      bio->bi_iter.bi_size);
+
+	ret = diff_area_image_rw(image->diff_area, bio->bi_iter.bi_sector,
+				 &iter, write);
+	kfree(bvecs);
+	return ret;
+}
+
+static void snapimage_work(struct work_struct *work)
+{
+	struct snapimage *image = container_of(work, struct snapimage, work);
+	unsigned int noio = memalloc_noio_save();
+	struct bio *bio;
+
+	for (;;) {
+		bool dead;
+		int ret;
+
+		spin_lock(&image->lock);
+		bio = bio_list_pop(&image->bios);
+		dead = image->dead;
+		spin_unlock(&image->lock);
+		if (!bio)
+			break;
+
+		ret = dead ? -EIO : snapimage_serve(image, bio);
+		bio->bi_status = errno_to_blk_status(ret);
+		bio_endio(bio);
+	}
+	memalloc_noio_restore(noio);
+}
+
+static void snapimage_submit_bio(struct bio *bio)
+{
+	struct snapimage *image = bio->bi_bdev->bd_disk->private_data;
+
+	spin_lock(&image->lock);
+	if (image->dead) {
+		spin_unlock(&image->lock);
+		bio_io_error(bio);
+		return;
+	}
+	bio_list_add(&image->bios, bio);
+	spin_unlock(&image->lock);
+	queue_work(snapshot_wq, &image->work);
+}
+
+static const struct block_device_operations snapimage_fops = {
+	.owner = THIS_MODULE,
+	.submit_bio = snapimage_submit_bio,
+	.free_disk = snapimage_free_disk,
+};
+
+/**
+ * snapimage_create() - show a taken device as a new block device
+ * @diff_area:	the copy-on-write state of the device; a reference is taken
+ *
+ * Return: the image or an ERR_PTR.
+ */
+struct snapimage *snapimage_create(struct diff_area *diff_area)
+{
+	struct block_device *orig = diff_area->orig_bdev;
+	struct snapimage *image;
+	struct gendisk *disk;
+	int minor, ret;
+
+	image = kzalloc(sizeof(*image), GFP_KERNEL);
+	if (!image)
+		return ERR_PTR(-ENOMEM);
+	spin_lock_init(&image->lock);
+	bio_list_init(&image->bios);
+	INIT_WORK(&image->work, snapimage_work);
+
+	minor = ida_alloc_max(&snapimage_minors, MINORMASK, GFP_KERNEL);
+	if (minor < 0) {
+		ret = minor;
+		goto fail_image;
+	}
+
+	disk = blk_alloc_disk(NUMA_NO_NODE);
+	if (!disk) {
+		ret = -ENOMEM;
+		goto fail_minor;
+	}
+	disk->major = snapimage_major;
+	disk->first_minor = minor;
+	disk->minors = 1;
+	disk->flags |= GENHD_FL_NO_PART;
+	disk->fops = &snapimage_fops;
+	disk->private_data = image;
+	snprintf(disk->disk_name, sizeof(disk->disk_name), "blksnap-%d-%d",
+		 MAJOR(diff_area->dev_id), MINOR(diff_area->dev_id));
+	set_capacity(disk, diff_area->capacity);
+	blk_queue_logical_block_size(disk->queue,
+				     bdev_logical_block_size(orig));
+	blk_queue_physical_block_size(disk->queue,
+				      bdev_physical_block_size(orig));
+	blk_queue_io_min(disk->queue, bdev_io_min(orig));
+	image->disk = disk;
+	image->diff_area = diff_area;
+	diff_area_get(diff_area);
+
+	ret = add_disk(disk);
+	if (ret) {
+		/* Not added, so free_disk will not run: undo by hand. */
+		diff_area_put(diff_area);
+		put_disk(disk);
+		goto fail_minor;
+	}
+	atomic_inc(&snapimage_count);
+	pr_debug("image %s created\n", disk->disk_name);
+	return image;
+
+fail_minor:
+	ida_free(&snapimage_minors, minor);
+fail_image:
+	kfree(image);
+	return ERR_PTR(ret);
+}
+
+/**
+ * snapimage_destroy() - remove the image of a destroyed snapshot
+ * @image:	the image
+ *
+ * I/O still queued or submitted later fails; a filesystem mounted on the
+ * image sees errors until it is unmounted, and the disk is freed with its
+ * last opener.
+ */
+void snapimage_destroy(struct snapimage *image)
+{
+	struct gendisk *disk = image->disk;
+
+	spin_lock(&image->lock);
+	image->dead = true;
+	spin_unlock(&image->lock);
+
+	del_gendisk(disk);
+	/* Nothing new enters a deleted disk; finish what was queued. */
+	flush_work(&image->work);
+	put_disk(disk);
+}
+
+int snapimage_init(void)
+{
+	snapimage_major = register_blkdev(0, "blksnap-image");
+	return snapimage_major < 0 ? snapimage_major : 0;
+}
+
+void snapimage_done(void)
+{
+	wait_event(snapimage_freed, !atomic_read(&snapimage_count));
+	unregister_blkdev(snapimage_major, "blksnap-image");
+	ida_destroy(&snapimage_minors);
+}

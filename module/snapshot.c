@@ -1,0 +1,623 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Snapshots: their life cycle, the consistent take of several devices and
+ * the user-space commands that drive them.
+ *
+ * Errors of the snapshot commands, beyond those common to a door
+ * (EPERM without CAP_SYS_ADMIN, EFAULT for unreadable memory):
+ *   ESRCH        no snapshot has the given id (ENOENT is kept for "no
+ *                event in time" and "filter not attached")
+ *   ENAMETOOLONG the storage path is longer than PATH_MAX
+ *   EINVAL       bad argument: empty path, limit 0 for a file, a path
+ *                that is not a regular file, directory or block device,
+ *                optlen not the size of the command's structure
+ *   EALREADY     take of a taken snapshot; add of a device already in
+ *                this snapshot
+ *   EBUSY        add to a taken snapshot, add of a device that is in
+ *                another snapshot, detach of a device in a snapshot,
+ *                block device storage in use
+ *   EPERM        add of the device that holds the snapshot's difference
+ *                storage (or shares its disk): copy-on-write would feed
+ *                on itself
+ *   EOPNOTSUPP   add of a device with an integrity profile or inline
+ *                encryption: the original data is not all in the sectors
+ *   ENODEV       take of a snapshot without devices; SNAPSHOTINFO on a
+ *                device that is in no snapshot
+ *   ENODATA      collect with too little room; count says how much
+ *   ENOENT       wait_event: no event within the timeout
+ *   EINTR        wait_event: interrupted by a signal
+ *   anything freeze_bdev() returns: the take is undone, nothing changed
+ *
+ * Module unload destroys every snapshot; the kernel itself refuses the
+ * unload while an image is open, and attached filters pin the module too.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME "-snapshot: " fmt
+
+#include <linux/blk-integrity.h>
+#include <linux/blkdev.h>
+#include <linux/capability.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/sched.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <uapi/linux/blksnap.h>
+#include "chunk.h"
+#include "diff_area.h"
+#include "diff_storage.h"
+#include "snapimage.h"
+#include "snapshot.h"
+#include "tracker.h"
+
+/**
+ * struct snapshot_device - one device of a snapshot
+ * @link:	position in snapshot->devices
+ * @tracker:	the device's filter, referenced
+ * @diff_area:	copy-on-write state once taken, else NULL
+ * @image:	the snapshot image once taken, else NULL
+ */
+struct snapshot_device {
+	struct list_head link;
+	struct tracker *tracker;
+	struct diff_area *diff_area;
+	struct snapimage *image;
+};
+
+struct workqueue_struct *snapshot_wq;
+
+/*
+ * Guards the list, every snapshot's devices and state, and the
+ * diff_area pointers of trackers.  Never taken in the bio path.
+ */
+static DEFINE_MUTEX(snapshots_lock);
+static LIST_HEAD(snapshots);
+
+static void snapshot_release(struct kref *kref)
+{
+	struct snapshot *snapshot = container_of(kref, struct snapshot, kref);
+
+	diff_storage_close(snapshot->storage);
+	event_queue_done(&snapshot->events);
+	kfree(snapshot);
+}
+
+void snapshot_get(struct snapshot *snapshot)
+{
+	kref_get(&snapshot->kref);
+}
+
+void snapshot_put(struct snapshot *snapshot)
+{
+	kref_put(&snapshot->kref, snapshot_release);
+}
+
+static struct snapshot *snapshot_find(const struct blksnap_uuid *id)
+{
+	struct snapshot *snapshot;
+
+	lockdep_assert_held(&snapshots_lock);
+	list_for_each_entry(snapshot, &snapshots, link)
+		if (!memcmp(snapshot->id.b, id->b, sizeof(id->b)))
+			return snapshot;
+	return NULL;
+}
+
+static struct snapshot *snapshot_find_tracker(struct tracker *tracker,
+					      struct snapshot_device **found)
+{
+	struct snapshot_device *sd;
+	struct snapshot *snapshot;
+
+	lockdep_assert_held(&snapshots_lock);
+	list_for_each_entry(snapshot, &snapshots, link)
+		list_for_each_entry(sd, &snapshot->devices, link)
+			if (sd->tracker == tracker) {
+				*found = sd;
+				return snapshot;
+			}
+	return NULL;
+}
+
+long snapshot_ioctl_create(void __user *arg)
+{
+	struct blksnap_snapshot_create karg;
+	struct diff_storage *storage;
+	struct snapshot *snapshot;
+	char *path;
+	long ret;
+
+	if (copy_from_user(&karg, arg, sizeof(karg)))
+		return -EFAULT;
+	path = strndup_user(u64_to_user_ptr(karg.diff_storage_filename),
+			    PATH_MAX);
+	if (IS_ERR(path))
+		return PTR_ERR(path) == -EINVAL ? -ENAMETOOLONG : PTR_ERR(path);
+	if (!*path) {
+		ret = -EINVAL;
+		goto out_path;
+	}
+
+	snapshot = kzalloc(sizeof(*snapshot), GFP_KERNEL);
+	if (!snapshot) {
+		ret = -ENOMEM;
+		goto out_path;
+	}
+	kref_init(&snapshot->kref);
+	INIT_LIST_HEAD(&snapshot->devices);
+	event_queue_init(&snapshot->events);
+	uuid_gen(&snapshot->id);
+
+	storage = diff_storage_open(path, karg.diff_storage_limit_sect,
+				    &snapshot->events);
+	if (IS_ERR(storage)) {
+		ret = PTR_ERR(storage);
+		event_queue_done(&snapshot->events);
+		kfree(snapshot);
+		goto out_path;
+	}
+	snapshot->storage = storage;
+
+	memcpy(karg.id.b, snapshot->id.b, sizeof(karg.id.b));
+	if (copy_to_user(arg, &karg, sizeof(karg))) {
+		snapshot_put(snapshot);
+		ret = -EFAULT;
+		goto out_path;
+	}
+	mutex_lock(&snapshots_lock);
+	list_add_tail(&snapshot->link, &snapshots);
+	mutex_unlock(&snapshots_lock);
+	pr_debug("snapshot %pUb created, storage %s\n", &snapshot->id, path);
+	ret = 0;
+out_path:
+	kfree(path);
+	return ret;
+}
+
+/* Stops copy-on-write on the device: the bio path will not see @da again. */
+static void snapshot_unpublish(struct tracker *tracker)
+{
+	struct diff_area *da;
+
+	lockdep_assert_held(&snapshots_lock);
+	da = rcu_dereference_protected(tracker->diff_area,
+				       lockdep_is_held(&snapshots_lock));
+	if (!da)
+		return;
+	RCU_INIT_POINTER(tracker->diff_area, NULL);
+	synchronize_rcu();
+	diff_area_put(da);
+}
+
+static void snapshot_destroy(struct snapshot *snapshot)
+{
+	struct snapshot_device *sd, *next;
+
+	lockdep_assert_held(&snapshots_lock);
+	list_del(&snapshot->link);
+	event_queue_close(&snapshot->events);
+	list_for_each_entry_safe(sd, next, &snapshot->devices, link) {
+		snapshot_unpublish(sd->tracker);
+		if (sd->image)
+			snapimage_destroy(sd->image);
+		if (sd->diff_area)
+			diff_area_put(sd->diff_area);
+		tracker_put(sd->tracker);
+		list_del(&sd->link);
+		kfree(sd);
+	}
+	pr_debug("snapshot %pUb destroyed\n", &snapshot->id);
+	snapshot_put(snapshot);
+}
+
+long snapshot_ioctl_destroy(void __user *arg)
+{
+	struct blksnap_uuid id;
+	struct snapshot *snapshot;
+
+	if (copy_from_user(&id, arg, sizeof(id)))
+		return -EFAULT;
+	mutex_lock(&snapshots_lock);
+	snapshot = snapshot_find(&id);
+	if (snapshot)
+		snapshot_destroy(snapshot);
+	mutex_unlock(&snapshots_lock);
+	return snapshot ? 0 : -ESRCH;
+}
+
+static void snapshot_thaw(struct snapshot *snapshot,
+			  struct snapshot_device *upto)
+{
+	struct snapshot_device *sd;
+
+	list_for_each_entry(sd, &snapshot->devices, link) {
+		if (sd == upto)
+			break;
+		if (thaw_bdev(sd->tracker->bdev))
+			pr_err("thawing %pg failed\n", sd->tracker->bdev);
+	}
+}
+
+/*
+ * Everything that can fail without side effects is done before the
+ * freeze, so that the frozen window holds only the switch itself.
+ */
+static int snapshot_take_locked(struct snapshot *snapshot)
+{
+	struct snapshot_device *sd;
+	ktime_t frozen;
+	int ret = 0;
+
+	if (snapshot->taken)
+		return -EALREADY;
+	if (list_empty(&snapshot->devices))
+		return -ENODEV;
+
+	list_for_each_entry(sd, &snapshot->devices, link) {
+		sd->diff_area = diff_area_new(snapshot, sd->tracker->bdev->bd_dev);
+		if (IS_ERR(sd->diff_area)) {
+			ret = PTR_ERR(sd->diff_area);
+			sd->diff_area = NULL;
+			goto fail;
+		}
+	}
+
+	list_for_each_entry(sd, &snapshot->devices, link) {
+		ret = freeze_bdev(sd->tracker->bdev);
+		if (ret) {
+			pr_err("freezing %pg failed: %d\n", sd->tracker->bdev,
+			       ret);
+			snapshot_thaw(snapshot, sd);
+			goto fail;
+		}
+	}
+	frozen = ktime_get();
+	list_for_each_entry(sd, &snapshot->devices, link) {
+		cbt_map_switch(&sd->tracker->cbt);
+		diff_area_get(sd->diff_area);
+		rcu_assign_pointer(sd->tracker->diff_area, sd->diff_area);
+	}
+	snapshot_thaw(snapshot, NULL);
+	pr_debug("snapshot %pUb taken, devices frozen for %lld us\n",
+		 &snapshot->id, ktime_us_delta(ktime_get(), frozen));
+	snapshot->taken = true;
+
+	list_for_each_entry(sd, &snapshot->devices, link) {
+		struct snapimage *image = snapimage_create(sd->diff_area);
+
+		if (IS_ERR(image)) {
+			/* The point in time is gone for this device only. */
+			ret = PTR_ERR(image);
+			diff_area_set_corrupted(sd->diff_area, ret);
+			continue;
+		}
+		sd->image = image;
+	}
+	return ret;
+
+fail:
+	list_for_each_entry(sd, &snapshot->devices, link) {
+		if (sd->diff_area)
+			diff_area_put(sd->diff_area);
+		sd->diff_area = NULL;
+	}
+	return ret;
+}
+
+long snapshot_ioctl_take(void __user *arg)
+{
+	struct blksnap_uuid id;
+	struct snapshot *snapshot;
+	long ret;
+
+	if (copy_from_user(&id, arg, sizeof(id)))
+		return -EFAULT;
+	mutex_lock(&snapshots_lock);
+	snapshot = snapshot_find(&id);
+	ret = snapshot ? snapshot_take_locked(snapshot) : -ESRCH;
+	mutex_unlock(&snapshots_lock);
+	return ret;
+}
+
+long snapshot_ioctl_collect(void __user *arg)
+{
+	struct blksnap_snapshot_collect karg;
+	struct snapshot *snapshot;
+	struct blksnap_uuid *ids = NULL;
+	u32 count = 0, i = 0;
+	long ret = 0;
+
+	if (copy_from_user(&karg, arg, sizeof(karg)))
+		return -EFAULT;
+
+	mutex_lock(&snapshots_lock);
+	list_for_each_entry(snapshot, &snapshots, link)
+		count++;
+	if (karg.count < count) {
+		ret = -ENODATA;
+	} else if (count) {
+		ids = kcalloc(count, sizeof(*ids), GFP_KERNEL);
+		if (!ids)
+			ret = -ENOMEM;
+		else
+			list_for_each_entry(snapshot, &snapshots, link)
+				memcpy(ids[i++].b, snapshot->id.b,
+				       sizeof(ids->b));
+	}
+	mutex_unlock(&snapshots_lock);
+
+	if (ret == -ENOMEM)
+		return ret;
+	if (ids && copy_to_user(u64_to_user_ptr(karg.ids), ids,
+				array_size(count, sizeof(*ids))))
+		ret = -EFAULT;
+	kfree(ids);
+	karg.count = count;
+	if (ret != -EFAULT && copy_to_user(arg, &karg, sizeof(karg)))
+		ret = -EFAULT;
+	return ret;
+}
+
+long snapshot_ioctl_wait_event(void __user *arg)
+{
+	struct blksnap_snapshot_event *karg;
+	struct snapshot *snapshot;
+	struct event *event;
+	long ret = 0;
+
+	/* Only the id and the timeout come in; all 4096 bytes go out. */
+	karg = kzalloc(sizeof(*karg), GFP_KERNEL);
+	if (!karg)
+		return -ENOMEM;
+	if (copy_from_user(karg, arg,
+			   offsetofend(struct blksnap_snapshot_event,
+				       timeout_ms))) {
+		ret = -EFAULT;
+		goto out;
+	}
+
+	mutex_lock(&snapshots_lock);
+	snapshot = snapshot_find(&karg->id);
+	if (snapshot)
+		snapshot_get(snapshot);
+	mutex_unlock(&snapshots_lock);
+	if (!snapshot) {
+		ret = -ESRCH;
+		goto out;
+	}
+
+	event = event_wait(&snapshot->events, karg->timeout_ms);
+	snapshot_put(snapshot);
+	if (IS_ERR(event)) {
+		ret = PTR_ERR(event);
+		goto out;
+	}
+	karg->code = event->code;
+	karg->time_label = ktime_to_ns(event->time);
+	memcpy(karg->data, event->data,
+	       min_t(size_t, event->data_size, sizeof(karg->data)));
+	event_free(event);
+	if (copy_to_user(arg, karg, sizeof(*karg)))
+		ret = -EFAULT;
+out:
+	kfree(karg);
+	return ret;
+}
+
+static int snapshot_device_supported(struct block_device *bdev)
+{
+	if (bdev_get_integrity(bdev))
+		return -EOPNOTSUPP;
+#ifdef CONFIG_BLK_INLINE_ENCRYPTION
+	if (bdev_get_queue(bdev)->crypto_profile)
+		return -EOPNOTSUPP;
+#endif
+	return 0;
+}
+
+long snapshot_ctl_add(struct tracker *tracker, void __user *opt, u32 *optlen)
+{
+	struct blksnap_snapshotadd arg;
+	struct block_device *bdev = tracker->bdev;
+	struct snapshot_device *sd, *other;
+	struct snapshot *snapshot, *owner;
+	long ret;
+
+	if (*optlen != sizeof(arg))
+		return -EINVAL;
+	if (copy_from_user(&arg, opt, sizeof(arg)))
+		return -EFAULT;
+	ret = snapshot_device_supported(bdev);
+	if (ret)
+		return ret;
+	sd = kzalloc(sizeof(*sd), GFP_KERNEL);
+	if (!sd)
+		return -ENOMEM;
+
+	mutex_lock(&snapshots_lock);
+	snapshot = snapshot_find(&arg.id);
+	owner = snapshot_find_tracker(tracker, &other);
+	if (!snapshot)
+		ret = -ESRCH;
+	else if (owner == snapshot)
+		ret = -EALREADY;
+	else if (owner || snapshot->taken)
+		ret = -EBUSY;
+	else if (diff_storage_holds(snapshot->storage, bdev->bd_dev,
+				    bdev_whole(bdev)->bd_dev))
+		ret = -EPERM;
+	if (!ret) {
+		tracker_get(tracker);
+		sd->tracker = tracker;
+		list_add_tail(&sd->link, &snapshot->devices);
+		sd = NULL;
+	}
+	mutex_unlock(&snapshots_lock);
+	kfree(sd);
+	return ret;
+}
+
+long snapshot_ctl_info(struct tracker *tracker, void __user *opt,
+		       u32 *optlen)
+{
+	struct blksnap_snapshotinfo info = {};
+	struct snapshot_device *sd;
+	long ret = 0;
+
+	if (*optlen != sizeof(info))
+		return -EINVAL;
+
+	mutex_lock(&snapshots_lock);
+	if (!snapshot_find_tracker(tracker, &sd)) {
+		ret = -ENODEV;
+	} else if (sd->diff_area) {
+		info.error_code = diff_area_error(sd->diff_area);
+		if (sd->image)
+			strscpy(info.image, snapimage_name(sd->image),
+				sizeof(info.image));
+	}
+	mutex_unlock(&snapshots_lock);
+
+	if (!ret && copy_to_user(opt, &info, sizeof(info)))
+		ret = -EFAULT;
+	return ret;
+}
+
+/**
+ * tracker_cow() - copy-on-write entry of the bio path
+ * @tracker:	the tracker of the bio's device
+ * @bio:	a bio that changes data
+ *
+ * Return: true if the bio was ended here.
+ */
+bool tracker_cow(struct tracker *tracker, struct bio *bio)
+{
+	sector_t base = tracker->bdev->bd_start_sect;
+	sector_t start = bio->bi_iter.bi_sector;
+	sector_t end, first, last;
+	struct diff_area *da;
+	bool ended;
+
+	/*
+	 * The bio may address a partition of the tracked disk or the disk
+	 * of a tracked partition: compare in whole-disk sectors.
+	 */
+	if (!bio_flagged(bio, BIO_REMAPPED))
+		start += bio->bi_bdev->bd_start_sect;
+	end = start + bio_sectors(bio);
+	first = max(start, base);
+	last = min(end, base + bdev_nr_sectors(tracker->bdev));
+	if (first >= last)
+		return false;
+
+	rcu_read_lock();
+	da = rcu_dereference(tracker->diff_area);
+	if (da && !kref_get_unless_zero(&da->kref))
+		da = NULL;
+	rcu_read_unlock();
+	if (!da)
+		return false;
+	ended = diff_area_cow_bio(da, bio, first - base, last - first);
+	diff_area_put(da);
+	return ended;
+}
+
+/*
+ * The filter goes away (the device was removed): a taken snapshot of the
+ * device can no longer be kept consistent, one not yet taken just loses
+ * the device.
+ */
+void tracker_release_snapshot(struct tracker *tracker)
+{
+	struct snapshot_device *sd;
+	struct snapshot *snapshot;
+
+	mutex_lock(&snapshots_lock);
+	snapshot = snapshot_find_tracker(tracker, &sd);
+	if (snapshot) {
+		if (sd->diff_area) {
+			diff_area_set_corrupted(sd->diff_area, -ENODEV);
+			snapshot_unpublish(tracker);
+		} else {
+			list_del(&sd->link);
+			tracker_put(tracker);
+			kfree(sd);
+		}
+	}
+	mutex_unlock(&snapshots_lock);
+}
+
+int tracker_may_detach(struct tracker *tracker)
+{
+	struct snapshot_device *sd;
+	int ret = 0;
+
+	mutex_lock(&snapshots_lock);
+	if (snapshot_find_tracker(tracker, &sd))
+		ret = -EBUSY;
+	mutex_unlock(&snapshots_lock);
+	return ret;
+}
+
+void snapshot_show(struct seq_file *m)
+{
+	struct snapshot_device *sd;
+	struct snapshot *snapshot;
+
+	mutex_lock(&snapshots_lock);
+	list_for_each_entry(snapshot, &snapshots, link) {
+		struct diff_storage *ds = snapshot->storage;
+
+		seq_printf(m, "snapshot %pUb taken %d storage_sectors %llu used %llu limit %llu error %d\n",
+			   &snapshot->id, snapshot->taken,
+			   (unsigned long long)ds->capacity,
+			   (unsigned long long)ds->filled,
+			   (unsigned long long)ds->limit,
+			   diff_storage_error(ds));
+		list_for_each_entry(sd, &snapshot->devices, link) {
+			if (sd->diff_area)
+				diff_area_show(sd->diff_area, m);
+			else
+				seq_printf(m, "  device %pg not taken\n",
+					   sd->tracker->bdev);
+		}
+	}
+	mutex_unlock(&snapshots_lock);
+}
+
+int snapshot_init(void)
+{
+	int ret;
+
+	snapshot_wq = alloc_workqueue("blksnap", WQ_UNBOUND | WQ_MEM_RECLAIM,
+				      0);
+	if (!snapshot_wq)
+		return -ENOMEM;
+	ret = chunk_init();
+	if (ret)
+		goto fail_wq;
+	ret = snapimage_init();
+	if (ret)
+		goto fail_chunk;
+	return 0;
+
+fail_chunk:
+	chunk_done();
+fail_wq:
+	destroy_workqueue(snapshot_wq);
+	return ret;
+}
+
+void snapshot_done(void)
+{
+	struct snapshot *snapshot, *next;
+
+	mutex_lock(&snapshots_lock);
+	list_for_each_entry_safe(snapshot, next, &snapshots, link)
+		snapshot_destroy(snapshot);
+	mutex_unlock(&snapshots_lock);
+	snapimage_done();
+	/* Draining runs the last stores and releases of diff areas. */
+	destroy_workqueue(snapshot_wq);
+	chunk_done();
+}

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef __BLKSNAP_SNAPSHOT_H
+#define __BLKSNAP_SNAPSHOT_H
+
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/types.h>
+#include <linux/uuid.h>
+#include "event_queue.h"
+
+struct diff_storage;
+struct seq_file;
+struct tracker;
+struct workqueue_struct;
+
+/**
+ * struct snapshot - a point in time of one or more devices
+ * @link:	position in the list of snapshots
+ * @kref:	held by the list and by every diff area
+ * @id:		what user space calls it
+ * @taken:	copy-on-write runs; no device may be added any more
+ * @devices:	struct snapshot_device, in the order they were added
+ * @storage:	the difference storage, shared by all devices
+ * @events:	what went wrong, for IOCTL_BLKSNAP_SNAPSHOT_WAIT_EVENT
+ */
+struct snapshot {
+	struct list_head link;
+	struct kref kref;
+	uuid_t id;
+	bool taken;
+	struct list_head devices;
+	struct diff_storage *storage;
+	struct event_queue events;
+};
+
+/* Workers of copy-on-write, images and releases; may do I/O in reclaim. */
+extern struct workqueue_struct *snapshot_wq;
+
+int snapshot_init(void);
+void snapshot_done(void);
+
+void snapshot_get(struct snapshot *snapshot);
+void snapshot_put(struct snapshot *snapshot);
+
+/* IOCTL_BLKSNAP_SNAPSHOT_* of the control device; @arg is the user's. */
+long snapshot_ioctl_create(void __user *arg);
+long snapshot_ioctl_destroy(void __user *arg);
+long snapshot_ioctl_take(void __user *arg);
+long snapshot_ioctl_collect(void __user *arg);
+long snapshot_ioctl_wait_event(void __user *arg);
+
+/* BLKFILTER_CTL commands SNAPSHOTADD and SNAPSHOTINFO of a tracker. */
+long snapshot_ctl_add(struct tracker *tracker, void __user *opt,
+		      u32 *optlen);
+long snapshot_ctl_info(struct tracker *tracker, void __user *opt,
+		       u32 *optlen);
+
+void snapshot_show(struct seq_file *m);
+
+#endif /* __BLKSNAP_SNAPSHOT_H */
