@@ -180,7 +180,7 @@ static int filter_attach(struct block_device *bdev)
 	if (ret)
 		tracker_put(tracker);
 	else
-		pr_info("filter attached to %pg\n", bdev);
+		pr_debug("filter attached to %pg\n", bdev);
 out:
 	mutex_unlock(&filter_lock);
 	return ret;
@@ -201,7 +201,7 @@ static int filter_detach(struct block_device *bdev)
 	if (ret)
 		goto out;
 	filter_unlink(tracker);
-	pr_info("filter detached from %pg\n", bdev);
+	pr_debug("filter detached from %pg\n", bdev);
 out:
 	mutex_unlock(&filter_lock);
 	return ret;

@@ -1,0 +1,224 @@
+package org.blksnap.itest.cbt;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.blksnap.api.BlkSnap;
+import org.blksnap.api.sys.Abi;
+import org.blksnap.api.sys.Errno;
+import org.blksnap.api.sys.Ioctl;
+import org.blksnap.api.sys.Linux;
+import org.blksnap.api.sys.SysResult;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The error table of the filter ioctls (module/README.md), case by case. */
+class FilterErrorsIT {
+    private static final long MIB = 1L << 20;
+    private static final int CBTINFO_SIZE = (int) Abi.BLKSNAP_CBTINFO.byteSize();
+    private static final byte[] NAME = RawFilter.name(Abi.FILTER_NAME);
+
+    private LoopDevice loop;
+    private RawFilter raw;
+
+    @BeforeEach
+    void setUp() throws IOException {
+        loop = LoopDevice.create(32 * MIB);
+        raw = new RawFilter(loop.device());
+    }
+
+    @AfterEach
+    void tearDown() throws IOException {
+        try {
+            raw.close();
+            Cbt.detachQuietly(loop.device());
+        } finally {
+            loop.close();
+        }
+    }
+
+    private static void assertErrno(int errno, SysResult r, String what) {
+        assertEquals(Errno.name(errno), r.ok() ? "success " + r.value() : Errno.name(r.errno()), what);
+    }
+
+    private void attach() {
+        SysResult r = raw.attach();
+        assertTrue(r.ok(), "attach: " + r);
+    }
+
+    private MemorySegment filled(long size) {
+        MemorySegment s = raw.arena.allocate(size);
+        s.fill((byte) 0xaa);
+        return s;
+    }
+
+    @Test
+    void withoutCapSysAdminEverythingIsEperm() throws IOException {
+        attach();
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Guest.Result r = Guest.run("setpriv", "--bounding-set=-sys_admin", "--inh-caps=-sys_admin", "--",
+                java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                NoAdminProbe.class.getName(), loop.device().toString());
+        assertTrue(r.ok(), r.output());
+        Map<String, String> seen = new HashMap<>();
+        for (String line : r.output().split("\n")) {
+            String[] w = line.strip().split(" ");
+            if (w.length == 2) {
+                seen.put(w[0], w[1]);
+            }
+        }
+        long capEff = Long.parseLong(seen.getOrDefault("capeff", "-1"), 16);
+        assertEquals(0, capEff & (1L << 21), "the probe still has CAP_SYS_ADMIN: " + r.output());
+        String eperm = Integer.toString(Errno.EPERM);
+        for (String what : List.of("attach", "detach", "cbtinfo", "cbtmap", "cbtdirty", "version")) {
+            assertEquals(eperm, seen.get(what), what + " in: " + r.output());
+        }
+        assertTrue(Cbt.info(loop.device()).blockCount() > 0, "the refused detach must not have detached");
+    }
+
+    @Test
+    void badPointersAreEfault() {
+        assertErrno(Errno.EFAULT, Linux.ioctl(raw.fd, Ioctl.BLKFILTER_ATTACH, RawFilter.BAD_POINTER), "attach");
+        attach();
+        assertErrno(Errno.EFAULT, Linux.ioctl(raw.fd, Ioctl.BLKFILTER_DETACH, RawFilter.BAD_POINTER), "detach");
+        assertErrno(Errno.EFAULT, Linux.ioctl(raw.fd, Ioctl.BLKFILTER_CTL, RawFilter.BAD_POINTER), "ctl");
+        assertErrno(Errno.EFAULT, raw.ctl(Abi.CTL_CBTINFO, CBTINFO_SIZE, RawFilter.BAD_POINTER), "cbtinfo opt");
+        assertErrno(Errno.EFAULT, raw.ctl(Abi.CTL_CBTMAP, 16, RawFilter.BAD_POINTER), "cbtmap opt");
+        assertErrno(Errno.EFAULT, raw.cbtMap(0, 64, RawFilter.BAD_POINTER), "cbtmap buffer");
+        assertErrno(Errno.EFAULT, raw.ctl(Abi.CTL_CBTDIRTY, 16, RawFilter.BAD_POINTER), "cbtdirty opt");
+        assertErrno(Errno.EFAULT, raw.cbtDirty(1, RawFilter.BAD_POINTER), "cbtdirty ranges");
+    }
+
+    @Test
+    void wrongOptlenIsEinval() {
+        MemorySegment buf = filled(64);
+        assertErrno(Errno.EINVAL, raw.attach(NAME, buf.address(), 1), "attach with options");
+        attach();
+        for (int len : new int[] {0, CBTINFO_SIZE - 1, CBTINFO_SIZE + 1, 64}) {
+            assertErrno(Errno.EINVAL, raw.ctl(Abi.CTL_CBTINFO, len, buf.address()), "cbtinfo optlen " + len);
+        }
+        for (int len : new int[] {0, 15, 17}) {
+            assertErrno(Errno.EINVAL, raw.ctl(Abi.CTL_CBTMAP, len, buf.address()), "cbtmap optlen " + len);
+            assertErrno(Errno.EINVAL, raw.ctl(Abi.CTL_CBTDIRTY, len, buf.address()), "cbtdirty optlen " + len);
+        }
+    }
+
+    @Test
+    void unknownFilterNameIsEnoent() {
+        byte[] unterminated = new byte[Abi.BLKFILTER_NAME_LENGTH];
+        Arrays.fill(unterminated, (byte) 'b');
+        List<byte[]> names = List.of(RawFilter.name("blksnapx"), RawFilter.name(""), RawFilter.name("BLKSNAP"),
+                RawFilter.name("blksna"), unterminated);
+        for (byte[] name : names) {
+            assertErrno(Errno.ENOENT, raw.attach(name, 0, 0), "attach " + new String(name));
+        }
+        attach();
+        MemorySegment info = filled(CBTINFO_SIZE);
+        for (byte[] name : names) {
+            assertErrno(Errno.ENOENT, raw.detach(name), "detach " + new String(name));
+            assertErrno(Errno.ENOENT, raw.ctl(name, Abi.CTL_CBTINFO, CBTINFO_SIZE, info.address()),
+                    "ctl " + new String(name));
+        }
+    }
+
+    @Test
+    void attachTwiceIsEalready() {
+        attach();
+        assertErrno(Errno.EALREADY, raw.attach(), "second attach");
+    }
+
+    @Test
+    void notAttachedIsEnoent() {
+        MemorySegment info = filled(CBTINFO_SIZE);
+        assertErrno(Errno.ENOENT, raw.detach(), "detach");
+        assertErrno(Errno.ENOENT, raw.ctl(Abi.CTL_CBTINFO, CBTINFO_SIZE, info.address()), "cbtinfo");
+        assertErrno(Errno.ENOENT, raw.cbtMap(0, 16, info.address()), "cbtmap");
+        attach();
+        assertTrue(raw.detach().ok());
+        assertErrno(Errno.ENOENT, raw.detach(), "detach after detach");
+    }
+
+    @Test
+    void unknownCommandIsEnotty() {
+        attach();
+        MemorySegment buf = filled(64);
+        for (int cmd : new int[] {5, 6, 255, 0x7fffffff, 0x80000000}) {
+            assertErrno(Errno.ENOTTY, raw.ctl(cmd, 16, buf.address()), "cmd " + Integer.toUnsignedString(cmd));
+        }
+    }
+
+    @Test
+    void cbtMapOffsetsAtAndPastTheEnd() {
+        attach();
+        int count = 32 * (int) MIB / 65536;
+        MemorySegment buf = filled(256);
+        SysResult whole = raw.cbtMap(0, 256, buf.address());
+        assertTrue(count >= 256, "test expects a map of at least 256 blocks");
+        assertEquals(256, whole.value(), whole::toString);
+
+        buf.fill((byte) 0xaa);
+        SysResult tail = raw.cbtMap(count - 10, 256, buf.address());
+        assertEquals(10, tail.value(), "bytes left at the end: " + tail);
+        for (int i = 10; i < 256; i++) {
+            assertEquals((byte) 0xaa, buf.get(JAVA_BYTE, i), "byte " + i + " written past the returned count");
+        }
+        assertEquals(0, raw.cbtMap(count, 256, buf.address()).value(), "offset at the end reads nothing");
+        assertEquals(0, raw.cbtMap(0, 0, buf.address()).value(), "zero length reads nothing");
+        assertErrno(Errno.EINVAL, raw.cbtMap(count + 1, 256, buf.address()), "offset past the end");
+        assertErrno(Errno.EINVAL, raw.cbtMap(-1, 256, buf.address()), "offset 0xffffffff");
+    }
+
+    @Test
+    void cbtDirtyLimits() {
+        attach();
+        MemorySegment range = raw.arena.allocate(Abi.BLKSNAP_SECTORS);
+        range.set(JAVA_LONG, Abi.offset(Abi.BLKSNAP_SECTORS, "offset"), 32 * MIB / 512);
+        range.set(JAVA_LONG, Abi.offset(Abi.BLKSNAP_SECTORS, "count"), 1);
+        assertErrno(Errno.EINVAL, raw.cbtDirty(1, range.address()), "range past the end");
+        assertErrno(Errno.EINVAL, raw.cbtDirty(1_048_577, range.address()), "too many ranges");
+        assertTrue(raw.cbtDirty(0, RawFilter.BAD_POINTER).ok(), "count 0 touches no memory");
+    }
+
+    /** Padding of results is zeroed and optlen reports the size used. */
+    @Test
+    void resultsCarryNoStaleBytes() {
+        attach();
+        MemorySegment info = filled(CBTINFO_SIZE);
+        MemorySegment ctl = raw.ctlStruct(NAME, Abi.CTL_CBTINFO, CBTINFO_SIZE, info.address());
+        SysResult r = raw.ctl(ctl);
+        assertTrue(r.ok(), r::toString);
+        long pad = Abi.offset(Abi.BLKSNAP_CBTINFO, "changes_number") + 1;
+        for (long i = pad; i < CBTINFO_SIZE; i++) {
+            assertEquals(0, info.get(JAVA_BYTE, i), "padding byte " + i);
+        }
+        assertEquals(32 * MIB, info.get(JAVA_LONG, 0));
+        assertEquals(CBTINFO_SIZE, ctl.get(JAVA_INT, Abi.offset(Abi.BLKFILTER_CTL, "optlen")));
+    }
+
+    @Test
+    void controlDeviceUnknownCommandsAreEnotty() throws IOException {
+        try (BlkSnap blksnap = BlkSnap.open()) {
+            MemorySegment buf = filled(64);
+            long[] requests = {
+                Ioctl.ior(Ioctl.BLKSNAP_TYPE, 99, 8),
+                Ioctl.ior('X', 0, 8),
+                Ioctl.iow(Ioctl.BLKSNAP_TYPE, 0, 8),
+            };
+            for (long request : requests) {
+                assertErrno(Errno.ENOTTY, Linux.ioctl(blksnap.fd(), request, buf), Long.toHexString(request));
+            }
+        }
+    }
+}
