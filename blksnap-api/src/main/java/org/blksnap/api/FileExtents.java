@@ -104,6 +104,27 @@ public record FileExtents(Path device, List<SectorRange> ranges) {
         } finally {
             Linux.close(fd.intValue());
         }
-        return new FileExtents(Path.of("/dev/block/" + dev.major() + ":" + dev.minor()), ranges);
+        return new FileExtents(deviceNode(dev), ranges);
+    }
+
+    /**
+     * The node of a block device: the name the kernel gave it (sysfs uevent
+     * DEVNAME) under /dev, since /dev/block/M:m links exist only with udev.
+     */
+    static Path deviceNode(DeviceNumber dev) {
+        Path uevent = Path.of("/sys/dev/block/" + dev + "/uevent");
+        try {
+            for (String line : Files.readAllLines(uevent)) {
+                if (line.startsWith("DEVNAME=")) {
+                    Path node = Path.of("/dev", line.substring("DEVNAME=".length()));
+                    if (Files.exists(node)) {
+                        return node;
+                    }
+                }
+            }
+        } catch (IOException e) {
+            // Fall through to the udev name.
+        }
+        return Path.of("/dev/block/" + dev);
     }
 }

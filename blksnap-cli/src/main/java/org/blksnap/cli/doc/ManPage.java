@@ -1,0 +1,169 @@
+package org.blksnap.cli.doc;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Help.Ansi;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Model.PositionalParamSpec;
+
+/**
+ * Renders blksnap(8) in troff from the picocli model, so the man page says
+ * exactly what {@code --help} says.
+ */
+public final class ManPage {
+    private ManPage() {
+    }
+
+    /**
+     * @param root    the configured command line
+     * @param version the version for the page footer
+     * @return the page in man(7) format
+     */
+    public static String render(CommandLine root, String version) {
+        CommandSpec spec = root.getCommandSpec();
+        StringBuilder m = new StringBuilder();
+        m.append(".\\\" Generated from the picocli model by ").append(ManPage.class.getName())
+                .append("; do not edit.\n");
+        m.append(".TH BLKSNAP 8 \"\" \"blksnap ").append(esc(version)).append("\" \"System Administration\"\n");
+        m.append(".SH NAME\nblksnap \\- point-in-time snapshots and change-block tracking of block devices\n");
+        m.append(".SH SYNOPSIS\n.B blksnap\n[\\fB\\-hvV\\fR] \\fICOMMAND\\fR [\\fIOPTIONS\\fR]\n");
+        m.append(".SH DESCRIPTION\n");
+        paragraphs(m, spec.usageMessage().description());
+        m.append(".SH GLOBAL OPTIONS\n");
+        options(m, spec, false);
+        m.append(".SH COMMANDS\n");
+        for (CommandLine sub : root.getSubcommands().values()) {
+            if ("help".equals(sub.getCommandName())) {
+                continue;
+            }
+            command(m, sub.getCommandSpec());
+        }
+        m.append(".SH EXIT STATUS\n");
+        m.append(".TP\n.B 0\nsuccess\n.TP\n.B 1\nthe operation failed\n.TP\n.B 2\nbad command line\n");
+        m.append(".TP\n.B 3\nthe blksnap kernel module is not loaded\n");
+        m.append(".TP\n.B 4\npermission denied: run as root\n");
+        m.append(".TP\n.B 5\nno such device or snapshot, or the filter is not attached\n");
+        m.append(".TP\n.B 6\nbusy or wrong state: already attached, already in a snapshot, taken twice\n");
+        m.append(".TP\n.B 7\nthe snapshot broke while the COMMAND of \\fBblksnap snapshot\\fR ran\n");
+        m.append(".SH ENVIRONMENT\n");
+        env(m, "BLKSNAP_JAVA_HOME", "Java runtime (>= 22) the launcher uses instead of searching for one.");
+        env(m, "BLKSNAP_JAVA_OPTS", "Extra options for the Java virtual machine.");
+        env(m, "BLKSNAP_CDS", "0 turns the class-data-sharing archive of the launcher off.");
+        env(m, "BLKSNAP_CACHE_DIR", "Where the launcher keeps that archive (default ~/.cache/blksnap).");
+        m.append(".SH FILES\n.TP\n.I /dev/blksnap-control\nthe module's control device\n");
+        m.append(".TP\n.I /dev/blksnap-MAJOR-MINOR\nthe snapshot image of device MAJOR:MINOR\n");
+        m.append(".SH SEE ALSO\n.BR losetup (8),\n.BR dmsetup (8)\n");
+        return m.toString();
+    }
+
+    private static void command(StringBuilder m, CommandSpec spec) {
+        m.append(".SS ").append(esc(spec.name())).append('\n');
+        m.append(".nf\n").append(esc(synopsis(spec))).append(".fi\n");
+        paragraphs(m, spec.usageMessage().description());
+        options(m, spec, true);
+        List<String> footer = new ArrayList<>(Arrays.asList(spec.usageMessage().footer()));
+        int exit = footer.indexOf("Exit status:");
+        if (exit >= 0) {
+            footer = footer.subList(0, Math.max(0, exit - 1));
+        }
+        while (!footer.isEmpty() && footer.getFirst().isBlank()) {
+            footer.removeFirst();
+        }
+        if (!footer.isEmpty()) {
+            m.append(".PP\n").append(esc(footer.getFirst())).append("\n.PP\n.nf\n.RS 4\n");
+            for (String line : footer.subList(1, footer.size())) {
+                m.append(esc(line.strip().isEmpty() ? "" : line.substring(2))).append('\n');
+            }
+            m.append(".RE\n.fi\n");
+        }
+    }
+
+    private static String synopsis(CommandSpec spec) {
+        return new CommandLine.Help(spec, CommandLine.Help.defaultColorScheme(Ansi.OFF))
+                .synopsis(0).replaceAll("\\s+\n", "\n").replaceAll("\n\\s+", "\n    ");
+    }
+
+    private static void options(StringBuilder m, CommandSpec spec, boolean skipGlobal) {
+        for (OptionSpec o : spec.options()) {
+            // --help, --version and --verbose work everywhere and are
+            // described once under GLOBAL OPTIONS.
+            if (o.hidden() || skipGlobal && (o.usageHelp() || o.versionHelp() || o.longestName().equals("--verbose"))) {
+                continue;
+            }
+            m.append(".TP\n.B ").append(esc(String.join(", ", o.names())));
+            if (o.typeInfo().isBoolean() && o.arity().max() == 0) {
+                m.append('\n');
+            } else {
+                m.append(" \\fI").append(esc(o.paramLabel())).append("\\fR\n");
+            }
+            m.append(esc(String.join(" ", o.description())
+                    .replace("${DEFAULT-VALUE}", String.valueOf(o.defaultValue()))
+                    .replace("${COMPLETION-CANDIDATES}", candidates(o)))).append('\n');
+        }
+        for (PositionalParamSpec p : spec.positionalParameters()) {
+            m.append(".TP\n.I ").append(esc(p.paramLabel())).append('\n')
+                    .append(esc(String.join(" ", p.description()))).append('\n');
+        }
+    }
+
+    private static String candidates(OptionSpec o) {
+        List<String> c = new ArrayList<>();
+        if (o.completionCandidates() != null) {
+            o.completionCandidates().forEach(c::add);
+        }
+        return String.join(", ", c);
+    }
+
+    private static void paragraphs(StringBuilder m, String[] lines) {
+        m.append(".PP\n");
+        boolean verbatim = false;
+        for (String line : lines) {
+            if (line.isBlank()) {
+                if (verbatim) {
+                    m.append(".fi\n");
+                    verbatim = false;
+                }
+                m.append(".PP\n");
+            } else if (line.startsWith("  ")) {
+                if (!verbatim) {
+                    m.append(".nf\n");
+                    verbatim = true;
+                }
+                m.append(esc(line)).append('\n');
+            } else {
+                if (verbatim) {
+                    m.append(".fi\n");
+                    verbatim = false;
+                }
+                m.append(esc(line)).append('\n');
+            }
+        }
+        if (verbatim) {
+            m.append(".fi\n");
+        }
+    }
+
+    private static void env(StringBuilder m, String name, String text) {
+        m.append(".TP\n.B ").append(name).append('\n').append(esc(text)).append('\n');
+    }
+
+    /** Escapes text for troff: backslashes, hyphens, and control characters at line start. */
+    static String esc(String s) {
+        String t = s.replace("\\", "\\e").replace("-", "\\-");
+        StringBuilder out = new StringBuilder();
+        for (String line : t.split("\n", -1)) {
+            if (!out.isEmpty()) {
+                out.append('\n');
+            }
+            if (line.startsWith(".") || line.startsWith("'")) {
+                out.append("\\&");
+            }
+            out.append(line);
+        }
+        return out.toString();
+    }
+}
