@@ -10,8 +10,9 @@ import picocli.CommandLine.Mixin;
 @Command(name = "snapshot_add", mixinStandardHelpOptions = true,
         description = {"Add a device to a created, not yet taken snapshot. The blksnap filter is attached "
                 + "first if needed."},
-        footer = {"", "Examples:", "  id=$(blksnap snapshot_create --file /var/tmp --limit 1G)",
-            "  blksnap snapshot_add --id $id --device /dev/vdb", "  blksnap snapshot_take --id $id"})
+        footer = {"", "Examples:", "  blksnap snapshot_add --id $id --device /dev/vdb",
+            "  id=$(blksnap snapshot_create --file /var/tmp --limit 1G) &&",
+            "    blksnap snapshot_add -i $id -d /dev/vdb && blksnap snapshot_take -i $id"})
 public final class SnapshotAddCommand extends BaseCommand {
     @Mixin
     IdOption id;
