@@ -6,7 +6,7 @@
  *   EPERM   the caller lacks CAP_SYS_ADMIN (checked before anything else)
  *   ENOTTY  the command number is not one of ours
  *   EFAULT  the argument points to memory the caller cannot access
- *   EOPNOTSUPP  a known snapshot command whose implementation is not built in
+ * The snapshot commands document their own errors in snapshot.c.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 #include <linux/capability.h>
@@ -16,6 +16,7 @@
 #include <linux/uaccess.h>
 #include <uapi/linux/blksnap.h>
 #include "ctrl.h"
+#include "snapshot.h"
 #include "version.h"
 
 static long ctrl_version(void __user *arg)
@@ -32,12 +33,6 @@ static long ctrl_version(void __user *arg)
 	return 0;
 }
 
-/* Placeholder for snapshot commands until their implementation is linked in. */
-static long ctrl_not_supported(void __user *arg)
-{
-	return -EOPNOTSUPP;
-}
-
 struct ctrl_ioctl {
 	unsigned int cmd;
 	long (*fn)(void __user *arg);
@@ -50,15 +45,15 @@ struct ctrl_ioctl {
 static const struct ctrl_ioctl ctrl_ioctls[] = {
 	[blksnap_ioctl_version] = { IOCTL_BLKSNAP_VERSION, ctrl_version },
 	[blksnap_ioctl_snapshot_create] = {
-		IOCTL_BLKSNAP_SNAPSHOT_CREATE, ctrl_not_supported },
+		IOCTL_BLKSNAP_SNAPSHOT_CREATE, snapshot_ioctl_create },
 	[blksnap_ioctl_snapshot_destroy] = {
-		IOCTL_BLKSNAP_SNAPSHOT_DESTROY, ctrl_not_supported },
+		IOCTL_BLKSNAP_SNAPSHOT_DESTROY, snapshot_ioctl_destroy },
 	[blksnap_ioctl_snapshot_take] = {
-		IOCTL_BLKSNAP_SNAPSHOT_TAKE, ctrl_not_supported },
+		IOCTL_BLKSNAP_SNAPSHOT_TAKE, snapshot_ioctl_take },
 	[blksnap_ioctl_snapshot_collect] = {
-		IOCTL_BLKSNAP_SNAPSHOT_COLLECT, ctrl_not_supported },
+		IOCTL_BLKSNAP_SNAPSHOT_COLLECT, snapshot_ioctl_collect },
 	[blksnap_ioctl_snapshot_wait_event] = {
-		IOCTL_BLKSNAP_SNAPSHOT_WAIT_EVENT, ctrl_not_supported },
+		IOCTL_BLKSNAP_SNAPSHOT_WAIT_EVENT, snapshot_ioctl_wait_event },
 };
 
 static long ctrl_unlocked_ioctl(struct file *file, unsigned int cmd,

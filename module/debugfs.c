@@ -6,6 +6,8 @@
  *               generation and numbers (read-only)
  *   memory      totals: tracked bytes, CBT map bytes, CBT bytes per GiB
  *               tracked (read-only)
+ *   snapshots   one line per snapshot (storage use) and per device
+ *               (chunk size, changed chunks, memory they hold)
  *   cbt_switch  write "MAJOR:MINOR" to switch that device's CBT maps as a
  *               snapshot take would (root-only test knob, mode 0200)
  *
@@ -19,6 +21,7 @@
 #include <linux/uaccess.h>
 #include "debugfs.h"
 #include "filter.h"
+#include "snapshot.h"
 #include "tracker.h"
 
 static struct dentry *blksnap_debugfs_dir;
@@ -78,6 +81,13 @@ static int memory_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(memory);
 
+static int snapshots_show(struct seq_file *m, void *unused)
+{
+	snapshot_show(m);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(snapshots);
+
 static ssize_t cbt_switch_write(struct file *file, const char __user *ubuf,
 				size_t len, loff_t *ppos)
 {
@@ -122,6 +132,8 @@ void blksnap_debugfs_init(void)
 			    &trackers_fops);
 	debugfs_create_file("memory", 0444, blksnap_debugfs_dir, NULL,
 			    &memory_fops);
+	debugfs_create_file("snapshots", 0444, blksnap_debugfs_dir, NULL,
+			    &snapshots_fops);
 	debugfs_create_file("cbt_switch", 0200, blksnap_debugfs_dir, NULL,
 			    &cbt_switch_fops);
 }

@@ -10,6 +10,7 @@
 #include "debugfs.h"
 #include "filter.h"
 #include "params.h"
+#include "snapshot.h"
 #include "version.h"
 
 static int __init blksnap_init(void)
@@ -19,23 +20,31 @@ static int __init blksnap_init(void)
 	ret = params_check();
 	if (ret)
 		return ret;
-	ret = filter_init();
+	ret = snapshot_init();
 	if (ret)
 		return ret;
+	ret = filter_init();
+	if (ret)
+		goto fail_snapshot;
 	ret = ctrl_init();
 	if (ret) {
 		filter_done();
-		return ret;
+		goto fail_snapshot;
 	}
 	blksnap_debugfs_init();
 	pr_info("version %s loaded\n", BLKSNAP_VERSION_STR);
 	return 0;
+
+fail_snapshot:
+	snapshot_done();
+	return ret;
 }
 
 static void __exit blksnap_exit(void)
 {
 	blksnap_debugfs_done();
 	ctrl_done();
+	snapshot_done();
 	filter_done();
 	pr_info("unloaded\n");
 }

@@ -564,6 +564,8 @@ void snapshot_show(struct seq_file *m)
 	struct snapshot_device *sd;
 	struct snapshot *snapshot;
 
+	/* What each changed chunk costs once stored; unchanged ones cost 0. */
+	seq_printf(m, "bytes_per_changed_chunk %zu\n", sizeof(struct chunk));
 	mutex_lock(&snapshots_lock);
 	list_for_each_entry(snapshot, &snapshots, link) {
 		struct diff_storage *ds = snapshot->storage;

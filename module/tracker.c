@@ -10,6 +10,7 @@
 #include <linux/string.h>
 #include <linux/uaccess.h>
 #include <uapi/linux/blksnap.h>
+#include "snapshot.h"
 #include "tracker.h"
 
 /* Bounds the kernel copy of a CBTDIRTY request: 1 Mi ranges, 16 MiB. */
@@ -70,23 +71,6 @@ bool tracker_bio_changes_data(struct bio *bio)
 void tracker_mark(struct tracker *tracker, sector_t sector, sector_t count)
 {
 	cbt_map_mark(&tracker->cbt, sector, count);
-}
-
-bool tracker_cow(struct tracker *tracker, struct bio *bio)
-{
-	/* The snapshot code calls its diff area's copy-on-write from here. */
-	return false;
-}
-
-void tracker_release_snapshot(struct tracker *tracker)
-{
-	/* The snapshot code marks the tracker's snapshot corrupted here. */
-}
-
-int tracker_may_detach(struct tracker *tracker)
-{
-	/* The snapshot code refuses (-EBUSY) while the device is in a snapshot. */
-	return 0;
 }
 
 int tracker_check_capacity(struct tracker *tracker)
@@ -151,13 +135,6 @@ static long tracker_ctl_cbtdirty(struct tracker *tracker, void __user *opt,
 	return ret;
 }
 
-/* Snapshot commands until the snapshot code provides them. */
-static long tracker_ctl_not_supported(struct tracker *tracker,
-				      void __user *opt, u32 *optlen)
-{
-	return -EOPNOTSUPP;
-}
-
 typedef long (*tracker_ctl_fn)(struct tracker *tracker, void __user *opt,
 			       u32 *optlen);
 
@@ -165,8 +142,8 @@ static const tracker_ctl_fn tracker_ctls[] = {
 	[blkfilter_ctl_blksnap_cbtinfo] = tracker_ctl_cbtinfo,
 	[blkfilter_ctl_blksnap_cbtmap] = tracker_ctl_cbtmap,
 	[blkfilter_ctl_blksnap_cbtdirty] = tracker_ctl_cbtdirty,
-	[blkfilter_ctl_blksnap_snapshotadd] = tracker_ctl_not_supported,
-	[blkfilter_ctl_blksnap_snapshotinfo] = tracker_ctl_not_supported,
+	[blkfilter_ctl_blksnap_snapshotadd] = snapshot_ctl_add,
+	[blkfilter_ctl_blksnap_snapshotinfo] = snapshot_ctl_info,
 };
 
 long tracker_ctl(struct tracker *tracker, unsigned int cmd,
