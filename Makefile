@@ -19,7 +19,7 @@ SHELL := /bin/bash
 ROOT := $(CURDIR)
 GUEST_TIMEOUT ?= 1500
 GUEST_DISKS := --disk 1G --disk 1G --disk 1G --disk 1G
-MVN_FLAGS := -B -q
+MVN_FLAGS := -B -q -Dstyle.color=never
 
 # Not scripts/kver's output directly: if it fails, its message should appear
 # once, where a target needs the kernel, not at every make invocation.
