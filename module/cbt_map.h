@@ -53,8 +53,9 @@ int cbt_map_mark_dirty(struct cbt_map *map, const struct blksnap_sectors *ranges
  * Copies the write map to the read map, reports the old active number as
  * changes_number and increments the active number.  When it would reach
  * 256 it restarts at 1, the write map is cleared and a new generation is
- * made.  Call with the device frozen so the take is one point in time,
- * and call tracker_check_capacity() before freezing: it may allocate.
+ * made.  Atomic against marking and ioctls.  Call with the device frozen
+ * so the take is one point in time, and call tracker_check_capacity()
+ * before freezing: a pending resize allocates.
  */
 void cbt_map_switch(struct cbt_map *map);
 

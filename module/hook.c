@@ -12,12 +12,18 @@
  * Unload safety.  After unregister_ftrace_function() no new call is
  * redirected, but tasks may still run replacement code: sleeping inside the
  * original called from a replacement, or preempted anywhere in it.  A
- * percpu_ref counts tasks between hook_enter() and hook_leave(); removal
- * kills it and waits for the count to drain.  The few instructions outside
- * that bracket (the redirect landing before hook_enter(), the return after
- * hook_leave()) contain no voluntary sleep, so synchronize_rcu_tasks(),
- * which waits until every task has passed a voluntary context switch,
- * covers them.  Only then may the module text go away.
+ * percpu_ref counts tasks between hook_enter() and hook_leave().  The few
+ * instructions outside that bracket (the landing of the redirect before
+ * hook_enter(), the return after hook_leave()) contain no voluntary sleep,
+ * and synchronize_rcu_tasks() waits until every task has passed a
+ * voluntary context switch.  So removal:
+ *  1. unregisters the ftrace ops: no new redirects;
+ *  2. synchronize_rcu_tasks(): every redirected task has reached
+ *     hook_enter() and holds a reference (ftrace does this too for
+ *     dynamic ops on preemptible kernels; we do not rely on it);
+ *  3. kills the percpu_ref and waits until the references drain;
+ *  4. synchronize_rcu_tasks() again: every task has left the return path.
+ * Only then may the module text go away.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 #include <linux/completion.h>
@@ -139,6 +145,7 @@ int hook_install(struct hook *hooks, unsigned int count)
 undo:
 	while (i--)
 		hook_disarm(&hooks[i]);
+	synchronize_rcu_tasks();
 	percpu_ref_kill(&hook_users);
 	wait_for_completion(&hook_users_gone);
 	synchronize_rcu_tasks();
@@ -152,6 +159,7 @@ void hook_remove(struct hook *hooks, unsigned int count)
 
 	for (i = count; i--;)
 		hook_disarm(&hooks[i]);
+	synchronize_rcu_tasks();
 	percpu_ref_kill(&hook_users);
 	wait_for_completion(&hook_users_gone);
 	synchronize_rcu_tasks();
