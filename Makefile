@@ -26,7 +26,8 @@ MVN_FLAGS := -B -q -Dstyle.color=never
 KVER = $(shell scripts/kver)
 KDIR = /lib/modules/$(KVER)/build
 MODULE_SOURCES = $(filter-out %.mod.c,$(wildcard module/*.c)) $(wildcard module/*.h)
-JAVA_HOME_CMD = JAVA_HOME="$$(scripts/find-jdk)"
+# find-jdk explains what to install when no JDK >= 22 is there.
+MVN = jh="$$(scripts/find-jdk)" && JAVA_HOME="$$jh" mvn $(MVN_FLAGS)
 
 # Lines that make a kernel build fail: compiler, sparse and modpost findings.
 FINDINGS := 'warning:|error:|WARNING:|ERROR:'
@@ -61,11 +62,11 @@ check:
 	@scripts/checkpatch $(MODULE_SOURCES)
 
 java:
-	@$(JAVA_HOME_CMD) mvn $(MVN_FLAGS) package
+	@$(MVN) package
 
 # For the demo: the tests are make test's business.
 java-nocheck:
-	@$(JAVA_HOME_CMD) mvn $(MVN_FLAGS) package -DskipTests
+	@$(MVN) package -DskipTests
 
 test:
 	@$(MAKE) --no-print-directory setup
@@ -74,7 +75,7 @@ test:
 	@rm -rf */target/surefire-reports build/reports/guest
 	@echo "== host unit tests (Maven)"
 	@# Failing unit tests must not stop the run: the summary counts them.
-	@$(JAVA_HOME_CMD) mvn $(MVN_FLAGS) package -Dmaven.test.failure.ignore=true
+	@$(MVN) package -Dmaven.test.failure.ignore=true
 	@echo "== in-guest integration tests"
 	@rc=0; \
 	vm/run -v $(GUEST_DISKS) --timeout $(GUEST_TIMEOUT) -- scripts/guest-tests || rc=$$?; \
@@ -91,5 +92,5 @@ demo:
 
 clean:
 	rm -rf build
-	-$(JAVA_HOME_CMD) mvn $(MVN_FLAGS) clean
+	-$(MVN) clean
 	-kver="$$(scripts/kver)" && $(MAKE) -C "/lib/modules/$$kver/build" M="$(ROOT)/module" clean
