@@ -16,6 +16,8 @@
 #include "cbt_map.h"
 #include "params.h"
 
+#define CBT_MAP_GFP	(GFP_KERNEL | __GFP_NOWARN | __GFP_RETRY_MAYFAIL)
+
 /* The smallest block that keeps the map within tracking_block_maximum_count. */
 static unsigned int cbt_block_shift(sector_t capacity)
 {
@@ -38,8 +40,12 @@ static int cbt_maps_alloc(sector_t capacity, unsigned int *shift, u32 *count,
 	if (!blocks || blocks > U32_MAX)
 		return -EINVAL;
 	*count = blocks;
-	*write_map = kvzalloc(blocks, GFP_KERNEL);
-	*read_map = kvzalloc(blocks, GFP_KERNEL);
+	/*
+	 * A map is as big as module parameters and capacity make it: failing
+	 * is an answer (ENOMEM), never a reason to warn or to OOM-kill.
+	 */
+	*write_map = kvzalloc(blocks, CBT_MAP_GFP);
+	*read_map = kvzalloc(blocks, CBT_MAP_GFP);
 	if (!*write_map || !*read_map) {
 		kvfree(*write_map);
 		kvfree(*read_map);

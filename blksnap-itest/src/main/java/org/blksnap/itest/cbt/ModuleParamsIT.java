@@ -1,0 +1,135 @@
+package org.blksnap.itest.cbt;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.util.HashMap;
+import java.util.Map;
+
+import org.blksnap.api.BlkSnapException;
+import org.blksnap.api.CbtInfo;
+import org.blksnap.api.sys.Errno;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Module parameters: defaults, their effect on the block size, refusal of
+ * impossible values, memory counters, and a map too big to allocate.
+ */
+class ModuleParamsIT {
+    private static final long MIB = 1L << 20;
+
+    /** Leaves the module loaded with default parameters, whatever happened. */
+    @AfterEach
+    void restoreDefaults() throws IOException {
+        if (Guest.moduleLoaded() && Cbt.param("tracking_block_minimum_shift") != 16) {
+            Guest.sh("rmmod", "blksnap");
+        }
+        Guest.ensureModuleLoaded();
+    }
+
+    private static void reload(String... params) throws IOException {
+        Guest.sh("rmmod", "blksnap");
+        String[] cmd = new String[params.length + 2];
+        cmd[0] = "insmod";
+        cmd[1] = System.getenv("BLKSNAP_KO");
+        System.arraycopy(params, 0, cmd, 2, params.length);
+        Guest.sh(cmd);
+    }
+
+    @Test
+    void defaults() throws IOException {
+        assertEquals(16, Cbt.param("tracking_block_minimum_shift"));
+        assertEquals(2_097_152, Cbt.param("tracking_block_maximum_count"));
+        assertEquals(26, Cbt.param("tracking_block_maximum_shift"));
+    }
+
+    @Test
+    void parametersChooseTheBlockSize() throws IOException {
+        reload("tracking_block_minimum_shift=12", "tracking_block_maximum_count=1024",
+                "tracking_block_maximum_shift=20");
+        try (LoopDevice loop = LoopDevice.create(16 * MIB)) {
+            Cbt.attach(loop.device());
+            try {
+                CbtInfo info = Cbt.info(loop.device());
+                // 4 KiB gives 4096 blocks, 8 KiB 2048, 16 KiB the allowed 1024.
+                assertEquals(16384, info.blockSize());
+                assertEquals(1024, info.blockCount());
+            } finally {
+                Cbt.detachQuietly(loop.device());
+            }
+        }
+        try (LoopDevice loop = LoopDevice.create(4096 * MIB)) {
+            Cbt.attach(loop.device());
+            try {
+                CbtInfo info = Cbt.info(loop.device());
+                assertEquals(1 * MIB, info.blockSize(), "capped by tracking_block_maximum_shift");
+                assertEquals(4096, info.blockCount(), "more blocks than the maximum count once the shift is capped");
+            } finally {
+                Cbt.detachQuietly(loop.device());
+            }
+        }
+    }
+
+    @Test
+    void impossibleValuesAreRefusedAtLoad() throws IOException {
+        Guest.sh("rmmod", "blksnap");
+        String ko = System.getenv("BLKSNAP_KO");
+        for (String bad : new String[] {"tracking_block_minimum_shift=8", "tracking_block_maximum_shift=32",
+                "tracking_block_maximum_count=0", "tracking_block_minimum_shift=20 tracking_block_maximum_shift=18"}) {
+            String[] words = bad.split(" ");
+            String[] cmd = new String[words.length + 2];
+            cmd[0] = "insmod";
+            cmd[1] = ko;
+            System.arraycopy(words, 0, cmd, 2, words.length);
+            Guest.Result r = Guest.run(cmd);
+            assertFalse(r.ok(), "insmod accepted " + bad);
+            assertFalse(Guest.moduleLoaded(), "module loaded with " + bad);
+        }
+    }
+
+    @Test
+    void memoryCounters() throws IOException {
+        try (LoopDevice a = LoopDevice.create(64 * MIB); LoopDevice b = LoopDevice.create(192 * MIB)) {
+            Cbt.attach(a.device());
+            Cbt.attach(b.device());
+            try {
+                Map<String, Long> memory = new HashMap<>();
+                for (String line : Files.readAllLines(Guest.DEBUGFS.resolve("memory"))) {
+                    String[] w = line.split(" ");
+                    memory.put(w[0], Long.parseLong(w[1]));
+                }
+                assertTrue(memory.get("trackers") >= 2, memory.toString());
+                long blocks = Cbt.info(a.device()).blockCount() + Cbt.info(b.device()).blockCount();
+                assertTrue(memory.get("cbt_bytes") >= 2 * blocks, memory.toString());
+                assertTrue(memory.get("tracked_bytes") >= 256 * MIB, memory.toString());
+                // Two maps of one byte per 64 KiB block.
+                assertEquals(32768, memory.get("cbt_bytes_per_gib"), memory.toString());
+            } finally {
+                Cbt.detachQuietly(a.device());
+                Cbt.detachQuietly(b.device());
+            }
+        }
+    }
+
+    /** A map that cannot be allocated fails the attach with ENOMEM and leaves nothing behind. */
+    @Test
+    void mapTooBigIsEnomem() throws IOException {
+        reload("tracking_block_minimum_shift=9", "tracking_block_maximum_shift=9");
+        // 3 Gi blocks of 512 bytes: more than kvmalloc will ever hand out.
+        try (LoopDevice loop = LoopDevice.create(3L << 39)) {
+            BlkSnapException e = assertThrows(BlkSnapException.class, () -> Cbt.attach(loop.device()));
+            assertEquals(Errno.ENOMEM, e.errno(), e.getMessage());
+            assertFalse(Guest.listed(Guest.deviceNumber(loop.device())));
+        }
+        try (LoopDevice small = LoopDevice.create(MIB)) {
+            Cbt.attach(small.device());
+            assertEquals(2048, Cbt.info(small.device()).blockCount());
+            Cbt.detach(small.device());
+        }
+    }
+}
