@@ -107,4 +107,25 @@ class PullOutIT {
         }
         assertCleanSince(mark);
     }
+    /** zram removes its disks with del_gendisk when the driver is unloaded. */
+    @Test
+    void zramUnloadedWhileAttached() throws IOException {
+        String mark = "blksnap-itest: zramUnloadedWhileAttached";
+        Guest.kernelLogMark(mark);
+        Path zram = Path.of("/dev/zram0");
+        Guest.sh("modprobe", "zram", "num_devices=1");
+        try {
+            Files.writeString(Path.of("/sys/block/zram0/disksize"), "32M");
+            DeviceNumber number = Guest.deviceNumber(zram);
+            Cbt.attach(zram);
+            BlockIo.writeDirect(zram, 0, 65536, (byte) 1);
+            Guest.cbtSwitch(zram);
+            assertEquals(1, Cbt.map(zram)[0]);
+            Guest.sh("rmmod", "zram");
+            assertFalse(Guest.listed(number), "still listed: " + Guest.trackers());
+        } finally {
+            Guest.run("rmmod", "zram");
+        }
+        assertCleanSince(mark);
+    }
 }
