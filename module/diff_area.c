@@ -79,7 +79,7 @@ static void diff_area_release_work(struct work_struct *work)
 	xa_for_each(&da->chunks, nr, chunk)
 		chunk_free(chunk);
 	xa_destroy(&da->chunks);
-	blkdev_put(da->orig_bdev, FMODE_READ);
+	put_device(&da->orig_bdev->bd_device);
 	snapshot_put(da->snapshot);
 	kfree(da);
 }
@@ -98,13 +98,17 @@ void diff_area_free(struct kref *kref)
 /**
  * diff_area_new() - prepare copy-on-write for a device about to be taken
  * @snapshot:	the owner; a reference is taken
- * @dev_id:	the original device
+ * @bdev:	the original device
+ *
+ * The device is referenced, not opened: an open would keep a loop device
+ * from being detached, and the snapshot must notice such a removal (the
+ * filter goes away and corrupts it) rather than prevent it.
  *
  * Return: the diff area or an ERR_PTR.
  */
-struct diff_area *diff_area_new(struct snapshot *snapshot, dev_t dev_id)
+struct diff_area *diff_area_new(struct snapshot *snapshot,
+				struct block_device *bdev)
 {
-	struct block_device *bdev;
 	struct diff_area *da;
 	int i;
 
@@ -112,16 +116,12 @@ struct diff_area *diff_area_new(struct snapshot *snapshot, dev_t dev_id)
 	if (!da)
 		return ERR_PTR(-ENOMEM);
 
-	bdev = blkdev_get_by_dev(dev_id, FMODE_READ, NULL);
-	if (IS_ERR(bdev)) {
-		kfree(da);
-		return ERR_CAST(bdev);
-	}
+	get_device(&bdev->bd_device);
 	kref_init(&da->kref);
 	da->snapshot = snapshot;
 	snapshot_get(snapshot);
 	da->orig_bdev = bdev;
-	da->dev_id = dev_id;
+	da->dev_id = bdev->bd_dev;
 	da->capacity = bdev_nr_sectors(bdev);
 	da->chunk_shift = diff_area_chunk_shift(da->capacity,
 						bdev_io_min(bdev));
@@ -134,8 +134,8 @@ struct diff_area *diff_area_new(struct snapshot *snapshot, dev_t dev_id)
 	init_waitqueue_head(&da->queue_wq);
 	INIT_WORK(&da->free_work, diff_area_release_work);
 
-	pr_debug("device %d:%d: %llu sectors in %lu chunks of %u sectors\n",
-		 MAJOR(dev_id), MINOR(dev_id),
+	pr_debug("device %pg: %llu sectors in %lu chunks of %u sectors\n",
+		 bdev,
 		 (unsigned long long)da->capacity, da->chunk_count,
 		 1U << da->chunk_shift);
 	return da;

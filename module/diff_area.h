@@ -23,7 +23,7 @@ struct snapshot;
  * @kref:		held by the snapshot, the tracker's bio path, the
  *			image and every chunk waiting to be stored
  * @snapshot:		owner of the difference storage and event queue
- * @orig_bdev:		the original device, opened for reading
+ * @orig_bdev:		the original device, referenced
  * @dev_id:		its device number
  * @capacity:		sectors at take; later growth is not snapshotted
  * @chunk_shift:	log2 of the chunk size in sectors
@@ -56,7 +56,8 @@ struct diff_area {
 	struct work_struct free_work;
 };
 
-struct diff_area *diff_area_new(struct snapshot *snapshot, dev_t dev_id);
+struct diff_area *diff_area_new(struct snapshot *snapshot,
+				struct block_device *bdev);
 void diff_area_free(struct kref *kref);
 
 static inline void diff_area_get(struct diff_area *da)

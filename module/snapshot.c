@@ -254,7 +254,7 @@ static int snapshot_take_locked(struct snapshot *snapshot)
 		return -ENODEV;
 
 	list_for_each_entry(sd, &snapshot->devices, link) {
-		sd->diff_area = diff_area_new(snapshot, sd->tracker->bdev->bd_dev);
+		sd->diff_area = diff_area_new(snapshot, sd->tracker->bdev);
 		if (IS_ERR(sd->diff_area)) {
 			ret = PTR_ERR(sd->diff_area);
 			sd->diff_area = NULL;
@@ -277,6 +277,8 @@ static int snapshot_take_locked(struct snapshot *snapshot)
 		diff_area_get(sd->diff_area);
 		rcu_assign_pointer(sd->tracker->diff_area, sd->diff_area);
 	}
+	/* Pairs with tracker_cow(): every diff area is visible before. */
+	smp_store_release(&snapshot->active, true);
 	snapshot_thaw(snapshot, NULL);
 	pr_debug("snapshot %pUb taken, devices frozen for %lld us\n",
 		 &snapshot->id, ktime_us_delta(ktime_get(), frozen));
@@ -517,6 +519,11 @@ bool tracker_cow(struct tracker *tracker, struct bio *bio)
 	rcu_read_unlock();
 	if (!da)
 		return false;
+	/* Pairs with the take: other devices may not be switched yet. */
+	if (!smp_load_acquire(&da->snapshot->active)) {
+		diff_area_put(da);
+		return false;
+	}
 	ended = diff_area_cow_bio(da, bio, first - base, last - first);
 	diff_area_put(da);
 	return ended;

@@ -18,7 +18,10 @@ struct workqueue_struct;
  * @link:	position in the list of snapshots
  * @kref:	held by the list and by every diff area
  * @id:		what user space calls it
- * @taken:	copy-on-write runs; no device may be added any more
+ * @taken:	no device may be added any more
+ * @active:	copy-on-write runs, on all devices at once: one store makes
+ *		the take a single point in time even for writes that bypass
+ *		filesystems and so are not stopped by the freeze
  * @devices:	struct snapshot_device, in the order they were added
  * @storage:	the difference storage, shared by all devices
  * @events:	what went wrong, for IOCTL_BLKSNAP_SNAPSHOT_WAIT_EVENT
@@ -28,6 +31,7 @@ struct snapshot {
 	struct kref kref;
 	uuid_t id;
 	bool taken;
+	bool active;
 	struct list_head devices;
 	struct diff_storage *storage;
 	struct event_queue events;

@@ -1,0 +1,149 @@
+package org.blksnap.itest.snapshot;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.List;
+
+import org.blksnap.api.BlkSnap;
+import org.blksnap.api.DiffStorage;
+import org.blksnap.api.Filter;
+import org.blksnap.api.SnapshotId;
+import org.blksnap.api.SnapshotInfo;
+
+/**
+ * What one test sets up — attached filters, a snapshot, mounts, loop
+ * devices, scratch files — undone in reverse order on close, even after a
+ * failure, so that one broken test does not break the next.
+ */
+final class Rig implements AutoCloseable {
+    private final BlkSnap blksnap;
+    private final Deque<Undo> undo = new ArrayDeque<>();
+    private SnapshotId snapshot;
+
+    @FunctionalInterface
+    private interface Undo {
+        void run() throws Exception;
+    }
+
+    Rig() throws IOException {
+        blksnap = BlkSnap.open();
+        undo.push(blksnap::close);
+    }
+
+    BlkSnap blksnap() {
+        return blksnap;
+    }
+
+    /** Attaches the filter to a device for the test's duration. */
+    Rig attach(Path device) throws IOException {
+        try (Filter f = Filter.open(device)) {
+            f.attach();
+        }
+        undo.push(() -> {
+            try (Filter f = Filter.open(device)) {
+                if (f.isAttached()) {
+                    f.detach();
+                }
+            }
+        });
+        return this;
+    }
+
+    /** A loop device over a new sparse file in /tmp, detached on close. */
+    Path loop(long bytes) throws IOException {
+        Path file = Files.createTempFile("snap-loop", ".img");
+        undo.push(() -> Files.deleteIfExists(file));
+        GuestOs.sh("truncate", "-s", Long.toString(bytes), file.toString());
+        Path dev = Path.of(GuestOs.sh("losetup", "--find", "--show", file.toString()));
+        undo.push(() -> GuestOs.run("losetup", "-d", dev.toString()));
+        return dev;
+    }
+
+    /** Mounts a device; unmounted on close. */
+    Path mount(Path device, String fs) throws IOException {
+        Path dir = Files.createTempDirectory("snap-mnt");
+        undo.push(() -> Files.deleteIfExists(dir));
+        GuestOs.sh("mount", "-t", fs, device.toString(), dir.toString());
+        undo.push(() -> GuestOs.run("umount", dir.toString()));
+        return dir;
+    }
+
+    /** Mounts a snapshot image (see {@link GuestOs#mountImage}); unmounted on close. */
+    Path mountImage(Path image, String fs) throws IOException {
+        Path dir = Files.createTempDirectory("snap-img");
+        undo.push(() -> Files.deleteIfExists(dir));
+        GuestOs.mountImage(fs, image, dir);
+        undo.push(() -> GuestOs.run("umount", dir.toString()));
+        return dir;
+    }
+
+    /** Sets a module parameter, restored on close. */
+    void parameter(String name, String value) throws IOException {
+        String old = GuestOs.readParameter(name);
+        undo.push(() -> GuestOs.writeParameter(name, old));
+        GuestOs.writeParameter(name, value);
+    }
+
+    /** Creates the test's snapshot; destroyed on close unless destroyed before. */
+    SnapshotId create(DiffStorage storage, long limitSectors) throws IOException {
+        SnapshotId id = blksnap.createSnapshot(storage, limitSectors);
+        snapshot = id;
+        undo.push(() -> {
+            if (blksnap.collect().contains(id)) {
+                blksnap.destroy(id);
+            }
+        });
+        return id;
+    }
+
+    SnapshotId id() {
+        return snapshot;
+    }
+
+    /** Attaches, adds every device, takes; returns the image of each device in order. */
+    List<Path> snapshot(DiffStorage storage, long limitSectors, Path... devices) throws IOException {
+        for (Path d : devices) {
+            attach(d);
+        }
+        SnapshotId id = create(storage, limitSectors);
+        for (Path d : devices) {
+            try (Filter f = Filter.open(d)) {
+                f.snapshotAdd(id);
+            }
+        }
+        blksnap.take(id);
+        List<Path> images = new java.util.ArrayList<>();
+        for (Path d : devices) {
+            images.add(info(d).imagePath().orElseThrow(() -> new IOException(d + ": no image after take")));
+        }
+        return images;
+    }
+
+    static SnapshotInfo info(Path device) throws IOException {
+        try (Filter f = Filter.open(device)) {
+            return f.snapshotInfo();
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        IOException first = null;
+        while (!undo.isEmpty()) {
+            try {
+                undo.pop().run();
+            } catch (Exception e) {
+                if (first == null) {
+                    first = e instanceof IOException io ? io : new IOException("cleanup failed", e);
+                } else {
+                    first.addSuppressed(e);
+                }
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
+    }
+}
