@@ -99,7 +99,7 @@ public final class BlkSnap implements AutoCloseable {
                     case Errno.EPERM, Errno.EACCES -> new PermissionDeniedException(Errors.PERMISSION_DENIED,
                             r.errno());
                     case Errno.ENOENT, Errno.ENOTDIR, Errno.EINVAL, Errno.ENOSPC, Errno.EBUSY, Errno.EFBIG,
-                            Errno.EROFS, Errno.EOPNOTSUPP -> new DiffStorageException(
+                            Errno.EROFS, Errno.EOPNOTSUPP, Errno.ENAMETOOLONG, Errno.EISDIR -> new DiffStorageException(
                                     "cannot use diff storage " + path + ": " + Linux.strerror(r.errno())
                                             + " (" + Errno.name(r.errno()) + ")", r.errno());
                     default -> Errors.generic("snapshot creation", r.errno());

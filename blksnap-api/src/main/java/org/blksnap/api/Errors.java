@@ -69,8 +69,9 @@ final class Errors {
                     device + ": blksnap filter already attached", errno);
             case Errno.ENOENT -> new FilterNotAttachedException(
                     device + ": blksnap filter not attached: blksnap attach --device " + device, errno);
-            case Errno.EBUSY -> new DeviceBusyException(
-                    device + ": device already in a snapshot or busy", errno);
+            case Errno.EBUSY -> new DeviceBusyException("detach".equals(what)
+                    ? device + ": device is in a snapshot: destroy the snapshot first"
+                    : device + ": device already in a snapshot or busy", errno);
             default -> generic(device + ": " + what + " failed", errno);
         };
     }
@@ -92,7 +93,12 @@ final class Errors {
         };
     }
 
+    /** Any other failure; still the permission message for EPERM/EACCES. */
     static BlkSnapException generic(String what, int errno) {
+        BlkSnapException e = common(errno);
+        if (e != null) {
+            return e;
+        }
         return new BlkSnapException(what + ": " + Linux.strerror(errno) + " (" + Errno.name(errno) + ")", errno);
     }
 }

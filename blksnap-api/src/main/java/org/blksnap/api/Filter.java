@@ -225,25 +225,49 @@ public final class Filter implements AutoCloseable {
             id.uuid().write(add, Abi.offset(Abi.BLKSNAP_SNAPSHOTADD, "id"));
             SysResult r = rawCtl(arena, Abi.CTL_SNAPSHOTADD, add);
             if (!r.ok()) {
-                if (r.errno() == Errno.ESRCH) {
-                    throw new SnapshotNotFoundException("snapshot " + id + " not found", r.errno());
-                }
-                if (r.errno() == Errno.EBUSY || r.errno() == Errno.EALREADY || r.errno() == Errno.EEXIST) {
-                    throw new DeviceBusyException(device + ": device already in a snapshot", r.errno());
-                }
-                throw Errors.filter(device, "snapshot_add", r.errno());
+                throw switch (r.errno()) {
+                    case Errno.ESRCH -> new SnapshotNotFoundException("snapshot " + id + " not found", r.errno());
+                    case Errno.EALREADY -> new DeviceBusyException(device + ": already in snapshot " + id,
+                            r.errno());
+                    case Errno.EBUSY -> new DeviceBusyException(device
+                            + ": device already in a snapshot, or snapshot " + id + " already taken", r.errno());
+                    case Errno.EOPNOTSUPP -> new BlkSnapException(device + ": cannot be snapshotted (integrity "
+                            + "profile or inline encryption)", r.errno());
+                    // EPERM is also the module's answer for a device that holds
+                    // the snapshot's own difference storage; a capability
+                    // problem would fail a harmless query as well.
+                    case Errno.EPERM -> privileged()
+                            ? new DiffStorageException(device + " holds the difference storage of snapshot " + id
+                                    + " (or shares its disk): put the storage on another disk", r.errno())
+                            : Errors.filter(device, "snapshot_add", r.errno());
+                    default -> Errors.filter(device, "snapshot_add", r.errno());
+                };
             }
+        }
+    }
+
+    private boolean privileged() {
+        try (Arena arena = Arena.ofConfined()) {
+            SysResult r = rawCtl(arena, Abi.CTL_CBTINFO, arena.allocate(Abi.BLKSNAP_CBTINFO));
+            return r.errno() != Errno.EPERM && r.errno() != Errno.EACCES;
         }
     }
 
     /**
      * @return the snapshot state of this device: error and image name
-     * @throws BlkSnapException if the device is in no snapshot or the call fails
+     * @throws SnapshotNotFoundException if the device is in no snapshot
+     * @throws BlkSnapException          if the call fails
      */
     public SnapshotInfo snapshotInfo() throws BlkSnapException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment info = arena.allocate(Abi.BLKSNAP_SNAPSHOTINFO);
-            ctl(arena, Abi.CTL_SNAPSHOTINFO, info, "snapshot_info");
+            SysResult r = rawCtl(arena, Abi.CTL_SNAPSHOTINFO, info);
+            if (r.errno() == Errno.ENODEV) {
+                throw new SnapshotNotFoundException(device + " is in no snapshot", r.errno());
+            }
+            if (!r.ok()) {
+                throw Errors.filter(device, "snapshot_info", r.errno());
+            }
             MemorySegment image = info.asSlice(Abi.offset(Abi.BLKSNAP_SNAPSHOTINFO, "image"),
                     Abi.IMAGE_DISK_NAME_LEN);
             return new SnapshotInfo(info.get(JAVA_INT, Abi.offset(Abi.BLKSNAP_SNAPSHOTINFO, "error_code")),
