@@ -393,6 +393,7 @@ enum filter_hook_index {
 	FILTER_HOOK_DEL_GENDISK,
 	FILTER_HOOK_INVALIDATE_DISK,
 	FILTER_HOOK_DISK_CHANGED,
+	FILTER_HOOK_SET_CAPACITY,
 	FILTER_HOOK_COUNT
 };
 
@@ -445,7 +446,10 @@ static void notrace filter_invalidate_disk(struct gendisk *disk)
 	}
 }
 
-/* Partition rescan: filters of partitions that were dropped go too. */
+/*
+ * Partition rescan: filters of partitions that were dropped go too.  With
+ * @invalidate the medium itself changed, so every filter of the disk goes.
+ */
 static int notrace filter_bdev_disk_changed(struct gendisk *disk,
 					    bool invalidate)
 {
@@ -454,7 +458,27 @@ static int notrace filter_bdev_disk_changed(struct gendisk *disk,
 
 	ret = bdev_disk_changed(disk, invalidate);
 	if (entered) {
-		filter_detach_disk(disk, false);
+		filter_detach_disk(disk, invalidate);
+		hook_leave();
+	}
+	return ret;
+}
+
+/*
+ * A capacity of zero means the medium is gone (zram reset, nbd disconnect):
+ * whatever comes next is new content.  Other changes are handled lazily by
+ * tracker_check_capacity().
+ */
+static bool notrace filter_set_capacity_and_notify(struct gendisk *disk,
+						   sector_t size)
+{
+	bool entered = hook_enter();
+	bool ret;
+
+	ret = set_capacity_and_notify(disk, size);
+	if (entered) {
+		if (!size)
+			filter_detach_disk(disk, true);
 		hook_leave();
 	}
 	return ret;
@@ -471,6 +495,8 @@ static struct hook filter_hooks[FILTER_HOOK_COUNT] = {
 		HOOK("invalidate_disk", filter_invalidate_disk),
 	[FILTER_HOOK_DISK_CHANGED] =
 		HOOK("bdev_disk_changed", filter_bdev_disk_changed),
+	[FILTER_HOOK_SET_CAPACITY] =
+		HOOK("set_capacity_and_notify", filter_set_capacity_and_notify),
 };
 
 int filter_init(void)

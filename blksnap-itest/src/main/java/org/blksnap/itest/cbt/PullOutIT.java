@@ -128,4 +128,25 @@ class PullOutIT {
         }
         assertCleanSince(mark);
     }
+    /** A zram reset drops the content: the filter must not survive it. */
+    @Test
+    void zramResetWhileAttached() throws IOException {
+        String mark = "blksnap-itest: zramResetWhileAttached";
+        Guest.kernelLogMark(mark);
+        Path zram = Path.of("/dev/zram0");
+        Guest.sh("modprobe", "zram", "num_devices=1");
+        try {
+            Files.writeString(Path.of("/sys/block/zram0/disksize"), "32M");
+            DeviceNumber number = Guest.deviceNumber(zram);
+            Cbt.attach(zram);
+            Files.writeString(Path.of("/sys/block/zram0/reset"), "1");
+            assertFalse(Guest.listed(number), "still listed after reset: " + Guest.trackers());
+            Files.writeString(Path.of("/sys/block/zram0/disksize"), "32M");
+            assertThrows(FilterNotAttachedException.class, () -> Cbt.info(zram),
+                    "the same size again must not revive the old map");
+        } finally {
+            Guest.run("rmmod", "zram");
+        }
+        assertCleanSince(mark);
+    }
 }
