@@ -43,6 +43,8 @@ final class Rig implements AutoCloseable {
             f.attach();
         }
         undo.push(() -> {
+            // A device in a snapshot cannot be detached, whatever the order of setup.
+            destroySnapshot();
             try (Filter f = Filter.open(device)) {
                 if (f.isAttached()) {
                     f.detach();
@@ -91,12 +93,14 @@ final class Rig implements AutoCloseable {
     SnapshotId create(DiffStorage storage, long limitSectors) throws IOException {
         SnapshotId id = blksnap.createSnapshot(storage, limitSectors);
         snapshot = id;
-        undo.push(() -> {
-            if (blksnap.collect().contains(id)) {
-                blksnap.destroy(id);
-            }
-        });
+        undo.push(this::destroySnapshot);
         return id;
+    }
+
+    private void destroySnapshot() throws IOException {
+        if (snapshot != null && blksnap.collect().contains(snapshot)) {
+            blksnap.destroy(snapshot);
+        }
     }
 
     SnapshotId id() {
