@@ -394,6 +394,7 @@ enum filter_hook_index {
 	FILTER_HOOK_INVALIDATE_DISK,
 	FILTER_HOOK_DISK_CHANGED,
 	FILTER_HOOK_SET_CAPACITY,
+	FILTER_HOOK_DEL_PARTITION,
 	FILTER_HOOK_COUNT
 };
 
@@ -464,6 +465,22 @@ static int notrace filter_bdev_disk_changed(struct gendisk *disk,
 	return ret;
 }
 
+/* BLKPG_DEL_PARTITION: the partition's filter goes with it. */
+static int notrace filter_bdev_del_partition(struct gendisk *disk, int partno)
+{
+	int (*bdev_del_partition)(struct gendisk *disk, int partno);
+	bool entered = hook_enter();
+	int ret;
+
+	bdev_del_partition = (void *)filter_hooks[FILTER_HOOK_DEL_PARTITION].address;
+	ret = bdev_del_partition(disk, partno);
+	if (entered) {
+		filter_detach_disk(disk, false);
+		hook_leave();
+	}
+	return ret;
+}
+
 /*
  * A capacity of zero means the medium is gone (zram reset, nbd disconnect):
  * whatever comes next is new content.  Other changes are handled lazily by
@@ -497,6 +514,8 @@ static struct hook filter_hooks[FILTER_HOOK_COUNT] = {
 		HOOK("bdev_disk_changed", filter_bdev_disk_changed),
 	[FILTER_HOOK_SET_CAPACITY] =
 		HOOK("set_capacity_and_notify", filter_set_capacity_and_notify),
+	[FILTER_HOOK_DEL_PARTITION] =
+		HOOK("bdev_del_partition", filter_bdev_del_partition),
 };
 
 int filter_init(void)

@@ -108,6 +108,30 @@ final class BlockIo {
         }
     }
 
+    static final long BLKPG = Ioctl.ioc(Ioctl.NONE, Ioctl.BLOCK_TYPE, 105, 0);
+    private static final int BLKPG_DEL_PARTITION = 2;
+    /** sizeof(struct blkpg_partition): two longs, an int, two 64-byte names, padded. */
+    private static final int BLKPG_PARTITION_SIZE = 152;
+
+    /** Deletes partition {@code number} of a disk with BLKPG, as parted does. */
+    static void deletePartition(Path disk, int number) throws IOException {
+        int fd = open(disk, Linux.O_RDONLY);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment part = arena.allocate(BLKPG_PARTITION_SIZE, 8);
+            part.set(JAVA_INT, 16, number);
+            MemorySegment arg = arena.allocate(24, 8);
+            arg.set(JAVA_INT, 0, BLKPG_DEL_PARTITION);
+            arg.set(JAVA_INT, 8, BLKPG_PARTITION_SIZE);
+            arg.set(ADDRESS, 16, part);
+            SysResult r = Linux.ioctl(fd, BLKPG, arg);
+            if (!r.ok()) {
+                throw new IOException("BLKPG_DEL_PARTITION " + disk + " " + number + ": " + r);
+            }
+        } finally {
+            Linux.close(fd);
+        }
+    }
+
     static long sizeBytes(Path device) throws IOException {
         int fd = open(device, Linux.O_RDONLY);
         try (Arena arena = Arena.ofConfined()) {

@@ -149,4 +149,25 @@ class PullOutIT {
         }
         assertCleanSince(mark);
     }
+    @Test
+    void partitionDeletedWithBlkpg() throws IOException {
+        String mark = "blksnap-itest: partitionDeletedWithBlkpg";
+        Guest.kernelLogMark(mark);
+        try (LoopDevice loop = LoopDevice.create(48 * MIB, true)) {
+            BlockIo.writeMbr(loop.device(), new long[] {2048, 32768});
+            BlockIo.rereadPartitions(loop.device());
+            DeviceNumber part = Guest.deviceNumber(loop.partition(1));
+            Cbt.attach(loop.partition(1));
+            Cbt.attach(loop.device());
+            try {
+                BlockIo.deletePartition(loop.device(), 1);
+                assertFalse(Guest.listed(part), "deleted partition still listed: " + Guest.trackers());
+                assertEquals(48 * MIB, Cbt.info(loop.device()).capacityBytes(), "the disk keeps its filter");
+            } finally {
+                Cbt.detachQuietly(loop.partition(1));
+                Cbt.detachQuietly(loop.device());
+            }
+        }
+        assertCleanSince(mark);
+    }
 }
