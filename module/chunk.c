@@ -46,14 +46,19 @@ struct chunk *chunk_alloc(struct diff_area *diff_area, unsigned long number,
 	mutex_init(&chunk->lock);
 
 	chunk->nr_pages = DIV_ROUND_UP(sector_count, PAGE_SECTORS);
-	chunk->pages = kvcalloc(chunk->nr_pages, sizeof(struct page *),
+	chunk->bvecs = kvcalloc(chunk->nr_pages, sizeof(*chunk->bvecs),
 				GFP_KERNEL);
-	if (!chunk->pages)
+	if (!chunk->bvecs)
 		goto fail;
 	for (i = 0; i < chunk->nr_pages; i++) {
-		chunk->pages[i] = alloc_page(GFP_KERNEL);
-		if (!chunk->pages[i])
+		unsigned int len = min_t(unsigned int, PAGE_SIZE,
+					 (sector_count << SECTOR_SHIFT) -
+					 i * PAGE_SIZE);
+		struct page *page = alloc_page(GFP_KERNEL);
+
+		if (!page)
 			goto fail;
+		bvec_set_page(&chunk->bvecs[i], page, len, 0);
 	}
 out:
 	memalloc_noio_restore(noio);
@@ -68,13 +73,20 @@ void chunk_release_pages(struct chunk *chunk)
 {
 	unsigned int i;
 
-	if (!chunk->pages)
+	if (!chunk->bvecs)
 		return;
 	for (i = 0; i < chunk->nr_pages; i++)
-		if (chunk->pages[i])
-			__free_page(chunk->pages[i]);
-	kvfree(chunk->pages);
-	chunk->pages = NULL;
+		if (chunk->bvecs[i].bv_page)
+			__free_page(chunk->bvecs[i].bv_page);
+	kvfree(chunk->bvecs);
+	chunk->bvecs = NULL;
+}
+
+/* The whole content of a chunk with pages, as the source of a write. */
+void chunk_iter(struct chunk *chunk, struct iov_iter *iter)
+{
+	iov_iter_bvec(iter, ITER_SOURCE, chunk->bvecs, chunk->nr_pages,
+		      chunk->sector_count << SECTOR_SHIFT);
 }
 
 void chunk_free(struct chunk *chunk)
@@ -114,11 +126,10 @@ static int chunk_submit_wait(struct bio *bio)
 int chunk_load(struct chunk *chunk, struct block_device *bdev,
 	       sector_t sector)
 {
-	unsigned int left = chunk->sector_count << SECTOR_SHIFT;
 	unsigned int page = 0;
 	int ret = 0;
 
-	while (left && !ret) {
+	while (page < chunk->nr_pages && !ret) {
 		unsigned short nr = min_t(unsigned int, BIO_MAX_VECS,
 					  chunk->nr_pages - page);
 		struct bio *bio;
@@ -127,10 +138,9 @@ int chunk_load(struct chunk *chunk, struct block_device *bdev,
 				       GFP_NOIO, &chunk_bioset);
 		bio->bi_iter.bi_sector = sector;
 		while (nr--) {
-			unsigned int len = min_t(unsigned int, left, PAGE_SIZE);
+			struct bio_vec *bv = &chunk->bvecs[page++];
 
-			__bio_add_page(bio, chunk->pages[page++], len, 0);
-			left -= len;
+			__bio_add_page(bio, bv->bv_page, bv->bv_len, 0);
 		}
 		sector += bio_sectors(bio);
 		ret = chunk_submit_wait(bio);
@@ -174,7 +184,7 @@ void chunk_copy(struct chunk *chunk, unsigned int offset,
 		struct iov_iter *iter, bool to_chunk)
 {
 	while (iov_iter_count(iter)) {
-		struct page *page = chunk->pages[offset >> PAGE_SHIFT];
+		struct page *page = chunk->bvecs[offset >> PAGE_SHIFT].bv_page;
 		unsigned int in_page = offset & ~PAGE_MASK;
 		size_t len = min_t(size_t, PAGE_SIZE - in_page,
 				   iov_iter_count(iter));

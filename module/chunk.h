@@ -9,7 +9,7 @@
 struct block_device;
 struct diff_area;
 struct iov_iter;
-struct page;
+struct bio_vec;
 
 /**
  * struct chunk - the saved original content of one changed chunk
@@ -21,8 +21,9 @@ struct page;
  * @stored:		the content is in the difference storage
  * @failed:		the content is lost; the snapshot is corrupted
  * @store_offset:	where in the difference storage, once @stored
- * @nr_pages:		length of @pages
- * @pages:		the content while it waits to be stored, else NULL
+ * @nr_pages:		length of @bvecs
+ * @bvecs:		pages with the content while it waits to be stored,
+ *			else NULL; as bio_vecs, so that one call stores all
  * @store_work:		moves the content to the difference storage
  *
  * A chunk exists only once its original content had to be saved; chunks
@@ -37,7 +38,7 @@ struct chunk {
 	bool failed;
 	sector_t store_offset;
 	unsigned int nr_pages;
-	struct page **pages;
+	struct bio_vec *bvecs;
 	struct work_struct store_work;
 };
 
@@ -52,6 +53,7 @@ int chunk_load(struct chunk *chunk, struct block_device *bdev,
 void chunk_copy(struct chunk *chunk, unsigned int offset,
 		struct iov_iter *iter, bool to_chunk);
 void chunk_release_pages(struct chunk *chunk);
+void chunk_iter(struct chunk *chunk, struct iov_iter *iter);
 int chunk_read_bdev(struct block_device *bdev, sector_t sector,
 		    struct iov_iter *iter);
 

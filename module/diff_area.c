@@ -170,6 +170,19 @@ void diff_area_set_corrupted(struct diff_area *da, int error)
 	wake_up_all(&da->queue_wq);
 }
 
+/**
+ * diff_area_stop() - the snapshot is being destroyed: copy nothing more
+ * @da:		the diff area
+ *
+ * Work still queued or in flight then ends quickly instead of filling a
+ * storage nobody will read.  Not a failure: no event is queued.
+ */
+void diff_area_stop(struct diff_area *da)
+{
+	cmpxchg(&da->error, 0, -ESHUTDOWN);
+	wake_up_all(&da->queue_wq);
+}
+
 static bool diff_area_broken(struct diff_area *da)
 {
 	return READ_ONCE(da->error) ||
@@ -222,20 +235,10 @@ static void diff_area_store_work(struct work_struct *work)
 	ret = diff_area_failed(da) ? -EIO :
 	      diff_storage_alloc(ds, chunk->sector_count, &offset);
 	if (!ret) {
-		unsigned int left = chunk->sector_count << SECTOR_SHIFT;
-		unsigned int i;
+		struct iov_iter iter;
 
-		for (i = 0; i < chunk->nr_pages && !ret; i++) {
-			unsigned int len = min_t(unsigned int, left, PAGE_SIZE);
-			struct iov_iter iter;
-			struct bio_vec bv;
-
-			bvec_set_page(&bv, chunk->pages[i], len, 0);
-			iov_iter_bvec(&iter, ITER_SOURCE, &bv, 1, len);
-			ret = diff_storage_rw(ds, offset + i * PAGE_SECTORS,
-					      &iter, true);
-			left -= len;
-		}
+		chunk_iter(chunk, &iter);
+		ret = diff_storage_rw(ds, offset, &iter, true);
 		if (ret) {
 			pr_err("writing to the difference storage failed: %d\n",
 			       ret);
@@ -376,7 +379,7 @@ static int diff_area_image_piece(struct diff_area *da, unsigned long nr,
 	mutex_lock(&chunk->lock);
 	if (chunk->failed || diff_area_failed(da)) {
 		ret = -EIO;
-	} else if (chunk->pages) {
+	} else if (chunk->bvecs) {
 		chunk_copy(chunk, offset << SECTOR_SHIFT, iter, write);
 		ret = 0;
 	} else {

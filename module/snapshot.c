@@ -197,6 +197,8 @@ static void snapshot_destroy(struct snapshot *snapshot)
 	list_del(&snapshot->link);
 	event_queue_close(&snapshot->events);
 	list_for_each_entry_safe(sd, next, &snapshot->devices, link) {
+		if (sd->diff_area)
+			diff_area_stop(sd->diff_area);
 		snapshot_unpublish(sd->tracker);
 		if (sd->image)
 			snapimage_destroy(sd->image);
