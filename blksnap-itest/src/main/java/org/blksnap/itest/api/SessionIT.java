@@ -15,6 +15,7 @@ import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
+import org.blksnap.itest.support.LoopDevice;
 import org.blksnap.api.BlkSnap;
 import org.blksnap.api.CbtChanges;
 import org.blksnap.api.CbtInfo;
@@ -58,11 +59,11 @@ class SessionIT {
 
     @Test
     void sessionHoldsImagesUntilClosed() throws IOException {
-        try (Loops.Loop a = Loops.create(16 * MIB); Loops.Loop b = Loops.create(16 * MIB)) {
+        try (LoopDevice a = LoopDevice.create(16 * MIB); LoopDevice b = LoopDevice.create(16 * MIB)) {
             byte[] da = random((int) (2 * MIB), 1);
             byte[] db = random((int) (2 * MIB), 2);
-            Loops.write(a.device(), 0, da);
-            Loops.write(b.device(), 0, db);
+            DeviceIo.write(a.device(), 0, da);
+            DeviceIo.write(b.device(), 0, db);
             List<Image> images;
             SnapshotId id;
             try (Session s = Session.builder().device(a.device()).device(b.device())
@@ -71,10 +72,10 @@ class SessionIT {
                 images = s.images();
                 assertEquals(List.of(a.device(), b.device()), images.stream().map(Image::device).toList());
                 assertEquals(List.of(id), snapshots());
-                Loops.write(a.device(), 0, new byte[(int) (2 * MIB)]);
-                Loops.write(b.device(), 0, new byte[(int) (2 * MIB)]);
-                assertArrayEquals(da, Loops.read(images.get(0).image(), 0, da.length));
-                assertArrayEquals(db, Loops.read(images.get(1).image(), 0, db.length));
+                DeviceIo.write(a.device(), 0, new byte[(int) (2 * MIB)]);
+                DeviceIo.write(b.device(), 0, new byte[(int) (2 * MIB)]);
+                assertArrayEquals(da, DeviceIo.read(images.get(0).image(), 0, da.length));
+                assertArrayEquals(db, DeviceIo.read(images.get(1).image(), 0, db.length));
                 assertFalse(s.refreshImages().get(0).corrupted());
                 assertTrue(s.events().isEmpty(), s.events()::toString);
             }
@@ -90,7 +91,7 @@ class SessionIT {
 
     @Test
     void failedOpenLeavesNothingBehind() throws IOException {
-        try (Loops.Loop a = Loops.create(16 * MIB)) {
+        try (LoopDevice a = LoopDevice.create(16 * MIB)) {
             assertThrows(NotBlockDeviceException.class, () -> Session.builder().device(a.device())
                     .device(Path.of("/dev/null")).storage(DiffStorage.directory(Path.of("/tmp"))).limit(16 * MIB)
                     .open());
@@ -100,11 +101,11 @@ class SessionIT {
 
     @Test
     void watcherReportsOverflow() throws Exception {
-        try (Loops.Loop a = Loops.create(64 * MIB)) {
+        try (LoopDevice a = LoopDevice.create(64 * MIB)) {
             List<SnapshotEvent> seen = new CopyOnWriteArrayList<>();
             try (Session s = Session.builder().device(a.device()).storage(DiffStorage.directory(Path.of("/tmp")))
                     .limit(MIB).onEvent(seen::add).open()) {
-                Loops.write(a.device(), 0, random((int) (32 * MIB), 3));
+                DeviceIo.write(a.device(), 0, random((int) (32 * MIB), 3));
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
                 while (seen.isEmpty() && System.nanoTime() < deadline) {
                     Thread.sleep(100);
@@ -120,7 +121,7 @@ class SessionIT {
 
     @Test
     void cbtMapTellsIncrementalFromFull() throws IOException {
-        try (Loops.Loop a = Loops.create(32 * MIB)) {
+        try (LoopDevice a = LoopDevice.create(32 * MIB)) {
             DiffStorage tmp = DiffStorage.directory(Path.of("/tmp"));
             CbtInfo first;
             try (Session s = Session.builder().device(a.device()).storage(tmp).limit(32 * MIB).open();
@@ -129,8 +130,8 @@ class SessionIT {
                 assertEquals(1, s.images().size());
             }
             int blockSize = first.blockSize();
-            Loops.write(a.device(), 3L * blockSize + 512, new byte[1024]);
-            Loops.write(a.device(), 9L * blockSize, new byte[2 * blockSize]);
+            DeviceIo.write(a.device(), 3L * blockSize + 512, new byte[1024]);
+            DeviceIo.write(a.device(), 9L * blockSize, new byte[2 * blockSize]);
             try (Session s = Session.builder().device(a.device()).storage(tmp).limit(32 * MIB).open();
                  Filter f = Filter.open(a.device())) {
                 CbtMap map = CbtMap.read(f);

@@ -9,6 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Path;
 
+import org.blksnap.itest.support.LoopDevice;
+import org.blksnap.itest.support.Shell;
 import org.blksnap.api.CbtInfo;
 import org.blksnap.api.DeviceNumber;
 import org.blksnap.api.FilterAlreadyAttachedException;
@@ -104,7 +106,7 @@ class AttachDetachIT {
             Cbt.attach(loop.device());
             try {
                 assertEquals(24 * MIB, BlockIo.sizeBytes(loop.device()));
-                assertEquals("512", Guest.sh("blockdev", "--getss", loop.device().toString()));
+                assertEquals("512", Shell.sh("blockdev", "--getss", loop.device().toString()));
             } finally {
                 Cbt.detachQuietly(loop.device());
             }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import java.io.IOException;
 import java.nio.file.Path;
 
+import org.blksnap.itest.support.LoopDevice;
 import org.blksnap.api.CbtInfo;
 import org.junit.jupiter.api.Test;
 

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 
+import org.blksnap.itest.support.LoopDevice;
 import org.blksnap.api.BlkSnapException;
 import org.blksnap.api.SectorRange;
 import org.blksnap.api.sys.Errno;

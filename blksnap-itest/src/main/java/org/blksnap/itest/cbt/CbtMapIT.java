@@ -7,6 +7,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import org.blksnap.itest.support.LoopDevice;
+import org.blksnap.itest.support.Shell;
 import org.blksnap.api.CbtInfo;
 import org.junit.jupiter.api.Test;
 
@@ -26,7 +28,7 @@ class CbtMapIT {
             WriteModel model = new WriteModel(device, capacity, info.blockSize(), System.nanoTime(), discards);
 
             model.run(120, 1);
-            Guest.sh("sync");
+            Shell.sh("sync");
             Guest.cbtSwitch(device);
             byte[] map = Cbt.map(device);
             assertEquals(1, Cbt.info(device).changesNumber());

@@ -10,6 +10,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
+import org.blksnap.itest.support.LoopDevice;
 import org.blksnap.api.BlkSnapException;
 import org.junit.jupiter.api.Test;
 

@@ -14,6 +14,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import org.blksnap.itest.support.LoopDevice;
+import org.blksnap.itest.support.Shell;
 import org.blksnap.api.BlkSnap;
 import org.blksnap.api.sys.Abi;
 import org.blksnap.api.sys.Errno;
@@ -68,7 +70,7 @@ class FilterErrorsIT {
     void withoutCapSysAdminEverythingIsEperm() throws IOException {
         attach();
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Guest.Result r = Guest.run("setpriv", "--bounding-set=-sys_admin", "--inh-caps=-sys_admin", "--",
+        Shell.Result r = Shell.run("setpriv", "--bounding-set=-sys_admin", "--inh-caps=-sys_admin", "--",
                 java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
                 NoAdminProbe.class.getName(), loop.device().toString());
         assertTrue(r.ok(), r.output());

@@ -1,13 +1,12 @@
 package org.blksnap.itest.cbt;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
+import org.blksnap.itest.support.Shell;
 import org.blksnap.api.DeviceNumber;
 import org.blksnap.api.Filter;
 
@@ -17,38 +16,6 @@ final class Guest {
     static final Path VDA = Path.of("/dev/vda");
 
     private Guest() {
-    }
-
-    /** Output and exit status of a command. */
-    record Result(int status, String output) {
-        boolean ok() {
-            return status == 0;
-        }
-    }
-
-    /** Runs a command, stdout and stderr merged; never throws for a non-zero status. */
-    static Result run(String... command) throws IOException {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        try {
-            if (!p.waitFor(120, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                throw new IOException("timed out: " + String.join(" ", command));
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted: " + String.join(" ", command), e);
-        }
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        return new Result(p.exitValue(), out);
-    }
-
-    /** Runs a command that must succeed and returns its output. */
-    static String sh(String... command) throws IOException {
-        Result r = run(command);
-        if (!r.ok()) {
-            throw new IOException(String.join(" ", command) + " failed (" + r.status() + "): " + r.output());
-        }
-        return r.output().strip();
     }
 
     static DeviceNumber deviceNumber(Path device) throws IOException {
@@ -78,7 +45,7 @@ final class Guest {
 
     /** The kernel log lines after a mark, so a test sees only its own. */
     static List<String> kernelLogSince(String mark) throws IOException {
-        List<String> lines = new ArrayList<>(List.of(sh("dmesg").split("\n")));
+        List<String> lines = new ArrayList<>(List.of(Shell.sh("dmesg").split("\n")));
         int at = -1;
         for (int i = 0; i < lines.size(); i++) {
             if (lines.get(i).contains(mark)) {
@@ -114,6 +81,6 @@ final class Guest {
         if (ko == null || ko.isEmpty()) {
             throw new IOException("BLKSNAP_KO is not set: cannot reload blksnap.ko");
         }
-        sh("insmod", ko);
+        Shell.sh("insmod", ko);
     }
 }

@@ -10,6 +10,8 @@ import java.nio.file.Files;
 import java.util.HashMap;
 import java.util.Map;
 
+import org.blksnap.itest.support.LoopDevice;
+import org.blksnap.itest.support.Shell;
 import org.blksnap.api.BlkSnapException;
 import org.blksnap.api.CbtInfo;
 import org.blksnap.api.sys.Errno;
@@ -27,18 +29,18 @@ class ModuleParamsIT {
     @AfterEach
     void restoreDefaults() throws IOException {
         if (Guest.moduleLoaded() && Cbt.param("tracking_block_minimum_shift") != 16) {
-            Guest.sh("rmmod", "blksnap");
+            Shell.sh("rmmod", "blksnap");
         }
         Guest.ensureModuleLoaded();
     }
 
     private static void reload(String... params) throws IOException {
-        Guest.sh("rmmod", "blksnap");
+        Shell.sh("rmmod", "blksnap");
         String[] cmd = new String[params.length + 2];
         cmd[0] = "insmod";
         cmd[1] = System.getenv("BLKSNAP_KO");
         System.arraycopy(params, 0, cmd, 2, params.length);
-        Guest.sh(cmd);
+        Shell.sh(cmd);
     }
 
     @Test
@@ -77,7 +79,7 @@ class ModuleParamsIT {
 
     @Test
     void impossibleValuesAreRefusedAtLoad() throws IOException {
-        Guest.sh("rmmod", "blksnap");
+        Shell.sh("rmmod", "blksnap");
         String ko = System.getenv("BLKSNAP_KO");
         for (String bad : new String[] {"tracking_block_minimum_shift=8", "tracking_block_maximum_shift=32",
                 "tracking_block_maximum_count=0", "tracking_block_minimum_shift=20 tracking_block_maximum_shift=18"}) {
@@ -86,7 +88,7 @@ class ModuleParamsIT {
             cmd[0] = "insmod";
             cmd[1] = ko;
             System.arraycopy(words, 0, cmd, 2, words.length);
-            Guest.Result r = Guest.run(cmd);
+            Shell.Result r = Shell.run(cmd);
             assertFalse(r.ok(), "insmod accepted " + bad);
             assertFalse(Guest.moduleLoaded(), "module loaded with " + bad);
         }

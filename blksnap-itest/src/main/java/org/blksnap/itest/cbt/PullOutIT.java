@@ -10,6 +10,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
+import org.blksnap.itest.support.LoopDevice;
+import org.blksnap.itest.support.Shell;
 import org.blksnap.api.DeviceNumber;
 import org.blksnap.api.FilterNotAttachedException;
 import org.junit.jupiter.api.Test;
@@ -94,16 +96,16 @@ class PullOutIT {
         String mark = "blksnap-itest: diskRemovedWhileAttached";
         Guest.kernelLogMark(mark);
         Path ram = Path.of("/dev/ram0");
-        Guest.sh("modprobe", "brd", "rd_nr=1", "rd_size=16384");
+        Shell.sh("modprobe", "brd", "rd_nr=1", "rd_size=16384");
         try {
             assertTrue(Files.exists(ram), "brd created no /dev/ram0");
             DeviceNumber number = Guest.deviceNumber(ram);
             Cbt.attach(ram);
             BlockIo.writeDirect(ram, 8192, 4096, (byte) 1);
-            Guest.sh("rmmod", "brd");
+            Shell.sh("rmmod", "brd");
             assertFalse(Guest.listed(number), "still listed: " + Guest.trackers());
         } finally {
-            Guest.run("rmmod", "brd");
+            Shell.run("rmmod", "brd");
         }
         assertCleanSince(mark);
     }
@@ -113,7 +115,7 @@ class PullOutIT {
         String mark = "blksnap-itest: zramUnloadedWhileAttached";
         Guest.kernelLogMark(mark);
         Path zram = Path.of("/dev/zram0");
-        Guest.sh("modprobe", "zram", "num_devices=1");
+        Shell.sh("modprobe", "zram", "num_devices=1");
         try {
             Files.writeString(Path.of("/sys/block/zram0/disksize"), "32M");
             DeviceNumber number = Guest.deviceNumber(zram);
@@ -121,10 +123,10 @@ class PullOutIT {
             BlockIo.writeDirect(zram, 0, 65536, (byte) 1);
             Guest.cbtSwitch(zram);
             assertEquals(1, Cbt.map(zram)[0]);
-            Guest.sh("rmmod", "zram");
+            Shell.sh("rmmod", "zram");
             assertFalse(Guest.listed(number), "still listed: " + Guest.trackers());
         } finally {
-            Guest.run("rmmod", "zram");
+            Shell.run("rmmod", "zram");
         }
         assertCleanSince(mark);
     }
@@ -134,7 +136,7 @@ class PullOutIT {
         String mark = "blksnap-itest: zramResetWhileAttached";
         Guest.kernelLogMark(mark);
         Path zram = Path.of("/dev/zram0");
-        Guest.sh("modprobe", "zram", "num_devices=1");
+        Shell.sh("modprobe", "zram", "num_devices=1");
         try {
             Files.writeString(Path.of("/sys/block/zram0/disksize"), "32M");
             DeviceNumber number = Guest.deviceNumber(zram);
@@ -145,7 +147,7 @@ class PullOutIT {
             assertThrows(FilterNotAttachedException.class, () -> Cbt.info(zram),
                     "the same size again must not revive the old map");
         } finally {
-            Guest.run("rmmod", "zram");
+            Shell.run("rmmod", "zram");
         }
         assertCleanSince(mark);
     }

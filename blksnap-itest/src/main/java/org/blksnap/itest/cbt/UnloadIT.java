@@ -12,6 +12,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
+import org.blksnap.itest.support.LoopDevice;
+import org.blksnap.itest.support.Shell;
 import org.blksnap.api.BlkSnap;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -34,7 +36,7 @@ class UnloadIT {
         try (LoopDevice loop = LoopDevice.create(16 * MIB)) {
             Cbt.attach(loop.device());
             try {
-                Guest.Result r = Guest.run("rmmod", "blksnap");
+                Shell.Result r = Shell.run("rmmod", "blksnap");
                 assertFalse(r.ok(), "rmmod succeeded with a filter attached");
                 assertTrue(r.output().contains("in use"), r.output());
                 assertTrue(Guest.moduleLoaded());
@@ -42,7 +44,7 @@ class UnloadIT {
             } finally {
                 Cbt.detachQuietly(loop.device());
             }
-            Guest.sh("rmmod", "blksnap");
+            Shell.sh("rmmod", "blksnap");
             assertFalse(Files.exists(Path.of(BlkSnap.CONTROL_DEVICE)));
             assertEquals(16 * MIB, BlockIo.sizeBytes(loop.device()), "block ioctls after unload");
             Guest.ensureModuleLoaded();
@@ -79,7 +81,7 @@ class UnloadIT {
             })).toList();
             try {
                 for (int i = 0; i < 3; i++) {
-                    Guest.sh("rmmod", "blksnap");
+                    Shell.sh("rmmod", "blksnap");
                     Guest.ensureModuleLoaded();
                 }
             } finally {

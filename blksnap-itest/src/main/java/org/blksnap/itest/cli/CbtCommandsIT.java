@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
+import org.blksnap.itest.support.LoopDevice;
 import org.blksnap.api.FileExtents;
 import org.blksnap.api.SectorRange;
 import org.junit.jupiter.api.Test;
@@ -33,7 +34,7 @@ class CbtCommandsIT {
 
     @Test
     void attachCbtinfoDetach() throws IOException {
-        try (Loop loop = Loop.create(64 * MIB)) {
+        try (LoopDevice loop = LoopDevice.create(64 * MIB)) {
             Shell.blksnap("attach", "--device", loop.path()).ok();
             Shell.Result text = Shell.blksnap("cbtinfo", "--device", loop.path()).ok();
             assertEquals(64 * MIB, Long.parseLong(text.value("device_capacity")));
@@ -61,7 +62,7 @@ class CbtCommandsIT {
 
     @Test
     void readcbtmapShowsWritesAfterTheSwitch(@TempDir Path tmp) throws IOException {
-        try (Loop loop = Loop.create(64 * MIB)) {
+        try (LoopDevice loop = LoopDevice.create(64 * MIB)) {
             Shell.blksnap("attach", "-d", loop.path()).ok();
             int blockSize = Integer.parseInt(Shell.blksnap("cbtinfo", "-d", loop.path()).ok().value("block_size"));
             long at = 5L * blockSize + 4096;
@@ -92,7 +93,7 @@ class CbtCommandsIT {
 
     @Test
     void markdirtyblockByRangeAndByFile(@TempDir Path tmp) throws IOException {
-        try (Loop loop = Loop.create(64 * MIB)) {
+        try (LoopDevice loop = LoopDevice.create(64 * MIB)) {
             Shell.blksnap("attach", "-d", loop.path()).ok();
             int blockSize = Integer.parseInt(Shell.blksnap("cbtinfo", "-d", loop.path()).ok().value("block_size"));
             long sectorsPerBlock = blockSize / 512;
@@ -112,7 +113,7 @@ class CbtCommandsIT {
             assertTrue(past.err().contains("Invalid argument (EINVAL)"), past.err());
         }
         // --file: a file on an ext4 loop device marks exactly the blocks it occupies.
-        try (Loop loop = Loop.create(64 * MIB)) {
+        try (LoopDevice loop = LoopDevice.create(64 * MIB)) {
             Shell.sh("mkfs.ext4", "-q", "-F", loop.path());
             Path mnt = Files.createDirectories(tmp.resolve("mnt"));
             Shell.sh("mount", loop.path(), mnt.toString());
@@ -145,7 +146,7 @@ class CbtCommandsIT {
 
     @Test
     void statusListsAttachedDevices() throws IOException {
-        try (Loop loop = Loop.create(32 * MIB)) {
+        try (LoopDevice loop = LoopDevice.create(32 * MIB)) {
             Shell.blksnap("attach", "-d", loop.path()).ok();
             String sysfs = Files.readString(Path.of("/sys/module/blksnap/version")).strip();
             Shell.Result table = Shell.blksnap("status").ok();

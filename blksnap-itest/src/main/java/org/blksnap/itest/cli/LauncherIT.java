@@ -10,6 +10,8 @@ import java.util.List;
 
 import org.junit.jupiter.api.Test;
 
+import org.blksnap.itest.support.LoopDevice;
+
 /** bin/blksnap as users run it: a process of its own, as root and not. */
 class LauncherIT {
     private static final List<String> NOBODY = List.of("setpriv", "--reuid=65534", "--regid=65534",
@@ -48,7 +50,7 @@ class LauncherIT {
         Shell.Result r = as(ROOT_WITHOUT_CAPS, "version");
         assertEquals(4, r.status(), r::toString);
         assertEquals("blksnap version: permission denied: run as root\n", r.err());
-        try (Loop loop = Loop.create(16L << 20)) {
+        try (LoopDevice loop = LoopDevice.create(16L << 20)) {
             Shell.Result a = as(ROOT_WITHOUT_CAPS, "attach", "--device", loop.path());
             assertEquals(4, a.status(), a::toString);
             assertEquals("blksnap attach: permission denied: run as root\n", a.err());

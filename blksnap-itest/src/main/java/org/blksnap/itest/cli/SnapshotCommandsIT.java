@@ -14,6 +14,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Random;
 
+import org.blksnap.itest.support.LoopDevice;
 import org.blksnap.api.BlkSnap;
 import org.blksnap.api.SnapshotId;
 import org.junit.jupiter.api.AfterEach;
@@ -62,7 +63,7 @@ class SnapshotCommandsIT {
 
     @Test
     void lowLevelLifeCycle() throws IOException {
-        try (Loop loop = Loop.create(32 * MIB)) {
+        try (LoopDevice loop = LoopDevice.create(32 * MIB)) {
             byte[] before = fill(loop.device(), 8 * MIB, 1);
             String id = Shell.blksnap("snapshot_create", "--device", loop.path(), "--file", "/tmp", "--limit", "64M")
                     .ok().out().strip();
@@ -109,7 +110,7 @@ class SnapshotCommandsIT {
 
     @Test
     void addErrors() throws IOException {
-        try (Loop loop = Loop.create(16 * MIB); Loop other = Loop.create(16 * MIB)) {
+        try (LoopDevice loop = LoopDevice.create(16 * MIB); LoopDevice other = LoopDevice.create(16 * MIB)) {
             String unknown = "00000000-0000-0000-0000-00000000abcd";
             Shell.Result r = Shell.blksnap("snapshot_add", "-i", unknown, "-d", loop.path());
             assertEquals(5, r.status(), r::toString);
@@ -137,7 +138,7 @@ class SnapshotCommandsIT {
 
     @Test
     void snapshotRunsCommandWithImagesAndDestroys(@TempDir Path tmp) throws IOException {
-        try (Loop a = Loop.create(16 * MIB); Loop b = Loop.create(16 * MIB)) {
+        try (LoopDevice a = LoopDevice.create(16 * MIB); LoopDevice b = LoopDevice.create(16 * MIB)) {
             byte[] da = fill(a.device(), 4 * MIB, 3);
             byte[] db = fill(b.device(), 4 * MIB, 4);
             Path report = tmp.resolve("report");
@@ -173,7 +174,7 @@ class SnapshotCommandsIT {
 
     @Test
     void failingCommandStillDestroys() throws IOException {
-        try (Loop a = Loop.create(16 * MIB)) {
+        try (LoopDevice a = LoopDevice.create(16 * MIB)) {
             Shell.Result r = Shell.blksnap("snapshot", "-d", a.path(), "-s", "/tmp", "-l", "16M", "--",
                     "sh", "-c", "exit 42");
             assertEquals(42, r.status(), r::toString);
@@ -189,7 +190,7 @@ class SnapshotCommandsIT {
 
     @Test
     void storageOverflowDuringCommandExitsSeven() throws IOException {
-        try (Loop a = Loop.create(64 * MIB)) {
+        try (LoopDevice a = LoopDevice.create(64 * MIB)) {
             fill(a.device(), 32 * MIB, 5);
             Shell.Result r = Shell.blksnap("snapshot", "-d", a.path(), "-s", "/tmp", "-l", "1M", "--",
                     "sh", "-c", "dd if=/dev/urandom of=$BLKSNAP_DEVICE_0 bs=1M count=32 conv=fsync status=none"
@@ -202,7 +203,7 @@ class SnapshotCommandsIT {
 
     @Test
     void watcherEndsWhenTheSnapshotIsDestroyed() throws Exception {
-        try (Loop a = Loop.create(16 * MIB)) {
+        try (LoopDevice a = LoopDevice.create(16 * MIB)) {
             String id = Shell.blksnap("snapshot_create", "-d", a.path(), "-f", "/tmp", "-l", "16M").ok().out().strip();
             Shell.blksnap("snapshot_take", "-i", id).ok();
             var watcher = new java.util.concurrent.CompletableFuture<Shell.Result>();

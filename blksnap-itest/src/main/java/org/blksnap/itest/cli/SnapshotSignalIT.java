@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import org.blksnap.itest.support.LoopDevice;
 import org.blksnap.api.BlkSnap;
 import org.blksnap.api.SnapshotId;
 import org.junit.jupiter.api.AfterEach;
@@ -34,7 +35,7 @@ class SnapshotSignalIT {
     }
 
     private static void interrupted(String signal, int expectedStatus, String sleepSeconds) throws Exception {
-        try (Loop a = Loop.create(16 * MIB)) {
+        try (LoopDevice a = LoopDevice.create(16 * MIB)) {
             Process p = new ProcessBuilder(Shell.LAUNCHER.toString(), "snapshot", "-d", a.path(), "-s", "/tmp",
                     "-l", "16M", "--", "sleep", sleepSeconds).redirectErrorStream(true).start();
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(240);

@@ -19,6 +19,8 @@ import java.util.stream.Stream;
 
 import com.sun.nio.file.ExtendedOpenOption;
 
+import org.blksnap.itest.support.Shell;
+
 /** Test data: files, digests, O_DIRECT I/O on devices. */
 final class Data {
     static final int ALIGN = 4096;
@@ -68,7 +70,7 @@ final class Data {
     }
 
     static long sizeOf(Path device) throws IOException {
-        return Long.parseLong(GuestOs.sh("blockdev", "--getsize64", device.toString()));
+        return Long.parseLong(Shell.sh("blockdev", "--getsize64", device.toString()));
     }
 
     /** MD5 of a byte range of a device, read with O_DIRECT. */
@@ -95,7 +97,7 @@ final class Data {
 
     /** Copies the first MiBs of a device into a regular file, as a reference copy at a point in time. */
     static void copyDevice(Path device, Path file, int mib) throws IOException {
-        GuestOs.sh("dd", "if=" + device, "of=" + file, "bs=1M", "count=" + mib, "iflag=direct", "status=none");
+        Shell.sh("dd", "if=" + device, "of=" + file, "bs=1M", "count=" + mib, "iflag=direct", "status=none");
     }
 
     /** O_DIRECT for block devices; regular files may live on tmpfs, which has none. */

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
+import org.blksnap.itest.support.Shell;
 import org.blksnap.api.DiffStorage;
 import org.junit.jupiter.api.Test;
 
@@ -72,12 +73,12 @@ class DestroyIT {
                 Data.writeFile(live.resolve("b"), 1 << 20, 2);
                 rig.blksnap().destroy(rig.id());
                 // Reads through the dead image fail; the unmount still works.
-                GuestOs.Result read = GuestOs.run("sh", "-c", "echo 3 > /proc/sys/vm/drop_caches; cat "
+                Shell.Result read = Shell.run("sh", "-c", "echo 3 > /proc/sys/vm/drop_caches; cat "
                         + mounted.resolve("a") + " > /dev/null");
                 assertFalse(read.ok(), "reading the destroyed image must fail: " + read.output());
-                GuestOs.sh("umount", mounted.toString());
+                Shell.sh("umount", mounted.toString());
             } finally {
-                GuestOs.run("umount", mounted.toString());
+                Shell.run("umount", mounted.toString());
                 Files.deleteIfExists(mounted);
             }
             assertFalse(rig.blksnap().collect().contains(rig.id()));

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
 
+import org.blksnap.itest.support.Shell;
 import org.blksnap.api.DiffStorage;
 import org.junit.jupiter.api.Test;
 
@@ -56,12 +57,12 @@ class DiffStorageIT {
     @Test
     void regularFileOnTmpfs() throws Exception {
         Path dir = Files.createTempDirectory("snap-tmpfs");
-        GuestOs.sh("mount", "-t", "tmpfs", "-o", "size=256m", "tmpfs", dir.toString());
+        Shell.sh("mount", "-t", "tmpfs", "-o", "size=256m", "tmpfs", dir.toString());
         try (Rig rig = new Rig()) {
             rig.parameter("diff_storage_minimum", Long.toString(STEP_SECTORS));
             roundTrip(rig, DiffStorage.file(dir.resolve("store")), 1L << 19);
         } finally {
-            GuestOs.run("umount", dir.toString());
+            Shell.run("umount", dir.toString());
             Files.deleteIfExists(dir);
         }
     }
@@ -70,7 +71,7 @@ class DiffStorageIT {
     @Test
     void directoryGetsAnUnnamedFileThatVanishes() throws Exception {
         Path dir = Files.createTempDirectory("snap-dir");
-        GuestOs.sh("mount", "-t", "tmpfs", "-o", "size=256m", "tmpfs", dir.toString());
+        Shell.sh("mount", "-t", "tmpfs", "-o", "size=256m", "tmpfs", dir.toString());
         try {
             try (Rig rig = new Rig()) {
                 rig.parameter("diff_storage_minimum", Long.toString(STEP_SECTORS));
@@ -82,7 +83,7 @@ class DiffStorageIT {
             }
             assertTrue(usedKib(dir) < 1024, "the space is returned with the snapshot: " + usedKib(dir));
         } finally {
-            GuestOs.run("umount", dir.toString());
+            Shell.run("umount", dir.toString());
             Files.deleteIfExists(dir);
         }
     }
@@ -91,13 +92,13 @@ class DiffStorageIT {
     void blockDeviceIsUsedExclusively() throws Exception {
         try (Rig rig = new Rig()) {
             roundTrip(rig, DiffStorage.blockDevice(GuestOs.VDC), Data.sizeOf(GuestOs.VDC) >> 9);
-            GuestOs.Result mkfs = GuestOs.run("mkfs.ext4", "-q", "-F", GuestOs.VDC.toString());
+            Shell.Result mkfs = Shell.run("mkfs.ext4", "-q", "-F", GuestOs.VDC.toString());
             assertFalse(mkfs.ok(), "the storage device must be held exclusively: " + mkfs.output());
         }
     }
 
     private static long usedKib(Path dir) throws Exception {
-        String[] lines = GuestOs.sh("df", "-k", "--output=used", dir.toString()).split("\n");
+        String[] lines = Shell.sh("df", "-k", "--output=used", dir.toString()).split("\n");
         return Long.parseLong(lines[lines.length - 1].strip());
     }
 }

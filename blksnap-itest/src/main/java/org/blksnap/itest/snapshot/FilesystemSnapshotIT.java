@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 
+import org.blksnap.itest.support.Shell;
 import org.blksnap.api.DiffStorage;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -38,7 +39,7 @@ class FilesystemSnapshotIT {
             Files.delete(live.resolve("file2"));
             Data.overwrite(live.resolve("dir/small"), 0, 100, 1002);
             Data.writeFile(live.resolve("new"), 2 << 20, 1003);
-            GuestOs.sh("sync");
+            Shell.sh("sync");
             assertNotEquals(atTake, Data.md5Tree(live), "the live filesystem must have changed");
 
             Path mounted = rig.mountImage(image, fs);

@@ -1,10 +1,10 @@
 package org.blksnap.itest.snapshot;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
+
+import org.blksnap.itest.support.Shell;
 
 /** Commands and kernel files of the guest that the snapshot tests use. */
 final class GuestOs {
@@ -16,42 +16,11 @@ final class GuestOs {
     private GuestOs() {
     }
 
-    /** Output and exit status of a command. */
-    record Result(int status, String output) {
-        boolean ok() {
-            return status == 0;
-        }
-    }
-
-    /** Runs a command, stdout and stderr merged; never throws for a non-zero status. */
-    static Result run(String... command) throws IOException {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        try {
-            if (!p.waitFor(300, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                throw new IOException("hung: " + String.join(" ", command));
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted: " + String.join(" ", command), e);
-        }
-        return new Result(p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
-    }
-
-    /** Runs a command that must succeed and returns its output. */
-    static String sh(String... command) throws IOException {
-        Result r = run(command);
-        if (!r.ok()) {
-            throw new IOException(String.join(" ", command) + " failed (" + r.status() + "): " + r.output());
-        }
-        return r.output().strip();
-    }
-
     /** Makes a filesystem of the given type on a device. */
     static void mkfs(String fs, Path device) throws IOException {
         switch (fs) {
-            case "ext4" -> sh("mkfs.ext4", "-q", "-F", device.toString());
-            case "xfs" -> sh("mkfs.xfs", "-q", "-f", device.toString());
+            case "ext4" -> Shell.sh("mkfs.ext4", "-q", "-F", device.toString());
+            case "xfs" -> Shell.sh("mkfs.xfs", "-q", "-f", device.toString());
             default -> throw new IllegalArgumentException(fs);
         }
     }
@@ -63,9 +32,9 @@ final class GuestOs {
     static void mountImage(String fs, Path image, Path dir) throws IOException {
         Files.createDirectories(dir);
         if (fs.equals("xfs")) {
-            sh("mount", "-t", "xfs", "-o", "nouuid", image.toString(), dir.toString());
+            Shell.sh("mount", "-t", "xfs", "-o", "nouuid", image.toString(), dir.toString());
         } else {
-            sh("mount", "-t", fs, image.toString(), dir.toString());
+            Shell.sh("mount", "-t", fs, image.toString(), dir.toString());
         }
     }
 

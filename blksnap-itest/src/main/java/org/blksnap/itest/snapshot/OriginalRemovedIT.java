@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 
+import org.blksnap.itest.support.Shell;
 import org.blksnap.api.DiffStorage;
 import org.blksnap.api.SnapshotEvent;
 import org.blksnap.api.sys.Errno;
@@ -23,7 +24,7 @@ class OriginalRemovedIT {
             Path image = rig.snapshot(DiffStorage.directory(Path.of("/tmp")), 1L << 20, device).get(0);
             Data.writeDirect(device, Data.randomWrites(64L << 20, 20, 51), 52);
 
-            GuestOs.sh("losetup", "-d", device.toString());
+            Shell.sh("losetup", "-d", device.toString());
 
             Optional<SnapshotEvent> event = rig.blksnap().waitEvent(rig.id(), Duration.ofSeconds(10));
             assertTrue(event.isPresent(), "an event must report the loss");

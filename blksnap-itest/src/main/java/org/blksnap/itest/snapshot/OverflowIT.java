@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
 
+import org.blksnap.itest.support.Shell;
 import org.blksnap.api.DeviceNumber;
 import org.blksnap.api.DiffStorage;
 import org.blksnap.api.Filter;
@@ -44,7 +45,7 @@ class OverflowIT {
             // Every write reached the original, including those after the overflow.
             Path expected = java.nio.file.Files.createTempFile("snap-expect", ".img");
             try {
-                GuestOs.sh("truncate", "-s", Long.toString(64L << 20), expected.toString());
+                Shell.sh("truncate", "-s", Long.toString(64L << 20), expected.toString());
                 Data.writeDirect(expected, writes, 31);
                 Data.writeDirect(expected, writes.subList(0, 8), 32);
                 assertEquals(Data.md5Device(expected), Data.md5Range(device, 0, 64L << 20));

@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
+import org.blksnap.itest.support.Shell;
 import org.blksnap.api.DiffStorage;
 import org.junit.jupiter.api.Test;
 
@@ -49,10 +50,10 @@ class RawImageIT {
             String atTake = Data.md5Device(device);
             Path image = rig.snapshot(DiffStorage.directory(Path.of("/tmp")), 1L << 20, device).get(0);
 
-            GuestOs.sh("blkdiscard", "-o", "0", "-l", Long.toString(2L << 20), device.toString());
-            GuestOs.sh("blkdiscard", "-z", "-o", Long.toString(32L << 20), "-l", Long.toString(1L << 20),
+            Shell.sh("blkdiscard", "-o", "0", "-l", Long.toString(2L << 20), device.toString());
+            Shell.sh("blkdiscard", "-z", "-o", Long.toString(32L << 20), "-l", Long.toString(1L << 20),
                     device.toString());
-            GuestOs.sh("fallocate", "-p", "-o", Long.toString(64L << 20), "-l", Long.toString(1L << 20),
+            Shell.sh("fallocate", "-p", "-o", Long.toString(64L << 20), "-l", Long.toString(1L << 20),
                     device.toString());
             assertNotEquals(atTake, Data.md5Device(device));
             assertEquals(atTake, Data.md5Device(image));

@@ -7,6 +7,7 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
 
+import org.blksnap.itest.support.Shell;
 import org.blksnap.api.BlkSnap;
 import org.blksnap.api.DiffStorage;
 import org.blksnap.api.Filter;
@@ -58,9 +59,9 @@ final class Rig implements AutoCloseable {
     Path loop(long bytes) throws IOException {
         Path file = Files.createTempFile("snap-loop", ".img");
         undo.push(() -> Files.deleteIfExists(file));
-        GuestOs.sh("truncate", "-s", Long.toString(bytes), file.toString());
-        Path dev = Path.of(GuestOs.sh("losetup", "--find", "--show", file.toString()));
-        undo.push(() -> GuestOs.run("losetup", "-d", dev.toString()));
+        Shell.sh("truncate", "-s", Long.toString(bytes), file.toString());
+        Path dev = Path.of(Shell.sh("losetup", "--find", "--show", file.toString()));
+        undo.push(() -> Shell.run("losetup", "-d", dev.toString()));
         return dev;
     }
 
@@ -68,8 +69,8 @@ final class Rig implements AutoCloseable {
     Path mount(Path device, String fs) throws IOException {
         Path dir = Files.createTempDirectory("snap-mnt");
         undo.push(() -> Files.deleteIfExists(dir));
-        GuestOs.sh("mount", "-t", fs, device.toString(), dir.toString());
-        undo.push(() -> GuestOs.run("umount", dir.toString()));
+        Shell.sh("mount", "-t", fs, device.toString(), dir.toString());
+        undo.push(() -> Shell.run("umount", dir.toString()));
         return dir;
     }
 
@@ -78,7 +79,7 @@ final class Rig implements AutoCloseable {
         Path dir = Files.createTempDirectory("snap-img");
         undo.push(() -> Files.deleteIfExists(dir));
         GuestOs.mountImage(fs, image, dir);
-        undo.push(() -> GuestOs.run("umount", dir.toString()));
+        undo.push(() -> Shell.run("umount", dir.toString()));
         return dir;
     }
 

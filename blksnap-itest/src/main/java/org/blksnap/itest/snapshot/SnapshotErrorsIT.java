@@ -13,6 +13,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import org.blksnap.itest.support.Shell;
 import org.blksnap.api.DiffStorage;
 import org.blksnap.api.Filter;
 import org.blksnap.api.SnapshotId;
@@ -177,7 +178,7 @@ class SnapshotErrorsIT {
         Path fifo = file.resolveSibling(file.getFileName() + ".fifo");
         try {
             assertErrno(Errno.EINVAL, raw.create(0, file.toString()), "limit 0 on a file");
-            GuestOs.sh("mkfifo", fifo.toString());
+            Shell.sh("mkfifo", fifo.toString());
             assertErrno(Errno.EINVAL, raw.create(1L << 20, fifo.toString()), "a FIFO");
             assertErrno(Errno.EINVAL, raw.create(1L << 20, "/dev/null"), "a character device");
         } finally {
@@ -208,7 +209,7 @@ class SnapshotErrorsIT {
         Path loop = attachedLoop();
         SnapshotId id = rig.create(TMP, 1L << 20);
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        GuestOs.Result r = GuestOs.run("setpriv", "--bounding-set=-sys_admin", "--inh-caps=-sys_admin", "--",
+        Shell.Result r = Shell.run("setpriv", "--bounding-set=-sys_admin", "--inh-caps=-sys_admin", "--",
                 java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
                 NoAdminSnapshotProbe.class.getName(), loop.toString(), id.toString());
         assertTrue(r.ok(), r.output());

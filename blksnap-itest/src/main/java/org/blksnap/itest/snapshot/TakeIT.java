@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
 
+import org.blksnap.itest.support.Shell;
 import org.blksnap.api.DiffStorage;
 import org.blksnap.api.Filter;
 import org.blksnap.api.SnapshotId;
@@ -62,13 +63,13 @@ class TakeIT {
                 }
             }
             int before = changesNumber(a);
-            GuestOs.sh("fsfreeze", "-f", mounted.toString());
+            Shell.sh("fsfreeze", "-f", mounted.toString());
             try (RawSnapshot raw = new RawSnapshot()) {
                 var r = raw.take(id);
                 assertFalse(r.ok(), "take of a frozen filesystem");
                 assertEquals(Errno.EBUSY, r.errno());
             } finally {
-                GuestOs.sh("fsfreeze", "-u", mounted.toString());
+                Shell.sh("fsfreeze", "-u", mounted.toString());
             }
             assertEquals(before, changesNumber(a), "the failed take switched nothing");
             assertEquals("", Rig.info(a).image(), "and made no image");

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import org.blksnap.itest.support.Shell;
 import org.blksnap.api.BlkSnap;
 import org.blksnap.api.DiffStorage;
 import org.blksnap.api.SnapshotId;
@@ -28,7 +29,7 @@ class UnloadWithSnapshotIT {
         if (ko == null || ko.isEmpty()) {
             throw new IOException("BLKSNAP_KO is not set: cannot reload blksnap.ko");
         }
-        GuestOs.sh("insmod", ko);
+        Shell.sh("insmod", ko);
     }
 
     @Test
@@ -36,7 +37,7 @@ class UnloadWithSnapshotIT {
         try (Rig rig = new Rig()) {
             Path loop = rig.loop(32L << 20);
             Path image = rig.snapshot(DiffStorage.directory(Path.of("/tmp")), 1L << 20, loop).get(0);
-            GuestOs.Result rmmod = GuestOs.run("rmmod", "blksnap");
+            Shell.Result rmmod = Shell.run("rmmod", "blksnap");
             assertFalse(rmmod.ok(), "rmmod must be refused: " + rmmod.output());
             assertTrue(Files.isDirectory(MODULE));
             Data.writeDirect(loop, Data.randomWrites(32L << 20, 10, 61), 62);
@@ -54,7 +55,7 @@ class UnloadWithSnapshotIT {
                 SnapshotId id = blksnap.createSnapshot(DiffStorage.directory(Path.of("/tmp")), 1L << 20);
                 assertTrue(blksnap.collect().contains(id));
             }
-            GuestOs.sh("rmmod", "blksnap");
+            Shell.sh("rmmod", "blksnap");
             assertFalse(Files.isDirectory(MODULE));
         } finally {
             ensureLoaded();
