@@ -15,6 +15,7 @@ import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
+import org.blksnap.itest.support.Snapshots;
 import org.blksnap.itest.support.LoopDevice;
 import org.blksnap.api.BlkSnap;
 import org.blksnap.api.CbtChanges;
@@ -38,17 +39,7 @@ class SessionIT {
 
     @AfterEach
     void destroyLeftovers() throws IOException {
-        try (BlkSnap blksnap = BlkSnap.open()) {
-            for (SnapshotId id : blksnap.collect()) {
-                blksnap.destroy(id);
-            }
-        }
-    }
-
-    private static List<SnapshotId> snapshots() throws IOException {
-        try (BlkSnap blksnap = BlkSnap.open()) {
-            return blksnap.collect();
-        }
+        Snapshots.destroyAll();
     }
 
     private static byte[] random(int n, long seed) {
@@ -71,7 +62,7 @@ class SessionIT {
                 id = s.id();
                 images = s.images();
                 assertEquals(List.of(a.device(), b.device()), images.stream().map(Image::device).toList());
-                assertEquals(List.of(id), snapshots());
+                assertEquals(List.of(id), Snapshots.list());
                 DeviceIo.write(a.device(), 0, new byte[(int) (2 * MIB)]);
                 DeviceIo.write(b.device(), 0, new byte[(int) (2 * MIB)]);
                 assertArrayEquals(da, DeviceIo.read(images.get(0).image(), 0, da.length));
@@ -79,7 +70,7 @@ class SessionIT {
                 assertFalse(s.refreshImages().get(0).corrupted());
                 assertTrue(s.events().isEmpty(), s.events()::toString);
             }
-            assertTrue(snapshots().isEmpty());
+            assertTrue(Snapshots.list().isEmpty());
             for (Image i : images) {
                 assertFalse(Files.exists(i.image()), i.image() + " outlived the session");
             }
@@ -95,7 +86,7 @@ class SessionIT {
             assertThrows(NotBlockDeviceException.class, () -> Session.builder().device(a.device())
                     .device(Path.of("/dev/null")).storage(DiffStorage.directory(Path.of("/tmp"))).limit(16 * MIB)
                     .open());
-            assertTrue(snapshots().isEmpty(), "a half-built snapshot was left");
+            assertTrue(Snapshots.list().isEmpty(), "a half-built snapshot was left");
         }
     }
 

@@ -8,14 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
-import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
+import org.blksnap.itest.support.WithoutSysAdmin;
 import org.blksnap.itest.support.LoopDevice;
-import org.blksnap.itest.support.Shell;
 import org.blksnap.api.BlkSnap;
 import org.blksnap.api.sys.Abi;
 import org.blksnap.api.sys.Errno;
@@ -69,23 +66,10 @@ class FilterErrorsIT {
     @Test
     void withoutCapSysAdminEverythingIsEperm() throws IOException {
         attach();
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Shell.Result r = Shell.run("setpriv", "--bounding-set=-sys_admin", "--inh-caps=-sys_admin", "--",
-                java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                NoAdminProbe.class.getName(), loop.device().toString());
-        assertTrue(r.ok(), r.output());
-        Map<String, String> seen = new HashMap<>();
-        for (String line : r.output().split("\n")) {
-            String[] w = line.strip().split(" ");
-            if (w.length == 2) {
-                seen.put(w[0], w[1]);
-            }
-        }
-        long capEff = Long.parseLong(seen.getOrDefault("capeff", "-1"), 16);
-        assertEquals(0, capEff & (1L << 21), "the probe still has CAP_SYS_ADMIN: " + r.output());
+        WithoutSysAdmin.Report r = WithoutSysAdmin.run(NoAdminProbe.class, loop.device().toString());
         String eperm = Integer.toString(Errno.EPERM);
         for (String what : List.of("attach", "detach", "cbtinfo", "cbtmap", "cbtdirty", "version")) {
-            assertEquals(eperm, seen.get(what), what + " in: " + r.output());
+            assertEquals(eperm, r.get(what), what + " in: " + r.output());
         }
         assertTrue(Cbt.info(loop.device()).blockCount() > 0, "the refused detach must not have detached");
     }

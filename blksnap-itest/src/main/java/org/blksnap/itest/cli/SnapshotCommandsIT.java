@@ -14,8 +14,8 @@ import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Random;
 
+import org.blksnap.itest.support.Snapshots;
 import org.blksnap.itest.support.LoopDevice;
-import org.blksnap.api.BlkSnap;
 import org.blksnap.api.SnapshotId;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -30,11 +30,7 @@ class SnapshotCommandsIT {
     /** Whatever a failed test left behind must not break the next one. */
     @AfterEach
     void destroyLeftovers() throws IOException {
-        try (BlkSnap blksnap = BlkSnap.open()) {
-            for (SnapshotId id : blksnap.collect()) {
-                blksnap.destroy(id);
-            }
-        }
+        Snapshots.destroyAll();
     }
 
     private static List<String> ids() {

@@ -9,9 +9,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import org.blksnap.itest.support.Snapshots;
 import org.blksnap.itest.support.LoopDevice;
-import org.blksnap.api.BlkSnap;
-import org.blksnap.api.SnapshotId;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -21,17 +20,7 @@ class SnapshotSignalIT {
 
     @AfterEach
     void destroyLeftovers() throws IOException {
-        try (BlkSnap blksnap = BlkSnap.open()) {
-            for (SnapshotId id : blksnap.collect()) {
-                blksnap.destroy(id);
-            }
-        }
-    }
-
-    private static List<SnapshotId> snapshots() throws IOException {
-        try (BlkSnap blksnap = BlkSnap.open()) {
-            return blksnap.collect();
-        }
+        Snapshots.destroyAll();
     }
 
     private static void interrupted(String signal, int expectedStatus, String sleepSeconds) throws Exception {
@@ -39,7 +28,7 @@ class SnapshotSignalIT {
             Process p = new ProcessBuilder(Shell.LAUNCHER.toString(), "snapshot", "-d", a.path(), "-s", "/tmp",
                     "-l", "16M", "--", "sleep", sleepSeconds).redirectErrorStream(true).start();
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(240);
-            while (snapshots().isEmpty() || !childRunning(sleepSeconds)) {
+            while (Snapshots.list().isEmpty() || !childRunning(sleepSeconds)) {
                 assertTrue(p.isAlive(), () -> "blksnap ended early: " + output(p));
                 assertTrue(System.nanoTime() < deadline, "no snapshot appeared");
                 Thread.sleep(200);
@@ -49,7 +38,7 @@ class SnapshotSignalIT {
             String out = output(p);
             assertEquals(expectedStatus, p.exitValue(), out);
             assertTrue(out.contains(" destroyed"), out);
-            assertTrue(snapshots().isEmpty(), "snapshot left behind after SIG" + signal);
+            assertTrue(Snapshots.list().isEmpty(), "snapshot left behind after SIG" + signal);
             assertFalse(childRunning(sleepSeconds), "COMMAND left running after SIG" + signal);
         }
     }

@@ -1,0 +1,49 @@
+package org.blksnap.itest.support;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Runs a probe class in a child JVM that lost CAP_SYS_ADMIN (setpriv), as
+ * root otherwise, so a test sees what the module answers an unprivileged
+ * caller. The probe prints "name value" lines; "capeff" must be among them.
+ */
+public final class WithoutSysAdmin {
+    private static final long CAP_SYS_ADMIN = 1L << 21;
+
+    private WithoutSysAdmin() {
+    }
+
+    /** What the probe printed, as name -> value, with its raw output for messages. */
+    public record Report(Map<String, String> values, String output) {
+        public String get(String name) {
+            return values.get(name);
+        }
+    }
+
+    public static Report run(Class<?> probe, String... args) throws IOException {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        String[] command = new String[9 + args.length];
+        System.arraycopy(new String[] {"setpriv", "--bounding-set=-sys_admin", "--inh-caps=-sys_admin", "--",
+            java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+            probe.getName()}, 0, command, 0, 9);
+        System.arraycopy(args, 0, command, 9, args.length);
+        Shell.Result r = Shell.run(command);
+        assertTrue(r.ok(), r.output());
+        Map<String, String> seen = new HashMap<>();
+        for (String line : r.output().split("\n")) {
+            String[] w = line.strip().split(" ");
+            if (w.length == 2) {
+                seen.put(w[0], w[1]);
+            }
+        }
+        long capEff = Long.parseLong(seen.getOrDefault("capeff", "-1"), 16);
+        assertEquals(0, capEff & CAP_SYS_ADMIN, "the probe still has CAP_SYS_ADMIN: " + r.output());
+        return new Report(seen, r.output());
+    }
+}
