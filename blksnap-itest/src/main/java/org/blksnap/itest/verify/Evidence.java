@@ -18,6 +18,7 @@ public final class Evidence {
     /** The fixed tallies of the summary, in the order it prints them. */
     public enum Tally {
         BLOCKS_VERIFIED("blocks verified"),
+        FILES_VERIFIED("files verified"),
         SNAPSHOTS_TAKEN("snapshots taken"),
         BYTES_COMPARED("bytes compared"),
         IOCTLS_FUZZED("ioctls fuzzed"),
