@@ -25,8 +25,8 @@ public record Knobs(Duration soak, Duration writeTime, int rounds, int writers, 
     public static Knobs current() {
         String soak = value("soak.duration", "BLKSNAP_SOAK_DURATION", "0s");
         return new Knobs(soak.equals("0") || soak.equals("0s") ? Duration.ZERO : parseDuration(soak),
-                Duration.ofMillis(number("write.millis", 1500)),
-                (int) number("rounds", 3),
+                Duration.ofMillis(number("write.millis", 1000)),
+                (int) number("rounds", 2),
                 (int) number("writers", 3),
                 (int) number("device.mib", 48));
     }
