@@ -4,13 +4,15 @@
 #   make test    everything: module with zero warnings, sparse, checkpatch,
 #                host unit tests, the in-guest integration suite; ends with
 #                "N passed, N failed" and fails on any failure or warning
+#   make soak    the verification suite as a long run: make soak DURATION=2h
 #   make setup   install the Debian packages the build and the guest need
 #   make module  build module/blksnap.ko (W=1; any warning fails)
 #   make check   W=1 + sparse on a fresh copy of the module, checkpatch --strict
 #   make java    Maven build with the host unit tests
 #   make clean   remove build output
 #
-# Variables: GUEST_TIMEOUT (seconds, default 1500) for the test guest.
+# Variables: GUEST_TIMEOUT (seconds, default 1500) for the test guest;
+# DURATION (default 1h) for make soak.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -ec
@@ -32,10 +34,10 @@ MVN = jh="$$(scripts/find-jdk)" && JAVA_HOME="$$jh" mvn $(MVN_FLAGS)
 # Lines that make a kernel build fail: compiler, sparse and modpost findings.
 FINDINGS := 'warning:|error:|WARNING:|ERROR:'
 
-.PHONY: help setup module check java java-nocheck test demo clean
+.PHONY: help setup module check java java-nocheck test soak demo clean
 
 help:
-	@sed -n '3,14s/^# \{0,1\}//p' Makefile
+	@sed -n '3,16s/^# \{0,1\}//p' Makefile
 
 setup:
 	@scripts/setup-host
@@ -83,6 +85,14 @@ test:
 	echo "== summary"; \
 	scripts/test-summary --require-guest || rc=1; \
 	exit $$rc
+
+DURATION ?= 1h
+
+# Its own guest, so a long run never delays make test.
+soak:
+	@$(MAKE) --no-print-directory module
+	@$(MAKE) --no-print-directory java-nocheck
+	@scripts/soak "$(DURATION)"
 
 demo:
 	@$(MAKE) --no-print-directory setup
