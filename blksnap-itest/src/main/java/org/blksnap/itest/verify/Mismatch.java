@@ -5,7 +5,7 @@ package org.blksnap.itest.verify;
  * and what was found, both decoded.
  *
  * @param device   the device (or image) checked
- * @param block    index of the 4 KiB block (or of the CBT block, see {@code what})
+ * @param block    index of the 4 KiB block (or of the CBT block, see {@code what}); -1 for none
  * @param what     which check: "image", "cut", "cbt", ...
  * @param expected what the model allowed
  * @param found    what was read
@@ -13,6 +13,7 @@ package org.blksnap.itest.verify;
 public record Mismatch(String device, long block, String what, String expected, String found) {
     @Override
     public String toString() {
-        return String.format("%s: %s block %d: expected %s; found %s", device, what, block, expected, found);
+        String where = block < 0 ? what : what + " block " + block;
+        return String.format("%s: %s: expected %s; found %s", device, where, expected, found);
     }
 }

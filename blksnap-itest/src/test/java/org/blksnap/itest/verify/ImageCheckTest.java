@@ -124,6 +124,34 @@ class ImageCheckTest {
         assertTrue(behind.getFirst().expected().contains("seq 2"), behind.toString());
     }
 
+    /**
+     * Lockstep: seq 2 goes to B only after A acknowledged it. Alone, each
+     * image is possible; together, B holding seq 2 while A still holds
+     * seq 1 means A is behind B.
+     */
+    @Test
+    void lockstepImagesMustShowOnePointInTime() {
+        DeviceModel b = new DeviceModel("/dev/b", 8, 16 * 4096L);
+        write(1, 0, 10, 20);
+        write(2, 0, 95, 105);
+        Op b1 = new Op(Op.Kind.WRITE, 1, 1, 0, 4096, 21);
+        b1.ack(30);
+        b.record(b1);
+        Op b2 = new Op(Op.Kind.WRITE, 2, 1, 0, 4096, 106);
+        b2.ack(108);
+        b.record(b2);
+        ImageCheck onA = new ImageCheck(model, TAKE);
+        ImageCheck onB = new ImageCheck(b, TAKE);
+        assertNull(onA.block(0, stamp(0, 1)));
+        assertNull(onB.block(0, new Stamp.Stamped(b.stamp(0, 2, 1))));
+        long point = Math.max(onA.latestFoundIssue(), onB.latestFoundIssue());
+        assertEquals(106, point);
+        assertTrue(onB.checkCut(point, "test").isEmpty());
+        List<Mismatch> behind = onA.checkCut(point, "B shows seq 2");
+        assertEquals(1, behind.size(), behind.toString());
+        assertEquals("/dev/test", behind.getFirst().device());
+    }
+
     @Test
     void onlyRequestsThatCanNeverShowAgainArePruned() {
         Op a = write(1, 0, 10, 20);

@@ -127,6 +127,23 @@ final class FileWorkload implements AutoCloseable {
         }
     }
 
+    /**
+     * Forgets the changes no take starting at or after {@code time} can
+     * show (a later change of the same name was acknowledged before it
+     * began), so a soak run keeps a bounded model.
+     */
+    void forget(long time) {
+        synchronized (changes) {
+            Map<String, Long> latest = new TreeMap<>();
+            for (Change c : changes) {
+                if (c.acked() < time) {
+                    latest.merge(c.name(), c.submitted(), Math::max);
+                }
+            }
+            changes.removeIf(c -> c.acked() < latest.getOrDefault(c.name(), Long.MIN_VALUE));
+        }
+    }
+
     /** The names that were ever changed, for the image check. */
     private Map<String, List<Change>> byName() {
         Map<String, List<Change>> out = new TreeMap<>();

@@ -75,6 +75,7 @@ class FilesystemIntegrityIT {
                     Evidence.add(Evidence.Tally.SNAPSHOTS_TAKEN, 1);
                     Image image = snap.images().getFirst();
                     mismatches.addAll(checkImage(fs, image.image(), files, take));
+                    files.forget(take.start());
                     assertEquals(0, snap.images().getFirst().errorCode(), "image state");
                 } finally {
                     snap.destroy();
