@@ -117,7 +117,9 @@ public final class StampedRun implements AutoCloseable {
      * @return the checks of each image, in device order
      */
     public List<ImageCheck> round(ImagesHook beforeCheck) throws Exception {
-        long limit = 4 * models.getFirst().bytes() * devices.size() / 512;
+        // Only the region is written: twice it holds every chunk saved, with
+        // margin; the module allocates it up front, so more only costs time.
+        long limit = 2 * models.getFirst().bytes() * devices.size() / 512;
         Snapshot snap = Snapshot.create(blksnap, STORAGE, limit);
         try {
             for (Path d : devices) {

@@ -42,6 +42,13 @@ class BoundariesIT {
     private static final long SIZE = (16L << 20) + 3 * 4096 + 3 * SECTOR;
     private static final Path PARAMETERS = Path.of("/sys/module/blksnap/parameters");
     private static final Path DEBUGFS = Path.of("/sys/kernel/debug/blksnap/snapshots");
+    private static final DiffStorage STORAGE = DiffStorage.directory(Path.of("/tmp"));
+    /**
+     * Sectors: twice the device, enough for every chunk to be saved. The
+     * module allocates the storage up front (in tmpfs: memory it zeroes),
+     * so a larger limit only costs time.
+     */
+    private static final long STORAGE_LIMIT = 2 * SIZE / SECTOR;
 
     /** A write of whole sectors, recorded for messages. */
     private record Place(long offset, int length, String why) {
@@ -72,7 +79,7 @@ class BoundariesIT {
 
             byte[] atTake = new byte[(int) SIZE];
             write(dev, places, atTake, 1);
-            Snapshot snap = Snapshot.create(blksnap, DiffStorage.directory(Path.of("/tmp")), 1L << 20);
+            Snapshot snap = Snapshot.create(blksnap, STORAGE, STORAGE_LIMIT);
             try {
                 snap.add(dev);
                 snap.take();
@@ -93,7 +100,7 @@ class BoundariesIT {
                 assertEquals(0, snap.images().getFirst().errorCode(), "image state");
 
                 snap.destroy();
-                snap = Snapshot.create(blksnap, DiffStorage.directory(Path.of("/tmp")), 1L << 20);
+                snap = Snapshot.create(blksnap, STORAGE, STORAGE_LIMIT);
                 snap.add(dev);
                 snap.take();
                 Evidence.add(Evidence.Tally.SNAPSHOTS_TAKEN, 1);

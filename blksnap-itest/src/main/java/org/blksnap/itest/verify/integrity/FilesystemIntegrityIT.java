@@ -36,6 +36,11 @@ class FilesystemIntegrityIT {
     private static final Knobs KNOBS = Knobs.current();
     private static final Path DISK = Path.of("/dev/vdb");
     private static final Duration FSCK_TIMEOUT = Duration.ofMinutes(5);
+    /**
+     * 512 MiB in sectors: what the file writer changes during one round,
+     * checks included, with a wide margin. The module allocates it up front.
+     */
+    private static final long STORAGE_LIMIT = 1L << 20;
 
     private final List<Path> mounted = new ArrayList<>();
 
@@ -66,7 +71,8 @@ class FilesystemIntegrityIT {
             files.start();
             for (; deadline.more(rounds) && mismatches.isEmpty(); rounds++) {
                 Thread.sleep(KNOBS.writeTime());
-                Snapshot snap = Snapshot.create(blksnap, DiffStorage.directory(Path.of("/tmp")), 1L << 21);
+                Snapshot snap = Snapshot.create(blksnap, DiffStorage.directory(Path.of("/tmp")),
+                        STORAGE_LIMIT);
                 try {
                     snap.add(DISK);
                     long start = System.nanoTime();
