@@ -184,14 +184,17 @@ public final class StampedRun implements AutoCloseable {
             try (Filter f = Filter.open(devices.get(d))) {
                 map = CbtMap.read(f);
             }
-            int previous = map.info().generationId().equals(c.generation) ? c.number : 0;
+            // A new generation (the numbers wrapped at this take) means what
+            // a backup would do: count from 0, now and at the next take.
+            boolean sameGeneration = map.info().generationId().equals(c.generation);
+            int previous = sameGeneration ? c.number : 0;
             CbtCheck.Result r = CbtCheck.check(models.get(d), c.since, take, previous, map);
             mismatches.addAll(r.mismatches());
             tallyMismatches(r.mismatches().size());
             Evidence.add(Evidence.Tally.BLOCKS_VERIFIED, r.checked());
             c.since = take.end();
             c.generation = map.info().generationId();
-            c.number = map.info().changesNumber();
+            c.number = sameGeneration ? map.info().changesNumber() : 0;
         }
     }
 

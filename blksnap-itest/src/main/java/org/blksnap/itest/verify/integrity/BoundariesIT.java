@@ -38,8 +38,8 @@ import org.junit.jupiter.api.Test;
  */
 class BoundariesIT {
     private static final int SECTOR = 512;
-    /** 16 MiB and 13.5 KiB: a multiple of no chunk, CBT block or page size. */
-    private static final long SIZE = (16L << 20) + 3 * 4096 + 3 * SECTOR;
+    /** 8 MiB and 13.5 KiB: a multiple of no chunk, CBT block or page size. */
+    private static final long SIZE = (8L << 20) + 3 * 4096 + 3 * SECTOR;
     private static final Path PARAMETERS = Path.of("/sys/module/blksnap/parameters");
     private static final Path DEBUGFS = Path.of("/sys/kernel/debug/blksnap/snapshots");
     private static final DiffStorage STORAGE = DiffStorage.directory(Path.of("/tmp"));

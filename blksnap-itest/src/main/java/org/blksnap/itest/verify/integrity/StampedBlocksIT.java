@@ -1,14 +1,18 @@
 package org.blksnap.itest.verify.integrity;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 
+import org.blksnap.api.Filter;
+import org.blksnap.api.Uuid;
 import org.blksnap.itest.support.LoopDevice;
 import org.blksnap.itest.support.Snapshots;
 import org.blksnap.itest.verify.BlockDevice;
@@ -29,19 +33,41 @@ import org.junit.jupiter.api.Test;
  */
 class StampedBlocksIT {
     private static final Knobs KNOBS = Knobs.current();
+    private static final Path CBT_SWITCH = Path.of("/sys/kernel/debug/blksnap/cbt_switch");
+    /** After this many takes the next one wraps the CBT numbers (the active number would be 256). */
+    private static final int BEFORE_WRAP = 254;
 
     @AfterEach
     void noSnapshotLeft() throws Exception {
         Snapshots.destroyAll();
     }
 
+    /**
+     * The CBT numbers are first advanced to just before they wrap (with the
+     * module's debugfs switch, which does what a take does to the maps), so
+     * the first take wraps them into a new generation and the second counts
+     * from 1 again: CBT is checked across the wrap too.
+     */
     @Test
     void loopDeviceImagesMatchTheModelBlockForBlock() throws Exception {
         long bytes = (long) KNOBS.deviceMiB() << 20;
-        try (LoopDevice loop = LoopDevice.create(bytes);
-                StampedRun run = new StampedRun("stamped loop", List.of(loop.device()), bytes, true)) {
-            run.run(KNOBS, KNOBS.deadline(0.25));
-            assertTrue(run.takes() >= 1 && run.workload().requests() > 0, "the workload and the takes ran");
+        try (LoopDevice loop = LoopDevice.create(bytes)) {
+            Uuid generation;
+            try (Filter f = Filter.open(loop.device())) {
+                f.attach();
+                for (int i = 0; i < BEFORE_WRAP; i++) {
+                    Files.writeString(CBT_SWITCH, f.deviceNumber().toString());
+                }
+                assertEquals(BEFORE_WRAP, f.cbtInfo().changesNumber());
+                generation = f.cbtInfo().generationId();
+            }
+            try (StampedRun run = new StampedRun("stamped loop", List.of(loop.device()), bytes, true)) {
+                run.run(KNOBS, KNOBS.deadline(0.25));
+                assertTrue(run.takes() >= 2 && run.workload().requests() > 0, "the workload and the takes ran");
+                try (Filter f = Filter.open(loop.device())) {
+                    assertNotEquals(generation, f.cbtInfo().generationId(), "the numbers wrapped");
+                }
+            }
         }
     }
 
