@@ -28,6 +28,7 @@ public final class ImageCheck {
 
     private final DeviceModel model;
     private final Take take;
+    private final String label;
     private final List<List<Op>> byBlock;
     private final Op[] found;
     private final List<Mismatch> mismatches = new ArrayList<>();
@@ -36,8 +37,17 @@ public final class ImageCheck {
 
     /** Takes a copy of the model's requests now; requests issued after the take do not matter. */
     public ImageCheck(DeviceModel model, Take take) {
+        this(model, take, "image");
+    }
+
+    /**
+     * @param label what is read, for messages: "image" (of the model's
+     *              device) or "original" (the device itself)
+     */
+    public ImageCheck(DeviceModel model, Take take, String label) {
         this.model = model;
         this.take = take;
+        this.label = label;
         int n = Math.toIntExact(model.blocks());
         byBlock = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
@@ -94,7 +104,7 @@ public final class ImageCheck {
             }
             return null;
         }
-        Mismatch m = new Mismatch(model.name(), block, "image (" + problem + ")", describe(candidates),
+        Mismatch m = new Mismatch(model.name(), block, label + " (" + problem + ")", describe(candidates),
                 describeFound(content, ops));
         mismatches.add(m);
         return m;
@@ -135,7 +145,7 @@ public final class ImageCheck {
                 Op newer = byBlock.get(b).stream()
                         .filter(o -> o.kind() == Op.Kind.WRITE && o.acked() < point && o.submitted() == s)
                         .findFirst().orElseThrow();
-                out.add(new Mismatch(model.name(), b, "cut (image behind the point in time " + pointSource + ")",
+                out.add(new Mismatch(model.name(), b, label + " behind the point in time " + pointSource,
                         "at least " + newer.describe(take.start()), f.describe(take.start())));
             }
         }

@@ -19,7 +19,8 @@ import org.blksnap.api.Uuid;
  * writers started; then rounds of snapshot create, take under load, every
  * image checked block by block against the model and against one common
  * point in time, the CBT map checked against the requests since the
- * previous take, snapshot destroyed, while the writers go on.
+ * previous take, snapshot destroyed, while the writers go on. At the end,
+ * with the writers stopped, the originals are checked the same way.
  */
 public final class StampedRun implements AutoCloseable {
     private static final DiffStorage STORAGE = DiffStorage.directory(Path.of("/tmp"));
@@ -106,7 +107,23 @@ public final class StampedRun implements AutoCloseable {
             }
         }
         workload.close();
+        checkOriginals();
         assertClean();
+    }
+
+    /**
+     * With the writers stopped, every original must hold exactly the last
+     * write of each block: snapshots, their images and their destruction
+     * never changed a byte of it.
+     */
+    private void checkOriginals() throws IOException {
+        long now = System.nanoTime();
+        for (int d = 0; d < devices.size(); d++) {
+            ImageCheck c = new ImageCheck(models.get(d), new Take(now, now), "original");
+            ImageReader.check(devices.get(d), c);
+            mismatches.addAll(c.mismatches());
+            tallyMismatches(c.mismatches().size());
+        }
     }
 
     /**
