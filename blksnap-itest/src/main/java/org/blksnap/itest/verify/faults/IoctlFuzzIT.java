@@ -11,6 +11,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -53,6 +57,8 @@ class IoctlFuzzIT {
 
     private final List<String> failures = Collections.synchronizedList(new ArrayList<>());
     private final AtomicLong calls = new AtomicLong();
+    /** Outcome counts by row name and result ("ok" or the errno name), to show what the fuzz reached. */
+    private final Map<String, Map<String, LongAdder>> outcomes = new ConcurrentHashMap<>();
 
     @Test
     void onlyDocumentedErrnosAndNothingLeftBehind() throws Exception {
@@ -85,9 +91,22 @@ class IoctlFuzzIT {
             }
             Evidence.add(Tally.IOCTLS_FUZZED, calls.get());
             System.out.println("IoctlFuzzIT: " + calls.get() + " ioctls, " + failures.size() + " findings");
+            outcomes.forEach((row, counts) -> System.out.println("  " + row + " " + new TreeMap<>(counts)));
             assertEquals(List.of(), failures.subList(0, Math.min(20, failures.size())),
                     failures.size() + " calls returned undocumented results (seed " + seed + ")");
             assertTrue(calls.get() >= CALLS, "only " + calls.get() + " calls made");
+            // A fuzzer that only ever hits EFAULT proves nothing: the deep paths must have run too.
+            for (FuzzTable.Row row : FuzzTable.rows()) {
+                Map<String, LongAdder> got = outcomes.getOrDefault(row.name(), Map.of());
+                assertTrue(got.keySet().stream().anyMatch(k -> !k.equals("EFAULT")),
+                        row.name() + " never got past the argument copy: " + got);
+            }
+            for (String mustSucceed : List.of("IOCTL_BLKSNAP_SNAPSHOT_CREATE", "IOCTL_BLKSNAP_SNAPSHOT_TAKE",
+                    "IOCTL_BLKSNAP_SNAPSHOT_DESTROY", "BLKFILTER_ATTACH", "BLKFILTER_DETACH",
+                    "BLKFILTER_CTL(SNAPSHOTADD)", "BLKFILTER_CTL(CBTMAP)", "BLKFILTER_CTL(CBTDIRTY)")) {
+                assertTrue(outcomes.getOrDefault(mustSucceed, Map.of()).containsKey("ok"),
+                        mustSucceed + " never succeeded: " + outcomes.get(mustSucceed));
+            }
 
             assertEquals(List.of(), Snapshots.list(), "the fuzzer left snapshots behind");
             assertNotAttached(target.device());
@@ -125,6 +144,8 @@ class IoctlFuzzIT {
         }
         SysResult r = Linux.ioctl(doors.fd(row.door()), request, arg);
         calls.incrementAndGet();
+        outcomes.computeIfAbsent(row.name(), k -> new ConcurrentHashMap<>())
+                .computeIfAbsent(r.ok() ? "ok" : Errno.name(r.errno()), k -> new LongAdder()).increment();
         String call = which + " " + row.name() + " request=0x" + Long.toHexString(request) + " arg=0x"
                 + Long.toHexString(arg) + " " + desc;
         if (r.ok()) {
