@@ -55,6 +55,11 @@ final class DeviceModel {
         return bytes.length;
     }
 
+    /** A copy of part of the model. */
+    byte[] range(int from, int length) {
+        return Arrays.copyOfRange(bytes, from, from + length);
+    }
+
     /** A copy of the model as it is now, e.g. the content a snapshot must keep. */
     byte[] copy() {
         return bytes.clone();

@@ -51,7 +51,7 @@ class FlakeyStorageIT {
                 byte[] atTake = model.copy();
                 DeviceNumber number = f.deviceNumber();
                 f.attach();
-                SnapshotId id = blksnap.createSnapshot(DiffStorage.blockDevice(MAPPED), 0);
+                SnapshotId id = blksnap.createSnapshot(DiffStorage.blockDevice(MAPPED), sectors);
                 try {
                     f.snapshotAdd(id);
                     blksnap.take(id);

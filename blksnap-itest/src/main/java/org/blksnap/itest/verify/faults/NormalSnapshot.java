@@ -56,7 +56,7 @@ final class NormalSnapshot {
     }
 
     /** Asserts equal content; a mismatch names the device, 4 KiB block and both bytes. */
-    static void assertSame(Path device, byte[] expected, byte[] found) {
+    static void assertSame(Object device, byte[] expected, byte[] found) {
         int at = Arrays.mismatch(expected, found);
         Evidence.add(Tally.BYTES_COMPARED, expected.length);
         if (at >= 0) {

@@ -1,0 +1,162 @@
+package org.blksnap.itest.verify.faults;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Map;
+import java.util.Random;
+
+import org.blksnap.api.BlkSnap;
+import org.blksnap.api.DiffStorage;
+import org.blksnap.api.Filter;
+import org.blksnap.api.SnapshotId;
+import org.blksnap.itest.support.LoopDevice;
+import org.blksnap.itest.support.Shell;
+import org.blksnap.itest.verify.Evidence;
+import org.blksnap.itest.verify.Evidence.Tally;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Repeated create/add/take/copy-on-write/read/destroy cycles do not grow
+ * kernel memory, and unloading the module returns everything it took.
+ *
+ * <p>Tolerances. Between two readings of a quiet guest, the kernel's own
+ * activity (this JVM, the shell commands of the test, the RCU and
+ * workqueue machinery, per-cpu slab caches being refilled) moves
+ * unreclaimable slab by up to a few hundred KiB, spread over the generic
+ * kmalloc caches; see the growth the test prints. A leak in a cycle is at
+ * least one object per cycle, and the cheapest thing a cycle allocates is
+ * a snapshot (kmalloc-512 and more: snapshot, storage, event queue, device
+ * entry), so {@value #CYCLES} cycles leaking the least would add
+ * {@value #CYCLES} x 512 B = 50 KiB to one cache, and a leaked image (a
+ * gendisk with its queue, several KiB) or diff area would add MiBs in
+ * total. Hence: no single slab cache may grow by more than
+ * {@link #PER_CACHE} (50 KiB; noise was below 16 KiB per cache), all
+ * unreclaimable slab by more than {@link #SLAB_TOTAL}, vmalloc by more than
+ * {@link #VMALLOC} (a CBT map or chunk array of even a small device is
+ * 64 KiB+), shmem (leaked tmpfs storage files, a 256 KiB chunk each) by
+ * more than {@link #SHMEM}.
+ */
+class CycleLeakIT {
+    private static final int CYCLES = 100;
+    private static final int WARMUP = 5;
+    private static final long PER_CACHE = 50 << 10;
+    private static final long SLAB_TOTAL = 1 << 20;
+    private static final long VMALLOC = 256 << 10;
+    private static final long SHMEM = 1 << 20;
+    private static final int SIZE = 32 << 20;
+
+    @Test
+    void cyclesLeakNothingAndUnloadReturnsEverything() throws Exception {
+        KernelLog log = KernelLog.mark("CycleLeakIT");
+        Path dir = Files.createTempDirectory("blksnap-cycles");
+        try (LoopDevice loop = LoopDevice.create(SIZE)) {
+            DeviceModel model = DeviceModel.fill(loop.device(), SIZE, 111);
+            // Load, use and unload once, so that the baseline already holds
+            // whatever a module load leaves for good (kernfs, ftrace pages).
+            unload();
+            ModuleState.ensureLoaded();
+            cycles(loop.device(), dir, model, WARMUP);
+            unload();
+            KernelMemory unloaded = KernelMemory.read();
+            ModuleState.ensureLoaded();
+
+            try (Filter f = Filter.open(loop.device())) {
+                f.attach();
+            }
+            cycles(loop.device(), dir, model, WARMUP);
+            KernelMemory before = KernelMemory.read();
+            String debugBefore = ModuleState.debugfs("memory");
+            cycles(loop.device(), dir, model, CYCLES);
+            KernelMemory after = KernelMemory.read();
+            assertEquals(debugBefore, ModuleState.debugfs("memory"), "the module's own memory counters");
+            assertTrue(ModuleState.debugfs("snapshots").lines().noneMatch(l -> l.startsWith("snapshot ")),
+                    "snapshots left: " + ModuleState.debugfs("snapshots"));
+            try (Filter f = Filter.open(loop.device())) {
+                f.detach();
+            }
+            unload();
+            KernelMemory unloadedAgain = KernelMemory.read();
+            ModuleState.ensureLoaded();
+
+            check("after " + CYCLES + " cycles", before, after);
+            check("after unload", unloaded, unloadedAgain);
+            model.verify();
+        } finally {
+            ModuleState.ensureLoaded();
+            Shell.run("rm", "-rf", dir.toString());
+        }
+        assertEquals(java.util.List.of(), log.failures(), "kernel log");
+    }
+
+    private static void check(String when, KernelMemory before, KernelMemory after) {
+        Map<String, Long> growth = after.growthSince(before);
+        Map<String, Long> caches = after.slabsGrownSince(before, PER_CACHE / 4);
+        System.out.println("CycleLeakIT " + when + ": meminfo growth " + growth + ", caches grown > "
+                + PER_CACHE / 4 + " B: " + caches);
+        assertEquals(Map.of(), after.slabsGrownSince(before, PER_CACHE), when + ": slab caches grew");
+        assertTrue(growth.get("SUnreclaim") <= SLAB_TOTAL, when + ": unreclaimable slab grew " + growth);
+        assertTrue(growth.get("VmallocUsed") <= VMALLOC, when + ": vmalloc grew " + growth);
+        assertTrue(growth.get("Shmem") <= SHMEM, when + ": shmem grew " + growth);
+    }
+
+    private static void unload() throws IOException {
+        Shell.Result r = Shell.run("rmmod", "blksnap");
+        assertTrue(r.ok(), "rmmod blksnap: " + r.output());
+    }
+
+    /** Create, add, take, change a chunk of the original, read it from the image, destroy. */
+    private static void cycles(Path device, Path dir, DeviceModel model, int n) throws IOException {
+        Random rng = new Random(n);
+        ByteBuffer buf = DeviceModel.aligned(64 << 10);
+        boolean attached;
+        try (Filter f = Filter.open(device)) {
+            attached = f.isAttached();
+            if (!attached) {
+                f.attach();
+            }
+        }
+        try (BlkSnap blksnap = BlkSnap.open(); Filter f = Filter.open(device);
+                FileChannel c = DeviceModel.open(device, StandardOpenOption.WRITE)) {
+            for (int i = 0; i < n; i++) {
+                SnapshotId id = blksnap.createSnapshot(DiffStorage.directory(dir), 1L << 14);
+                try {
+                    f.snapshotAdd(id);
+                    blksnap.take(id);
+                    Evidence.add(Tally.SNAPSHOTS_TAKEN, 1);
+                    Path image = f.snapshotInfo().imagePath().orElseThrow();
+                    int at = rng.nextInt(SIZE / (256 << 10)) * (256 << 10);
+                    byte[] old = model.range(at, 64 << 10);
+                    model.write(c, buf, rng, at, 64 << 10);
+                    byte[] seen = read(image, at, 64 << 10);
+                    NormalSnapshot.assertSame(image + " at byte " + at, old, seen);
+                } finally {
+                    blksnap.destroy(id);
+                }
+            }
+        }
+        if (!attached) {
+            try (Filter f = Filter.open(device)) {
+                f.detach();
+            }
+        }
+    }
+
+    private static byte[] read(Path image, long at, int length) throws IOException {
+        ByteBuffer b = DeviceModel.aligned(length);
+        try (FileChannel c = DeviceModel.open(image, StandardOpenOption.READ)) {
+            while (b.hasRemaining() && c.read(b, at + b.position()) > 0) {
+                // until full
+            }
+        }
+        byte[] out = new byte[length];
+        b.flip().get(out);
+        return out;
+    }
+}

@@ -1,0 +1,64 @@
+package org.blksnap.itest.verify.faults;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+import org.blksnap.itest.support.Shell;
+
+/**
+ * The kernel memory a module can leak, read from /proc/meminfo (bytes of
+ * unreclaimable slab, vmalloc, shmem for tmpfs storage files, per-cpu) and
+ * /proc/slabinfo (bytes in use per cache; root only). Reclaimable caches
+ * (dentries, inodes) are dropped first so they do not count.
+ *
+ * @param meminfo the meminfo fields of {@link #FIELDS}, in bytes
+ * @param slabs   active_objs x objsize per slab cache, in bytes
+ */
+record KernelMemory(Map<String, Long> meminfo, Map<String, Long> slabs) {
+    static final List<String> FIELDS = List.of("SUnreclaim", "VmallocUsed", "Shmem", "Percpu");
+
+    static KernelMemory read() throws IOException {
+        Shell.sh("sync");
+        Files.writeString(Path.of("/proc/sys/vm/drop_caches"), "3");
+        Map<String, Long> mem = new TreeMap<>();
+        for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
+            String[] w = line.split("[:\\s]+");
+            if (FIELDS.contains(w[0])) {
+                mem.put(w[0], Long.parseLong(w[1]) * 1024);
+            }
+        }
+        Map<String, Long> slabs = new HashMap<>();
+        for (String line : Files.readAllLines(Path.of("/proc/slabinfo"))) {
+            if (line.startsWith("slabinfo") || line.startsWith("#")) {
+                continue;
+            }
+            String[] w = line.trim().split("\\s+");
+            slabs.merge(w[0], Long.parseLong(w[1]) * Long.parseLong(w[3]), Long::sum);
+        }
+        return new KernelMemory(mem, slabs);
+    }
+
+    /** Growth of each meminfo field from {@code before} to this, in bytes. */
+    Map<String, Long> growthSince(KernelMemory before) {
+        Map<String, Long> d = new TreeMap<>();
+        meminfo.forEach((k, v) -> d.put(k, v - before.meminfo.getOrDefault(k, 0L)));
+        return d;
+    }
+
+    /** The slab caches that grew by more than {@code bytes}, with their growth. */
+    Map<String, Long> slabsGrownSince(KernelMemory before, long bytes) {
+        Map<String, Long> d = new TreeMap<>();
+        slabs.forEach((k, v) -> {
+            long g = v - before.slabs.getOrDefault(k, 0L);
+            if (g > bytes) {
+                d.put(k, g);
+            }
+        });
+        return d;
+    }
+}
