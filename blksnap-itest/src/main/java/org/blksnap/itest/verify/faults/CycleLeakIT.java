@@ -37,8 +37,9 @@ import org.junit.jupiter.api.Test;
  * {@value #CYCLES} x 512 B = 50 KiB to one cache, and a leaked image (a
  * gendisk with its queue, several KiB) or diff area would add MiBs in
  * total. Hence: no single slab cache may grow by more than
- * {@link #PER_CACHE} (50 KiB; noise was below 16 KiB per cache), all
- * unreclaimable slab by more than {@link #SLAB_TOTAL}, vmalloc by more than
+ * {@link #PER_CACHE} (50 KiB; measured noise: below 14 KiB per cache but
+ * the 9p inode cache, under 40 KiB in all), all unreclaimable slab by more
+ * than {@link #SLAB_TOTAL} (512 KiB), vmalloc by more than
  * {@link #VMALLOC} (a CBT map or chunk array of even a small device is
  * 64 KiB+), shmem (leaked tmpfs storage files, a 256 KiB chunk each) by
  * more than {@link #SHMEM}.
@@ -47,7 +48,7 @@ class CycleLeakIT {
     private static final int CYCLES = 100;
     private static final int WARMUP = 5;
     private static final long PER_CACHE = 50 << 10;
-    private static final long SLAB_TOTAL = 1 << 20;
+    private static final long SLAB_TOTAL = 512 << 10;
     private static final long VMALLOC = 256 << 10;
     private static final long SHMEM = 1 << 20;
     private static final int SIZE = 32 << 20;
@@ -100,7 +101,11 @@ class CycleLeakIT {
         Map<String, Long> caches = after.slabsGrownSince(before, PER_CACHE / 4);
         System.out.println("CycleLeakIT " + when + ": meminfo growth " + growth + ", caches grown > "
                 + PER_CACHE / 4 + " B: " + caches);
-        assertEquals(Map.of(), after.slabsGrownSince(before, PER_CACHE), when + ": slab caches grew");
+        Map<String, Long> grown = after.slabsGrownSince(before, PER_CACHE);
+        // The guest runs from the host root over 9p: its inode cache moves
+        // with every file the JVM or a command opens, not with the module.
+        grown.keySet().removeIf(cache -> cache.startsWith("v9fs_"));
+        assertEquals(Map.of(), grown, when + ": slab caches grew");
         assertTrue(growth.get("SUnreclaim") <= SLAB_TOTAL, when + ": unreclaimable slab grew " + growth);
         assertTrue(growth.get("VmallocUsed") <= VMALLOC, when + ": vmalloc grew " + growth);
         assertTrue(growth.get("Shmem") <= SHMEM, when + ": shmem grew " + growth);

@@ -23,7 +23,6 @@ import org.blksnap.api.Filter;
 import org.blksnap.api.SnapshotEvent;
 import org.blksnap.api.SnapshotId;
 import org.blksnap.itest.support.LoopDevice;
-import org.blksnap.itest.support.Shell;
 import org.blksnap.itest.verify.Evidence;
 import org.blksnap.itest.verify.Evidence.Tally;
 import org.junit.jupiter.api.Test;
@@ -37,7 +36,6 @@ import org.junit.jupiter.api.Test;
 class FlakeyStorageIT {
     private static final int SIZE = 32 << 20;
     private static final String NAME = "blksnap-itest-flakey";
-    private static final Path MAPPED = Path.of("/dev/mapper/" + NAME);
 
     @Test
     void failingStorageCorruptsTheSnapshotNotTheOriginal() throws Exception {
@@ -45,13 +43,12 @@ class FlakeyStorageIT {
                 BlkSnap blksnap = BlkSnap.open(); Filter f = Filter.open(original.device())) {
             long sectors = SIZE / 512;
             // Up for an hour, down for a second: healthy for the whole test until reloaded.
-            Shell.sh("dmsetup", "create", NAME, "--table", table(sectors, backing.path(), 3600, 1));
-            try {
+            try (DmDevice flakey = DmDevice.create(NAME, table(sectors, backing.path(), 3600, 1))) {
                 DeviceModel model = DeviceModel.fill(original.device(), SIZE, 71);
                 byte[] atTake = model.copy();
                 DeviceNumber number = f.deviceNumber();
                 f.attach();
-                SnapshotId id = blksnap.createSnapshot(DiffStorage.blockDevice(MAPPED), sectors);
+                SnapshotId id = blksnap.createSnapshot(DiffStorage.blockDevice(flakey.node()), sectors);
                 try {
                     f.snapshotAdd(id);
                     blksnap.take(id);
@@ -65,9 +62,7 @@ class FlakeyStorageIT {
                     assertEquals(0, f.snapshotInfo().errorCode(), "healthy storage");
 
                     // Down for an hour from now on: every bio to the storage fails.
-                    Shell.sh("dmsetup", "suspend", NAME);
-                    Shell.sh("dmsetup", "load", NAME, "--table", table(sectors, backing.path(), 1, 3600));
-                    Shell.sh("dmsetup", "resume", NAME);
+                    flakey.reload(table(sectors, backing.path(), 1, 3600));
                     Thread.sleep(1100);
                     Evidence.fault("dm-flakey storage error");
 
@@ -89,8 +84,6 @@ class FlakeyStorageIT {
                     blksnap.destroy(id);
                     f.detach();
                 }
-            } finally {
-                Shell.run("dmsetup", "remove", "--retry", NAME);
             }
         }
     }

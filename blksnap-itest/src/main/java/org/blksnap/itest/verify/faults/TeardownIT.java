@@ -50,8 +50,8 @@ class TeardownIT {
     void dmRemoveOfTheOriginalCorruptsTheSnapshotAndLosesNoData() throws Exception {
         Path tmp = Files.createTempDirectory("blksnap-dmrm");
         try (LoopDevice backing = LoopDevice.create(SIZE); BlkSnap blksnap = BlkSnap.open()) {
-            Shell.sh("dmsetup", "create", NAME, "--table", "0 " + SIZE / 512 + " linear " + backing.path() + " 0");
-            Path original = Path.of("/dev/mapper/" + NAME);
+            DmDevice dm = DmDevice.create(NAME, "0 " + SIZE / 512 + " linear " + backing.path() + " 0");
+            Path original = dm.node();
             SnapshotId id = null;
             try {
                 DeviceModel model = DeviceModel.fill(original, SIZE, 81);
@@ -76,7 +76,7 @@ class TeardownIT {
                 }
                 DeviceModel.verify(image, Arrays.copyOf(atTake, 4 << 20));
 
-                Shell.sh("dmsetup", "remove", NAME);
+                dm.remove();
                 Evidence.fault("dm remove of the original");
                 assertFalse(Files.exists(original), original + " still there after dmsetup remove");
 
@@ -92,7 +92,7 @@ class TeardownIT {
                 if (id != null) {
                     blksnap.destroy(id);
                 }
-                Shell.run("dmsetup", "remove", "--retry", NAME);
+                dm.close();
             }
         } finally {
             Shell.run("rm", "-rf", tmp.toString());
