@@ -18,6 +18,7 @@
 #include <linux/fs.h>
 #include <linux/module.h>
 #include <linux/namei.h>
+#include <linux/pagemap.h>
 #include <linux/slab.h>
 #include <linux/uio.h>
 #include <uapi/linux/blksnap.h>
@@ -135,12 +136,24 @@ int diff_storage_rw(struct diff_storage *ds, sector_t offset,
 	ssize_t done;
 
 	if (write) {
+		loff_t start = pos;
+
 		file_start_write(ds->file);
 		done = vfs_iter_write(ds->file, iter, &pos, 0);
 		file_end_write(ds->file);
-	} else {
-		done = vfs_iter_read(ds->file, iter, &pos, 0);
+		if (done < 0)
+			return done;
+		if (done != count)
+			return -EIO;
+		/*
+		 * The write only reached the page cache.  Push it out and wait,
+		 * so that a storage device that fails is noticed now, by this
+		 * chunk, and not silently by a writeback nobody checks.
+		 */
+		return filemap_write_and_wait_range(ds->file->f_mapping, start,
+						    pos - 1);
 	}
+	done = vfs_iter_read(ds->file, iter, &pos, 0);
 	if (done < 0)
 		return done;
 	return done == count ? 0 : -EIO;
