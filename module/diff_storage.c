@@ -4,7 +4,9 @@
  * changed after the snapshot was taken.  It is a regular file, an unnamed
  * file made in a directory, or a whole block device.  All I/O goes through
  * the VFS, so a file may live on any filesystem (tmpfs included) and the
- * filesystem stays in charge of its own blocks.
+ * filesystem stays in charge of its own blocks.  Writes are pushed out of
+ * the page cache and waited for, so that a failing storage is seen by the
+ * chunk it fails, not lost in a background writeback.
  *
  * A file starts small and grows with fallocate() in steps of
  * diff_storage_minimum sectors whenever its free space falls below half
