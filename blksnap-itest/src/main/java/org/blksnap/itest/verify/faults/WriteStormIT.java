@@ -69,6 +69,7 @@ class WriteStormIT {
 
                 long worstMs = storm(model);
                 Evidence.fault("difference storage overflow (write storm)");
+                System.out.println("WriteStormIT: longest write " + worstMs + " ms");
                 assertTrue(worstMs < STALL_MS, "a write was held " + worstMs + " ms");
 
                 assertEquals(-Errno.ENOSPC, f.snapshotInfo().errorCode(), "snapshot state after the overflow");
