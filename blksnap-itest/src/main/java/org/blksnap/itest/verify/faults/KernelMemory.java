@@ -17,7 +17,7 @@ import org.blksnap.itest.support.Shell;
  * (dentries, inodes) are dropped first so they do not count.
  *
  * @param meminfo the meminfo fields of {@link #FIELDS}, in bytes
- * @param slabs   active_objs x objsize per slab cache, in bytes
+ * @param slabs   objects in use per slab cache
  */
 record KernelMemory(Map<String, Long> meminfo, Map<String, Long> slabs) {
     static final List<String> FIELDS = List.of("SUnreclaim", "VmallocUsed", "Shmem", "Percpu");
@@ -38,7 +38,7 @@ record KernelMemory(Map<String, Long> meminfo, Map<String, Long> slabs) {
                 continue;
             }
             String[] w = line.trim().split("\\s+");
-            slabs.merge(w[0], Long.parseLong(w[1]) * Long.parseLong(w[3]), Long::sum);
+            slabs.merge(w[0], Long.parseLong(w[1]), Long::sum);
         }
         return new KernelMemory(mem, slabs);
     }
@@ -50,12 +50,12 @@ record KernelMemory(Map<String, Long> meminfo, Map<String, Long> slabs) {
         return d;
     }
 
-    /** The slab caches that grew by more than {@code bytes}, with their growth. */
-    Map<String, Long> slabsGrownSince(KernelMemory before, long bytes) {
+    /** The slab caches that hold at least {@code objects} more objects, with their growth. */
+    Map<String, Long> slabsGrownSince(KernelMemory before, long objects) {
         Map<String, Long> d = new TreeMap<>();
         slabs.forEach((k, v) -> {
             long g = v - before.slabs.getOrDefault(k, 0L);
-            if (g > bytes) {
+            if (g >= objects) {
                 d.put(k, g);
             }
         });
