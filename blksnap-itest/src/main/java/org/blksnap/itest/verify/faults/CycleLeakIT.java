@@ -27,26 +27,26 @@ import org.junit.jupiter.api.Test;
  * kernel memory, and unloading the module returns everything it took.
  *
  * <p>Tolerances. A leak in a cycle leaves at least one object per cycle in
- * one slab cache: {@value #CYCLES} cycles leave {@value #CYCLES} objects,
- * however small the object (the smallest thing a cycle allocates is a
- * 64-byte event or device entry). Between two readings of a quiet guest
- * the kernel's own activity (this JVM, the test's shell commands, RCU and
- * workqueue machinery, per-cpu slab caches refilled) moves a cache by a
- * few dozen objects at most; the test prints what moved. Hence no cache
- * may grow by {@link #LEAK_OBJECTS} objects or more (the 9p inode cache of
- * the host root the guest runs from excepted). Totals catch bigger leaks
- * and anything outside slab: unreclaimable slab may not grow by more than
+ * one slab cache, however small the object: {@value #CYCLES} objects after
+ * {@value #CYCLES} cycles. /proc/slabinfo counts SLUB's per-cpu slabs as
+ * wholly in use, so the count it shows moves in steps of up to a slab (32
+ * objects of 128 bytes): checked once by hand with a module that did not
+ * free its struct snapshot, kmalloc-128 showed +64 objects (and
+ * kernfs_node_cache +106) and the test failed. Between two readings of a
+ * quiet guest no cache moved by 10 objects or more (the test prints what
+ * moved), except the 9p inode cache of the host root the guest runs from,
+ * which follows every file the JVM or a command opens and is ignored.
+ * Hence no cache may grow by {@link #LEAK_OBJECTS} objects or more. Totals
+ * catch what is not slab: unreclaimable slab may not grow by more than
  * {@link #SLAB_TOTAL} (512 KiB; measured noise under 40 KiB), vmalloc by
  * more than {@link #VMALLOC} (a CBT map or chunk array is 64 KiB and more),
  * shmem (leaked tmpfs storage files, 256 KiB chunks) by more than
- * {@link #SHMEM}. Checked once by hand with a module that did not free its
- * struct snapshot: the kmalloc-128 cache grew by exactly 100 objects and
- * the test failed.
+ * {@link #SHMEM}.
  */
 class CycleLeakIT {
     private static final int CYCLES = 100;
     private static final int WARMUP = 5;
-    private static final long LEAK_OBJECTS = CYCLES * 4 / 5;
+    private static final long LEAK_OBJECTS = CYCLES / 4;
     private static final long SLAB_TOTAL = 512 << 10;
     private static final long VMALLOC = 256 << 10;
     private static final long SHMEM = 1 << 20;
