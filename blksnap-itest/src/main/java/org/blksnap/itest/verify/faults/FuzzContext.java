@@ -70,8 +70,8 @@ final class FuzzContext implements AutoCloseable {
             // No room for such an object: hand the end of the region, which faults.
             return memory.guard() - 1 - rng.nextInt(64);
         }
-        long at = memory.base() + INNER + rng.nextInt((int) Math.min(room, 64) + 1);
-        return at;
+        // Often misaligned: the kernel must not care.
+        return memory.base() + INNER + rng.nextInt((int) Math.min(room, 64) + 1);
     }
 
     /** The region bytes at an address handed out by {@link #outer} or {@link #pointer}. */
