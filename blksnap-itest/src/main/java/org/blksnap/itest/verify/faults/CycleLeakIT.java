@@ -28,15 +28,18 @@ import org.junit.jupiter.api.Test;
  *
  * <p>Tolerances. A leak in a cycle leaves at least one object per cycle in
  * one slab cache, however small the object: {@value #CYCLES} objects after
- * {@value #CYCLES} cycles. /proc/slabinfo counts SLUB's per-cpu slabs as
- * wholly in use, so the count it shows moves in steps of up to a slab (32
- * objects of 128 bytes): checked once by hand with a module that did not
- * free its struct snapshot, kmalloc-128 showed +64 objects (and
- * kernfs_node_cache +106) and the test failed. Between two readings of a
- * quiet guest no cache moved by 10 objects or more (the test prints what
- * moved), except the 9p inode cache of the host root the guest runs from,
- * which follows every file the JVM or a command opens and is ignored.
- * Hence no cache may grow by {@link #LEAK_OBJECTS} objects or more. Totals
+ * {@value #CYCLES} cycles. {@link KernelMemory} shrinks every cache before
+ * it counts, so that SLUB's per-cpu slabs do not make the counts jump by a
+ * slab's worth (before that, a quiet guest showed kernfs_node_cache +45
+ * and a module that did not free its struct snapshot only +64 in
+ * kmalloc-128). What moves between two readings besides a leak (this JVM,
+ * the test's shell commands, RCU and workqueue machinery) is printed by the
+ * test; the 9p inode cache of the host root the guest runs from follows
+ * every file the JVM or a command opens and is ignored. No cache may grow
+ * by {@link #LEAK_OBJECTS} objects, half a leak's worth, or more, during
+ * the cycles (between the two unloaded readings file and credential caches
+ * move by up to 170 objects with the JVM's own files, and once-per-load
+ * memory is not per cycle anyway: the totals judge the unload). Totals
  * catch what is not slab: unreclaimable slab may not grow by more than
  * {@link #SLAB_TOTAL} (512 KiB; measured noise under 40 KiB), vmalloc by
  * more than {@link #VMALLOC} (a CBT map or chunk array is 64 KiB and more),
@@ -46,7 +49,7 @@ import org.junit.jupiter.api.Test;
 class CycleLeakIT {
     private static final int CYCLES = 100;
     private static final int WARMUP = 5;
-    private static final long LEAK_OBJECTS = CYCLES / 4;
+    private static final long LEAK_OBJECTS = CYCLES / 2;
     private static final long SLAB_TOTAL = 512 << 10;
     private static final long VMALLOC = 256 << 10;
     private static final long SHMEM = 1 << 20;
@@ -85,8 +88,11 @@ class CycleLeakIT {
             KernelMemory unloadedAgain = KernelMemory.read();
             ModuleState.ensureLoaded();
 
-            check("after " + CYCLES + " cycles", before, after);
-            check("after unload", unloaded, unloadedAgain);
+            check("after " + CYCLES + " cycles", before, after, true);
+            // Per-cycle leaks show above; what unload must return is the
+            // module's own once-per-load memory, which no per-cache object
+            // count can see, so the totals judge it.
+            check("after unload", unloaded, unloadedAgain, false);
             model.verify();
         } finally {
             ModuleState.ensureLoaded();
@@ -95,7 +101,7 @@ class CycleLeakIT {
         assertEquals(java.util.List.of(), log.failures(), "kernel log");
     }
 
-    private static void check(String when, KernelMemory before, KernelMemory after) {
+    private static void check(String when, KernelMemory before, KernelMemory after, boolean perCache) {
         Map<String, Long> growth = after.growthSince(before);
         System.out.println("CycleLeakIT " + when + ": meminfo growth " + growth + ", caches grown by 10+ objects: "
                 + after.slabsGrownSince(before, 10));
@@ -103,7 +109,9 @@ class CycleLeakIT {
         // The guest runs from the host root over 9p: its inode cache moves
         // with every file the JVM or a command opens, not with the module.
         grown.keySet().removeIf(cache -> cache.startsWith("v9fs_"));
-        assertEquals(Map.of(), grown, when + ": slab caches grew by one object per cycle or more");
+        if (perCache) {
+            assertEquals(Map.of(), grown, when + ": slab caches grew by half an object per cycle or more");
+        }
         assertTrue(growth.get("SUnreclaim") <= SLAB_TOTAL, when + ": unreclaimable slab grew " + growth);
         assertTrue(growth.get("VmallocUsed") <= VMALLOC, when + ": vmalloc grew " + growth);
         assertTrue(growth.get("Shmem") <= SHMEM, when + ": shmem grew " + growth);

@@ -1,6 +1,7 @@
 package org.blksnap.itest.verify.faults;
 
 import java.io.IOException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -13,18 +14,30 @@ import org.blksnap.itest.support.Shell;
 /**
  * The kernel memory a module can leak, read from /proc/meminfo (bytes of
  * unreclaimable slab, vmalloc, shmem for tmpfs storage files, per-cpu) and
- * /proc/slabinfo (bytes in use per cache; root only). Reclaimable caches
- * (dentries, inodes) are dropped first so they do not count.
+ * /proc/slabinfo (objects in use per cache; root only). Reclaimable caches
+ * (dentries, inodes) are dropped first so they do not count, and every slab
+ * cache is shrunk first: SLUB reports the free objects of a CPU's current
+ * slab as in use until that slab is flushed, which made counts jump by a
+ * slab's worth (dozens of objects) between readings.
  *
  * @param meminfo the meminfo fields of {@link #FIELDS}, in bytes
  * @param slabs   objects in use per slab cache
  */
 record KernelMemory(Map<String, Long> meminfo, Map<String, Long> slabs) {
     static final List<String> FIELDS = List.of("SUnreclaim", "VmallocUsed", "Shmem", "Percpu");
+    private static final Path SLAB_SYSFS = Path.of("/sys/kernel/slab");
 
     static KernelMemory read() throws IOException {
         Shell.sh("sync");
         Files.writeString(Path.of("/proc/sys/vm/drop_caches"), "3");
+        try (DirectoryStream<Path> caches = Files.newDirectoryStream(SLAB_SYSFS)) {
+            for (Path cache : caches) {
+                // Merged caches appear once as a directory and again as links.
+                if (!Files.isSymbolicLink(cache) && Files.exists(cache.resolve("shrink"))) {
+                    Files.writeString(cache.resolve("shrink"), "1");
+                }
+            }
+        }
         Map<String, Long> mem = new TreeMap<>();
         for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
             String[] w = line.split("[:\\s]+");
