@@ -32,7 +32,8 @@ import org.junit.jupiter.api.Test;
  * it counts, so that SLUB's per-cpu slabs do not make the counts jump by a
  * slab's worth (before that, a quiet guest showed kernfs_node_cache +45
  * and a module that did not free its struct snapshot only +64 in
- * kmalloc-128). What moves between two readings besides a leak (this JVM,
+ * kmalloc-128; with it, that module shows exactly +100 and fails the
+ * test, checked by hand). What moves between two readings besides a leak (this JVM,
  * the test's shell commands, RCU and workqueue machinery) is printed by the
  * test; the 9p inode cache of the host root the guest runs from follows
  * every file the JVM or a command opens and is ignored. No cache may grow
