@@ -27,25 +27,23 @@ import org.junit.jupiter.api.Test;
  * kernel memory, and unloading the module returns everything it took.
  *
  * <p>Tolerances. A leak in a cycle leaves at least one object per cycle in
- * one slab cache, however small the object: {@value #CYCLES} objects after
- * {@value #CYCLES} cycles. {@link KernelMemory} shrinks every cache before
- * it counts, so that SLUB's per-cpu slabs do not make the counts jump by a
- * slab's worth (before that, a quiet guest showed kernfs_node_cache +45
- * and a module that did not free its struct snapshot only +64 in
- * kmalloc-128; with it, that module shows exactly +100 and fails the
- * test, checked by hand). What moves between two readings besides a leak (this JVM,
- * the test's shell commands, RCU and workqueue machinery) is printed by the
- * test; the 9p inode cache of the host root the guest runs from follows
- * every file the JVM or a command opens and is ignored. No cache may grow
- * by {@link #LEAK_OBJECTS} objects, half a leak's worth, or more, during
- * the cycles (between the two unloaded readings file and credential caches
- * move by up to 170 objects with the JVM's own files, and once-per-load
- * memory is not per cycle anyway: the totals judge the unload). Totals
- * catch what is not slab: unreclaimable slab may not grow by more than
- * {@link #SLAB_TOTAL} (512 KiB; measured noise under 40 KiB), vmalloc by
- * more than {@link #VMALLOC} (a CBT map or chunk array is 64 KiB and more),
- * shmem (leaked tmpfs storage files, 256 KiB chunks) by more than
- * {@link #SHMEM}.
+ * one slab cache, however small the object: {@value #CYCLES} / 2 objects in
+ * each half of the cycles. {@link KernelMemory} lets deferred releases run
+ * and shrinks every cache before it counts, so that SLUB's per-cpu slabs do
+ * not make counts jump by a slab's worth. Even so, between two readings a
+ * cache may move by a few dozen objects, and once by 173 (kmalloc-8, likely
+ * the late release of removed image disks' parts), in one burst; so a
+ * cache fails the test only if it grew by {@link #LEAK_OBJECTS} / 2 objects
+ * or more in BOTH halves (the 9p inode cache of the host root the guest
+ * runs from, which follows every file the JVM opens, excepted). Checked by
+ * hand with a module that did not free its struct snapshot: kmalloc-128
+ * grew by exactly 100 objects over the 100 cycles and the test failed.
+ * Per-cache counts cannot see once-per-load memory, so the unload is judged
+ * by totals, as are leaks outside slab: unreclaimable slab may not grow by
+ * more than {@link #SLAB_TOTAL} (512 KiB; measured noise under 70 KiB),
+ * vmalloc by more than {@link #VMALLOC} (a CBT map or chunk array is 64 KiB
+ * and more), shmem (leaked tmpfs storage files, 256 KiB chunks) by more
+ * than {@link #SHMEM}.
  */
 class CycleLeakIT {
     private static final int CYCLES = 100;
@@ -77,7 +75,9 @@ class CycleLeakIT {
             cycles(loop.device(), dir, model, WARMUP);
             KernelMemory before = KernelMemory.read();
             String debugBefore = ModuleState.debugfs("memory");
-            cycles(loop.device(), dir, model, CYCLES);
+            cycles(loop.device(), dir, model, CYCLES / 2);
+            KernelMemory middle = KernelMemory.read();
+            cycles(loop.device(), dir, model, CYCLES / 2);
             KernelMemory after = KernelMemory.read();
             assertEquals(debugBefore, ModuleState.debugfs("memory"), "the module's own memory counters");
             assertTrue(ModuleState.debugfs("snapshots").lines().noneMatch(l -> l.startsWith("snapshot ")),
@@ -89,11 +89,22 @@ class CycleLeakIT {
             KernelMemory unloadedAgain = KernelMemory.read();
             ModuleState.ensureLoaded();
 
-            check("after " + CYCLES + " cycles", before, after, true);
+            check("after " + CYCLES + " cycles", before, after);
+            // A leak grows with the cycles, in each half; a late release of
+            // something (a removed disk's parts) shows up once.
+            Map<String, Long> first = middle.slabsGrownSince(before, LEAK_OBJECTS / 2);
+            Map<String, Long> second = after.slabsGrownSince(middle, LEAK_OBJECTS / 2);
+            first.keySet().retainAll(second.keySet());
+            // The guest runs from the host root over 9p: its inode cache moves
+            // with every file the JVM or a command opens, not with the module.
+            first.keySet().removeIf(cache -> cache.startsWith("v9fs_"));
+            System.out.println("CycleLeakIT: grown in the first half " + middle.slabsGrownSince(before, 10)
+                    + ", in the second " + after.slabsGrownSince(middle, 10));
+            assertEquals(Map.of(), first, "slab caches grew by a quarter object per cycle or more in both halves");
             // Per-cycle leaks show above; what unload must return is the
             // module's own once-per-load memory, which no per-cache object
             // count can see, so the totals judge it.
-            check("after unload", unloaded, unloadedAgain, false);
+            check("after unload", unloaded, unloadedAgain);
             model.verify();
         } finally {
             ModuleState.ensureLoaded();
@@ -102,17 +113,10 @@ class CycleLeakIT {
         assertEquals(java.util.List.of(), log.failures(), "kernel log");
     }
 
-    private static void check(String when, KernelMemory before, KernelMemory after, boolean perCache) {
+    private static void check(String when, KernelMemory before, KernelMemory after) {
         Map<String, Long> growth = after.growthSince(before);
         System.out.println("CycleLeakIT " + when + ": meminfo growth " + growth + ", caches grown by 10+ objects: "
                 + after.slabsGrownSince(before, 10));
-        Map<String, Long> grown = after.slabsGrownSince(before, LEAK_OBJECTS);
-        // The guest runs from the host root over 9p: its inode cache moves
-        // with every file the JVM or a command opens, not with the module.
-        grown.keySet().removeIf(cache -> cache.startsWith("v9fs_"));
-        if (perCache) {
-            assertEquals(Map.of(), grown, when + ": slab caches grew by half an object per cycle or more");
-        }
         assertTrue(growth.get("SUnreclaim") <= SLAB_TOTAL, when + ": unreclaimable slab grew " + growth);
         assertTrue(growth.get("VmallocUsed") <= VMALLOC, when + ": vmalloc grew " + growth);
         assertTrue(growth.get("Shmem") <= SHMEM, when + ": shmem grew " + growth);

@@ -28,6 +28,13 @@ record KernelMemory(Map<String, Long> meminfo, Map<String, Long> slabs) {
     private static final Path SLAB_SYSFS = Path.of("/sys/kernel/slab");
 
     static KernelMemory read() throws IOException {
+        try {
+            // Removed disks release parts of themselves from workqueues and RCU callbacks.
+            Thread.sleep(1000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        }
         Shell.sh("sync");
         Files.writeString(Path.of("/proc/sys/vm/drop_caches"), "3");
         try (DirectoryStream<Path> caches = Files.newDirectoryStream(SLAB_SYSFS)) {
