@@ -4,7 +4,9 @@
  * changed after the snapshot was taken.  It is a regular file, an unnamed
  * file made in a directory, or a whole block device.  All I/O goes through
  * the VFS, so a file may live on any filesystem (tmpfs included) and the
- * filesystem stays in charge of its own blocks.
+ * filesystem stays in charge of its own blocks.  Writes are pushed out of
+ * the page cache and waited for, so that a failing storage is seen by the
+ * chunk it fails, not lost in a background writeback.
  *
  * A file starts small and grows with fallocate() in steps of
  * diff_storage_minimum sectors whenever its free space falls below half
@@ -18,6 +20,7 @@
 #include <linux/fs.h>
 #include <linux/module.h>
 #include <linux/namei.h>
+#include <linux/pagemap.h>
 #include <linux/slab.h>
 #include <linux/uio.h>
 #include <uapi/linux/blksnap.h>
@@ -135,12 +138,24 @@ int diff_storage_rw(struct diff_storage *ds, sector_t offset,
 	ssize_t done;
 
 	if (write) {
+		loff_t start = pos;
+
 		file_start_write(ds->file);
 		done = vfs_iter_write(ds->file, iter, &pos, 0);
 		file_end_write(ds->file);
-	} else {
-		done = vfs_iter_read(ds->file, iter, &pos, 0);
+		if (done < 0)
+			return done;
+		if (done != count)
+			return -EIO;
+		/*
+		 * The write only reached the page cache.  Push it out and wait,
+		 * so that a storage device that fails is noticed now, by this
+		 * chunk, and not silently by a writeback nobody checks.
+		 */
+		return filemap_write_and_wait_range(ds->file->f_mapping, start,
+						    pos - 1);
 	}
+	done = vfs_iter_read(ds->file, iter, &pos, 0);
 	if (done < 0)
 		return done;
 	return done == count ? 0 : -EIO;
