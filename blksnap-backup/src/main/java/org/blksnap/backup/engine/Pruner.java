@@ -129,6 +129,7 @@ public final class Pruner {
                 chunks++;
             }
         }
+        repo.store().flush();
         return new long[] {chunks, bytes};
     }
 }

@@ -8,9 +8,9 @@ import java.util.List;
  * namespaces. The engine only talks to this interface, so a store on an
  * object service (S3-compatible) can replace the local directory.
  *
- * <p>Contract: {@link #put} is atomic and durable - when it returns, the
- * object survives a crash and power loss; before it returns, a crash leaves
- * either no object of that name or the complete old one, never a part.
+ * <p>Contract: {@link #put} is atomic - a crash leaves either no object of
+ * that name or the complete one, never a part - and durable when it returns,
+ * except chunks, which may need {@link #flush} to survive a power loss.
  * Readers never see temporary objects.
  */
 public interface ChunkStore extends AutoCloseable {
@@ -60,6 +60,14 @@ public interface ChunkStore extends AutoCloseable {
      * @throws IOException if it cannot be made durable
      */
     void put(Kind kind, String name, byte[] data, int length) throws IOException;
+
+    /**
+     * Makes every chunk put so far durable. Called before a manifest that
+     * names them is put.
+     *
+     * @throws IOException if it cannot
+     */
+    void flush() throws IOException;
 
     /**
      * @param kind namespace

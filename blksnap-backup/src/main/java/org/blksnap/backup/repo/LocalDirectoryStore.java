@@ -13,7 +13,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Pattern;
@@ -23,7 +22,7 @@ import java.util.regex.Pattern;
  *
  * <pre>
  * DIR/blksnap-repository.json   what this directory is (format, chunk size)
- * DIR/chunks/00 .. ff/ID        one compressed chunk per file, ID = SHA-256
+ * DIR/chunks/00 .. ff/ID        one compressed chunk per file, ID = SHA-256 (hex)
  * DIR/manifests/ID.json         one manifest per backup
  * DIR/tmp/                      files being written; removed by the next writer
  * DIR/lock                      flock: shared for readers, exclusive for writers
@@ -32,6 +31,7 @@ import java.util.regex.Pattern;
  * <p>Every object is written to a fresh name in {@code tmp/}, fsynced,
  * renamed to its final name (atomic on one filesystem) and its directory
  * fsynced, so a crash at any step leaves either no object or the whole one.
+ * Chunk directories are fsynced in one batch by {@link #flush}.
  * Each step goes through {@link #step}, where a test double can stop the
  * protocol as a crash would.
  */
@@ -57,6 +57,7 @@ public class LocalDirectoryStore implements ChunkStore {
     }
 
     private final Path root;
+    private final java.util.Set<Path> dirty = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /** @param root the repository directory */
     public LocalDirectoryStore(Path root) {
@@ -95,17 +96,10 @@ public class LocalDirectoryStore implements ChunkStore {
         Files.createDirectories(root);
         Path chunks = root.resolve("chunks");
         Files.createDirectories(chunks);
-        for (int i = 0; i < 256; i++) {
-            Path d = chunks.resolve(HexFormat.of().toHexDigits((byte) i));
-            Files.createDirectories(d);
-        }
         Files.createDirectories(root.resolve("manifests"));
         Files.createDirectories(root.resolve("tmp"));
         if (!Files.exists(root.resolve("lock"))) {
             Files.createFile(root.resolve("lock"));
-        }
-        for (int i = 0; i < 256; i++) {
-            syncDir(chunks.resolve(HexFormat.of().toHexDigits((byte) i)));
         }
         syncDir(chunks);
         syncDir(root.resolve("manifests"));
@@ -137,6 +131,12 @@ public class LocalDirectoryStore implements ChunkStore {
     @Override
     public void put(Kind kind, String name, byte[] data, int length) throws IOException {
         Path target = path(kind, name);
+        if (kind == Kind.CHUNK && !Files.isDirectory(target.getParent())) {
+            // Chunk subdirectories are made on first use; the new entry in
+            // chunks/ is made durable with the chunk's own directory.
+            Files.createDirectories(target.getParent());
+            dirty.add(target.getParent().getParent());
+        }
         Path temp = root.resolve("tmp").resolve(name + "." + Long.toHexString(ThreadLocalRandom.current().nextLong())
                 + ".tmp");
         boolean renamed = false;
@@ -148,7 +148,7 @@ public class LocalDirectoryStore implements ChunkStore {
                     ch.write(b);
                 }
                 step(Step.SYNC_TEMP, temp);
-                ch.force(true);
+                syncFile(ch);
             }
             step(Step.RENAME, target);
             try {
@@ -157,13 +157,31 @@ public class LocalDirectoryStore implements ChunkStore {
                 throw new RepositoryException(root + ": cannot rename atomically inside the repository", e);
             }
             renamed = true;
-            step(Step.SYNC_DIR, target.getParent());
-            syncDir(target.getParent());
+            if (kind == Kind.CHUNK) {
+                // Chunks are invisible until a manifest names them: their
+                // directories are synced once, by flush(), before it is written.
+                dirty.add(target.getParent());
+            } else {
+                step(Step.SYNC_DIR, target.getParent());
+                syncDir(target.getParent());
+            }
         } catch (IOException | RuntimeException e) {
             if (!renamed && !(e instanceof SimulatedCrash)) {
                 Files.deleteIfExists(temp);
             }
             throw e;
+        }
+    }
+
+    @Override
+    public void flush() throws IOException {
+        List<Path> dirs = new ArrayList<>(dirty);
+        // Subdirectories first, then chunks/ whose entries name them.
+        dirs.sort(java.util.Comparator.comparingInt(Path::getNameCount).reversed());
+        for (Path d : dirs) {
+            step(Step.SYNC_DIR, d);
+            syncDir(d);
+            dirty.remove(d);
         }
     }
 
@@ -227,13 +245,52 @@ public class LocalDirectoryStore implements ChunkStore {
         Path p = path(kind, name);
         step(Step.UNLINK, p);
         if (Files.deleteIfExists(p)) {
-            step(Step.SYNC_DIR, p.getParent());
-            syncDir(p.getParent());
+            if (kind == Kind.CHUNK) {
+                // A deleted chunk that comes back after a power loss is only unreferenced.
+                dirty.add(p.getParent());
+            } else {
+                step(Step.SYNC_DIR, p.getParent());
+                syncDir(p.getParent());
+            }
         }
     }
 
     @Override
     public Lock lock(LockMode mode) throws IOException {
+        // The JVM refuses overlapping flocks of one file even when both are
+        // shared, so readers in one process share one OS lock.
+        synchronized (HELD) {
+            Held h = HELD.get(root);
+            if (h != null) {
+                if (mode == LockMode.SHARED && h.mode == LockMode.SHARED) {
+                    h.users++;
+                    return () -> release(h);
+                }
+                throw locked(mode);
+            }
+            Held fresh = acquire(mode);
+            HELD.put(root, fresh);
+            return () -> release(fresh);
+        }
+    }
+
+    private static final java.util.Map<Path, Held> HELD = new java.util.HashMap<>();
+
+    /** An OS lock of this process and how many holders share it. */
+    private static final class Held {
+        final LockMode mode;
+        final FileChannel channel;
+        final FileLock lock;
+        int users = 1;
+
+        Held(LockMode mode, FileChannel channel, FileLock lock) {
+            this.mode = mode;
+            this.channel = channel;
+            this.lock = lock;
+        }
+    }
+
+    private Held acquire(LockMode mode) throws IOException {
         Path file = root.resolve("lock");
         FileChannel ch = mode == LockMode.SHARED
                 ? FileChannel.open(file, StandardOpenOption.READ)
@@ -249,18 +306,29 @@ public class LocalDirectoryStore implements ChunkStore {
         }
         if (lock == null) {
             ch.close();
-            throw new RepositoryException(root + " is in use by another blksnap backup command ("
-                    + (mode == LockMode.EXCLUSIVE ? "create and prune need it alone" : "a create or prune runs")
-                    + "); try again when it has finished");
+            throw locked(mode);
         }
-        FileLock held = lock;
-        return () -> {
-            try {
-                held.release();
-            } finally {
-                ch.close();
+        return new Held(mode, ch, lock);
+    }
+
+    private void release(Held h) throws IOException {
+        synchronized (HELD) {
+            if (--h.users > 0) {
+                return;
             }
-        };
+            HELD.remove(root, h);
+            try {
+                h.lock.release();
+            } finally {
+                h.channel.close();
+            }
+        }
+    }
+
+    private RepositoryException locked(LockMode mode) {
+        return new RepositoryException(root + " is in use by another blksnap backup command ("
+                + (mode == LockMode.EXCLUSIVE ? "create and prune need it alone" : "a create or prune runs")
+                + "); try again when it has finished");
     }
 
     @Override
@@ -296,7 +364,19 @@ public class LocalDirectoryStore implements ChunkStore {
     protected void step(Step step, Path path) throws IOException {
     }
 
-    private static void syncDir(Path dir) throws IOException {
+    /**
+     * @param ch a file just written
+     * @throws IOException if fsync fails
+     */
+    protected void syncFile(FileChannel ch) throws IOException {
+        ch.force(true);
+    }
+
+    /**
+     * @param dir a directory whose entries changed
+     * @throws IOException if fsync fails
+     */
+    protected void syncDir(Path dir) throws IOException {
         try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
             ch.force(true);
         }

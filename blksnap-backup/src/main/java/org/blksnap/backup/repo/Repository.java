@@ -312,6 +312,7 @@ public final class Repository implements AutoCloseable {
             throw new IllegalStateException("refusing to write an invalid manifest: " + problem);
         }
         byte[] bytes = JSON.writeValueAsBytes(m);
+        store.flush();
         store.put(Kind.MANIFEST, m.id(), bytes, bytes.length);
     }
 
