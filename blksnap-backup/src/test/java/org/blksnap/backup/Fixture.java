@@ -38,8 +38,28 @@ final class Fixture {
         return backup(repoStore(), false, devices);
     }
 
+    /**
+     * The repository's store without fsync: the tests check what a crash
+     * leaves by stopping the protocol (see CrashPointTest), not by cutting
+     * power, and fsync on a busy host costs seconds. KillTest runs the real one.
+     */
     LocalDirectoryStore repoStore() {
-        return new LocalDirectoryStore(repoDir());
+        return new Unsynced(repoDir());
+    }
+
+    /** A local store that skips fsync. */
+    static class Unsynced extends LocalDirectoryStore {
+        Unsynced(Path root) {
+            super(root);
+        }
+
+        @Override
+        protected void syncFile(java.nio.channels.FileChannel ch) {
+        }
+
+        @Override
+        protected void syncDir(Path dir) {
+        }
     }
 
     /** Files in a directory, for counting chunks. */
@@ -52,7 +72,7 @@ final class Fixture {
     }
 
     Repository read() throws IOException {
-        return Repository.open(new LocalDirectoryStore(repoDir()), ChunkStore.LockMode.SHARED);
+        return Repository.open(repoStore(), ChunkStore.LockMode.SHARED);
     }
 
     byte[] restore(String backup, String device) throws IOException {
