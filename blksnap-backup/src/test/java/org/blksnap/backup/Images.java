@@ -36,7 +36,7 @@ final class Images {
         return b;
     }
 
-    /** A simulated device: an image file and its change tracker. */
+    /** A simulated device: an image file (written unless content is null) and its change tracker. */
     static final class Device {
         final String name;
         final Path file;
@@ -47,8 +47,10 @@ final class Images {
         Device(String name, Path file, byte[] content) throws IOException {
             this.name = name;
             this.file = file;
-            Files.write(file, content);
-            this.map = new byte[Math.ceilDiv(content.length, CBT_BLOCK)];
+            if (content != null) {
+                Files.write(file, content);
+            }
+            this.map = new byte[(int) Math.ceilDiv(Files.size(file), CBT_BLOCK)];
         }
 
         /** Overwrites bytes as a write to the live device would; CBT marks them. */
