@@ -254,8 +254,10 @@ public final class BackupEngine {
                     pipeline.submit(buf, () -> store(index, buf, len));
                 }
                 pipeline.await();
-            } finally {
-                progress.finish(device.name());
+                progress.finish(device.name(), true);
+            } catch (IOException | RuntimeException e) {
+                progress.finish(device.name(), false);
+                throw e;
             }
             return new DeviceResult(device.name(), plan.mode(), plan.reason(), device.sizeBytes(), bytesRead,
                     chunksRead, chunksNew.get(), reused + chunksDedup.get(), chunksZero.get(), bytesStored.get());

@@ -20,7 +20,10 @@ public interface ProgressListener {
     default void advance(String task, long bytes) {
     }
 
-    /** @param task the task that ended */
-    default void finish(String task) {
+    /**
+     * @param task      the task that ended
+     * @param completed false if it failed
+     */
+    default void finish(String task, boolean completed) {
     }
 }

@@ -161,8 +161,10 @@ public final class RestoreEngine {
             }
             pipeline.await();
             ch.force(true);
-        } finally {
-            progress.finish(image.name());
+            progress.finish(image.name(), true);
+        } catch (IOException | RuntimeException e) {
+            progress.finish(image.name(), false);
+            throw e;
         }
         return written.get();
     }

@@ -101,8 +101,10 @@ public final class Verifier {
                 });
             }
             pipeline.await();
-        } finally {
-            progress.finish(task);
+            progress.finish(task, true);
+        } catch (IOException | RuntimeException e) {
+            progress.finish(task, false);
+            throw e;
         }
         List<String> sorted = new ArrayList<>(problems);
         Collections.sort(sorted);
