@@ -173,7 +173,7 @@ class BackupCliTest {
         Files.writeString(manifest, "{\"format\": 1, \"id\": \"");
         assertOneLine(Run.of("backup", "list", "-r", repo.toString()), 1,
                 "backup " + backupId + ": its manifest is damaged");
-        assertOneLine(Run.of("backup", "prune", "-r", repo.toString(), "--keep-last", "1"), 1, "no chunk was removed");
+        assertOneLine(Run.of("backup", "prune", "-r", repo.toString(), "--keep-last", "1"), 1, "nothing was removed");
         assertEquals(16, Files.walk(repo.resolve("chunks")).filter(Files::isRegularFile).count(),
                 "prune removed no chunk");
     }

@@ -77,7 +77,13 @@ public final class Pruner {
             throw new IllegalArgumentException("prune must keep something: give --keep-last or --keep-daily "
                     + "of 1 or more");
         }
-        List<Manifest> all = repo.manifests();
+        List<Manifest> all;
+        try {
+            all = repo.manifests();
+        } catch (BackupException e) {
+            throw new BackupException(e.getMessage() + "; nothing was removed (fix or remove that manifest first)",
+                    e);
+        }
         Set<String> keep = keep(all, keepLast, keepDaily, ZoneId.systemDefault());
         List<String> removed = new ArrayList<>();
         List<String> kept = new ArrayList<>();
