@@ -141,6 +141,16 @@ class BackupCliTest {
     }
 
     @Test
+    void createRefusesAMissingDeviceBeforeMakingARepository() {
+        Path fresh = dir.resolve("fresh");
+        Run r = Run.of("backup", "create", "--device", dir.resolve("nodev").toString(), "--repo", fresh.toString());
+        assertEquals(ExitCodes.NOT_FOUND, r.status(), r::err);
+        assertEquals(1, r.errLines(), r::err);
+        assertTrue(r.err().contains("no such device"), r.err());
+        assertTrue(!Files.exists(fresh), "no repository made");
+    }
+
+    @Test
     void badInputGetsOneLineAndLeavesTheRepositoryAlone() throws IOException {
         assertOneLine(Run.of("backup", "list", "-r", dir.resolve("none").toString()), 1,
                 "is not a blksnap backup repository");

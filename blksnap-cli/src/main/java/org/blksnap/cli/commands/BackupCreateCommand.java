@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 
 import org.blksnap.api.DiffStorage;
+import org.blksnap.api.NotBlockDeviceException;
 import org.blksnap.api.Sizes;
 import org.blksnap.backup.BackupException;
 import org.blksnap.backup.engine.BackupEngine;
@@ -82,6 +83,13 @@ public final class BackupCreateCommand extends BaseCommand {
 
     @Override
     public Integer call() throws Exception {
+        // Before the repository is made: a typo must not leave an empty one behind.
+        for (Path d : devices) {
+            if (!Targets.isBlockDevice(d)) {
+                throw new NotBlockDeviceException(d + (Files.exists(d) ? " is not a block device"
+                        : ": no such device"), 0);
+            }
+        }
         DiffStorage diff = DiffStorage.of(storage != null ? storage : defaultStorage());
         long limitBytes = limit != null ? limit : defaultLimit();
         BackupEngine.Options options = BackupEngine.Options.defaults().withFull(full).withTag(tag)
