@@ -43,7 +43,7 @@ class IncrementalTest {
         DeviceResult d = inc.devices().getFirst();
         assertEquals("incremental", d.mode(), d.reason());
         assertEquals(3, d.chunksRead());
-        assertEquals(3L * Images.CHUNK, d.bytesRead());
+        assertEquals(3L * Images.CBT_BLOCK, d.bytesRead(), "only the three changed CBT blocks are read");
         assertEquals(61, d.chunksReused() - 0, "the other chunks come from the full backup");
 
         // Nothing changed: nothing read.
@@ -60,6 +60,18 @@ class IncrementalTest {
             assertEquals(vda.generation.toString(), m.generationId());
         }
         assertTrue(fx.verify(true).clean());
+    }
+
+    @Test
+    void aChangeInAPreviouslyAllZeroChunkIsSplicedOntoZeros() throws IOException {
+        Fixture fx = new Fixture(dir);
+        byte[] content = new byte[SIZE];
+        Images.Device vda = new Images.Device("/dev/vda", dir.resolve("vda.img"), content);
+        fx.backup(vda.take());
+        vda.write(10L * Images.CHUNK + 3 * Images.CBT_BLOCK, random(Images.CBT_BLOCK + 1, 9));
+        BackupResult r = fx.backup(vda.take());
+        assertEquals(2L * Images.CBT_BLOCK, r.devices().getFirst().bytesRead());
+        assertArrayEquals(vda.bytes(), fx.restore(r.backupId(), null));
     }
 
     @Test
@@ -89,7 +101,7 @@ class IncrementalTest {
         a.write(5, random(1, 4));
         BackupResult r = fx.backup(a.take(), b.take());
         assertEquals("incremental", r.devices().get(0).mode());
-        assertEquals(Images.CHUNK, r.devices().get(0).bytesRead());
+        assertEquals(Images.CBT_BLOCK, r.devices().get(0).bytesRead());
         assertEquals("full", r.devices().get(1).mode());
         assertArrayEquals(b.bytes(), fx.restore(r.backupId(), "/dev/b"));
         assertArrayEquals(a.bytes(), fx.restore(r.backupId(), "/dev/a"));
@@ -113,7 +125,7 @@ class IncrementalTest {
         vda.write(7L * Images.CHUNK, random(100, 5));
         DeviceResult d = fx.backup(vda.take()).devices().getFirst();
         assertEquals("incremental", d.mode(), d.reason());
-        assertEquals(Images.CHUNK, d.bytesRead());
+        assertEquals(Images.CBT_BLOCK, d.bytesRead());
     }
 
     @Test
@@ -129,6 +141,7 @@ class IncrementalTest {
         DeviceResult d = fx.backup(vda.take()).devices().getFirst();
         assertEquals("incremental", d.mode());
         assertEquals(1, d.chunksRead());
+        assertEquals(Images.CHUNK, d.bytesRead(), "the lost chunk is read whole");
         assertEquals(1, d.chunksNew());
     }
 }

@@ -11,7 +11,6 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.BitSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -30,9 +29,11 @@ import org.blksnap.backup.repo.Repository;
 /**
  * Makes one backup of every device of a {@link SnapshotSource}: full, or
  * incremental by change-block tracking when the device's tracker is in the
- * generation the previous backup of that device recorded. Chunks are read
- * in device order by the calling thread and hashed, compressed and stored by
- * a {@link Pipeline}; the manifest is written after every chunk is durable
+ * generation the previous backup of that device recorded. A full backup
+ * reads whole chunks in device order on the calling thread and hashes,
+ * compresses and stores them on a {@link Pipeline}. An incremental reads only
+ * the changed CBT blocks, on the pipeline, over the previous backup's data of
+ * their chunk; unchanged chunks keep their ids. The manifest is written after every chunk is durable
  * and the snapshot is known intact, so an interrupted backup leaves nothing
  * visible.
  */
@@ -130,7 +131,8 @@ public final class BackupEngine {
     }
 
     /** What to read of one device and where the rest comes from. */
-    private record Plan(String mode, String reason, Manifest.DeviceImage parent, String parentId, BitSet changed) {
+    private record Plan(String mode, String reason, Manifest.DeviceImage parent, String parentId,
+            List<Extent> changed) {
     }
 
     private Plan plan(SourceDevice d, List<Manifest> history) {
@@ -166,7 +168,7 @@ public final class BackupEngine {
             case CbtChanges.FullBackupNeeded f -> full(f.reason());
             case CbtChanges.Incremental inc -> new Plan("incremental", "incremental since backup "
                     + parentManifest.id() + ": " + inc.extents().size() + " changed extents, " + inc.bytes()
-                    + " bytes", parent, parentManifest.id(), chunksOf(inc.extents(), d.sizeBytes()));
+                    + " bytes", parent, parentManifest.id(), inc.extents());
         };
     }
 
@@ -174,17 +176,24 @@ public final class BackupEngine {
         return new Plan("full", reason, null, null, null);
     }
 
-    private BitSet chunksOf(List<Extent> extents, long size) {
-        BitSet set = new BitSet();
+    /**
+     * Splits changed extents at chunk boundaries.
+     *
+     * @return per chunk index, the changed byte ranges inside it, in order
+     */
+    private java.util.SortedMap<Integer, List<Extent>> rangesByChunk(List<Extent> extents, long size) {
+        java.util.SortedMap<Integer, List<Extent>> out = new java.util.TreeMap<>();
         long cs = repo.chunkSize();
         for (Extent e : extents) {
             long end = Math.min(e.end(), size);
-            if (end <= e.offset()) {
-                continue;
+            for (long off = e.offset(); off < end; ) {
+                long chunkEnd = (off / cs + 1) * cs;
+                long stop = Math.min(end, chunkEnd);
+                out.computeIfAbsent((int) (off / cs), k -> new ArrayList<>()).add(new Extent(off, stop - off));
+                off = stop;
             }
-            set.set((int) (e.offset() / cs), (int) ((end - 1) / cs) + 1);
         }
-        return set;
+        return out;
     }
 
     /** One device of a backup. */
@@ -198,7 +207,7 @@ public final class BackupEngine {
         private final AtomicLong chunksDedup = new AtomicLong();
         private final AtomicLong chunksZero = new AtomicLong();
         private final AtomicLong bytesStored = new AtomicLong();
-        private long bytesRead;
+        private final AtomicLong bytesRead = new AtomicLong();
         private long chunksRead;
 
         DeviceRun(SourceDevice device, Plan plan, Pipeline pipeline, Set<String> written) {
@@ -210,48 +219,73 @@ public final class BackupEngine {
         }
 
         DeviceResult execute() throws IOException {
-            BitSet toRead = new BitSet(ids.length);
+            // Per chunk to save: null to read it whole, else the changed
+            // ranges to read over the previous backup's data of that chunk.
+            java.util.SortedMap<Integer, List<Extent>> work = new java.util.TreeMap<>();
             long reused = 0;
             if (plan.parent() == null) {
-                toRead.set(0, ids.length);
+                for (int i = 0; i < ids.length; i++) {
+                    work.put(i, null);
+                }
             } else {
-                toRead.or(plan.changed());
-                for (int i = toRead.nextClearBit(0); i < ids.length; i = toRead.nextClearBit(i + 1)) {
+                java.util.SortedMap<Integer, List<Extent>> changed = rangesByChunk(plan.changed(), device.sizeBytes());
+                for (int i = 0; i < ids.length; i++) {
                     String prev = plan.parent().chunks().get(i);
-                    // A chunk lost from the repository is read again rather than referenced.
-                    if (prev != null && !repo.hasChunk(prev)) {
-                        toRead.set(i);
-                    } else {
+                    // A chunk lost from the repository is read whole rather than referenced.
+                    boolean prevUsable = prev == null || repo.hasChunk(prev);
+                    if (changed.containsKey(i)) {
+                        work.put(i, prevUsable ? changed.get(i) : null);
+                    } else if (prevUsable) {
                         ids[i] = prev;
                         reused++;
+                    } else {
+                        work.put(i, null);
                     }
                 }
             }
             long cs = repo.chunkSize();
             long total = 0;
-            for (int i = toRead.nextSetBit(0); i >= 0; i = toRead.nextSetBit(i + 1)) {
-                total += Math.min(cs, device.sizeBytes() - i * cs);
+            for (var w : work.entrySet()) {
+                total += w.getValue() == null ? Math.min(cs, device.sizeBytes() - w.getKey() * cs)
+                        : w.getValue().stream().mapToLong(Extent::length).sum();
             }
             progress.start(device.name(), total);
             try (FileChannel ch = FileChannel.open(device.image(), StandardOpenOption.READ)) {
-                for (int i = toRead.nextSetBit(0); i >= 0; i = toRead.nextSetBit(i + 1)) {
+                for (var w : work.entrySet()) {
                     if (cancelled) {
                         throw new BackupException("backup interrupted: nothing was saved");
                     }
-                    long offset = i * cs;
+                    int index = w.getKey();
+                    long offset = index * cs;
                     int len = (int) Math.min(cs, device.sizeBytes() - offset);
+                    List<Extent> ranges = w.getValue();
                     byte[] buf = pipeline.acquire();
-                    try {
-                        readFully(ch, buf, len, offset);
-                    } catch (IOException e) {
-                        pipeline.release(buf);
-                        throw new BackupException(device.name() + ": cannot read its snapshot image "
-                                + device.image() + " at byte " + offset + ": " + e.getMessage(), e);
-                    }
-                    bytesRead += len;
                     chunksRead++;
-                    int index = i;
-                    pipeline.submit(buf, () -> store(index, buf, len));
+                    if (ranges == null) {
+                        try {
+                            read(ch, buf, 0, len, offset);
+                        } catch (IOException e) {
+                            pipeline.release(buf);
+                            throw e;
+                        }
+                        pipeline.submit(buf, () -> store(index, buf, len, len));
+                    } else {
+                        pipeline.submit(buf, () -> {
+                            String prev = plan.parent().chunks().get(index);
+                            if (prev == null) {
+                                Arrays.fill(buf, 0, len, (byte) 0);
+                            } else if (repo.readChunk(prev, buf) != len) {
+                                throw new BackupException("chunk " + prev + " of backup " + plan.parentId()
+                                        + " does not have the length of " + device.name() + "'s chunk " + index);
+                            }
+                            long n = 0;
+                            for (Extent r : ranges) {
+                                read(ch, buf, (int) (r.offset() - offset), (int) r.length(), r.offset());
+                                n += r.length();
+                            }
+                            store(index, buf, len, n);
+                        });
+                    }
                 }
                 pipeline.await();
                 progress.finish(device.name(), true);
@@ -259,11 +293,21 @@ public final class BackupEngine {
                 progress.finish(device.name(), false);
                 throw e;
             }
-            return new DeviceResult(device.name(), plan.mode(), plan.reason(), device.sizeBytes(), bytesRead,
+            return new DeviceResult(device.name(), plan.mode(), plan.reason(), device.sizeBytes(), bytesRead.get(),
                     chunksRead, chunksNew.get(), reused + chunksDedup.get(), chunksZero.get(), bytesStored.get());
         }
 
-        private void store(int index, byte[] buf, int len) throws IOException {
+        private void read(FileChannel ch, byte[] buf, int at, int len, long offset) throws IOException {
+            try {
+                readFully(ch, buf, at, len, offset);
+            } catch (IOException e) {
+                throw new BackupException(device.name() + ": cannot read its snapshot image " + device.image()
+                        + " at byte " + offset + ": " + e.getMessage(), e);
+            }
+        }
+
+        private void store(int index, byte[] buf, int len, long read) throws IOException {
+            bytesRead.addAndGet(read);
             if (ChunkCodec.isZero(buf, len)) {
                 ids[index] = null;
                 chunksZero.incrementAndGet();
@@ -279,7 +323,7 @@ public final class BackupEngine {
                 }
                 ids[index] = id;
             }
-            progress.advance(device.name(), len);
+            progress.advance(device.name(), read);
         }
 
         Manifest.DeviceImage image(String backupId) {
@@ -295,16 +339,16 @@ public final class BackupEngine {
                 blockSize = info.blockSize();
             }
             return new Manifest.DeviceImage(device.name(), device.sizeBytes(), plan.mode(), plan.parentId(),
-                    generation, changesNumber, blockSize, bytesRead, Arrays.asList(ids));
+                    generation, changesNumber, blockSize, bytesRead.get(), Arrays.asList(ids));
         }
     }
 
-    static void readFully(FileChannel ch, byte[] buf, int len, long offset) throws IOException {
-        ByteBuffer b = ByteBuffer.wrap(buf, 0, len);
+    static void readFully(FileChannel ch, byte[] buf, int at, int len, long offset) throws IOException {
+        ByteBuffer b = ByteBuffer.wrap(buf, at, len);
         while (b.hasRemaining()) {
-            int n = ch.read(b, offset + b.position());
+            int n = ch.read(b, offset + b.position() - at);
             if (n < 0) {
-                throw new EOFException("unexpected end of data at byte " + (offset + b.position()));
+                throw new EOFException("unexpected end of data at byte " + (offset + b.position() - at));
             }
         }
     }

@@ -184,7 +184,7 @@ public final class RestoreEngine {
             for (int i = 0; i < image.chunks().size(); i++) {
                 long offset = i * cs;
                 int len = (int) Math.min(cs, image.sizeBytes() - offset);
-                BackupEngine.readFully(ch, buf, len, offset);
+                BackupEngine.readFully(ch, buf, 0, len, offset);
                 String want = image.chunks().get(i);
                 boolean same = want == null ? ChunkCodec.isZero(buf, len) : want.equals(ChunkCodec.id(buf, len));
                 if (!same) {
