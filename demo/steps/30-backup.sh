@@ -38,11 +38,11 @@ cleanup_backup_fs() {
 }
 
 demo_section "Backups: full, incremental, restore" \
-	"blksnap backup create snapshots a live device, stores its image as deduplicated, compressed chunks in a repository directory and destroys the snapshot. The next backup reads only the chunks CBT says changed."
+	"blksnap backup create snapshots a live device, stores its image as deduplicated, compressed chunks in a repository directory and destroys the snapshot. The next backup reads only the blocks CBT says changed."
 demo_step "a 128 MiB ext4 on a loop device, mounted, with files" -- make_backup_fs
 demo_step "full backup (the filter is attached on the way, so tracking starts)" -- backup_create --tag first
 demo_step "change one file and a few bytes of another" -- change_one_file
-demo_step "incremental backup: reads only the changed chunks" -- backup_create --tag second
+demo_step "incremental backup: reads only the blocks CBT says changed" -- backup_create --tag second
 demo_step "the repository's backups" -- blksnap backup list --repo "$BK_REPO"
 demo_step "restore the latest backup to a file, read it back and compare" -- \
 	blksnap backup restore latest --repo "$BK_REPO" --to "$BK_OUT" --verify

@@ -12,8 +12,8 @@ import picocli.CommandLine.Command;
             "'create' takes one blksnap snapshot of all --device at one point in time, reads the images and stores "
                     + "them in a repository directory as compressed chunks named by their SHA-256 (identical "
                     + "chunks are stored once, all-zero chunks not at all), then destroys the snapshot. When the "
-                    + "device's change tracker is in the generation the previous backup recorded, only the chunks "
-                    + "holding blocks changed since then are read; the rest is taken from the previous backup.",
+                    + "device's change tracker is in the generation the previous backup recorded, only the blocks "
+                    + "changed since then are read; everything else is taken from the previous backup.",
             "",
             "A backup is visible only when all its chunks are on disk: a backup that fails or is killed leaves "
                     + "the repository as it was."},

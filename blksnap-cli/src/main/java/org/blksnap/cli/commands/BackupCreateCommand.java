@@ -33,7 +33,7 @@ import picocli.CommandLine.Option;
                 + "and SIGTERM.",
             "",
             "Incremental when the device's change tracker still is in the generation the previous backup of that "
-                    + "device recorded: only chunks with blocks changed since are read. Otherwise (first backup, "
+                    + "device recorded: only the blocks changed since are read, the rest comes from that backup. Otherwise (first backup, "
                     + "tracker re-attached, device resized, --full) the whole device is read; chunks already in "
                     + "the repository are not stored again either way. A device that is not tracked yet gets its "
                     + "filter attached, so the next backup can be incremental.",
