@@ -1,6 +1,7 @@
 package org.blksnap.cli;
 
 import org.blksnap.cli.commands.AttachCommand;
+import org.blksnap.cli.commands.BackupCommand;
 import org.blksnap.cli.commands.CbtInfoCommand;
 import org.blksnap.cli.commands.DetachCommand;
 import org.blksnap.cli.commands.MarkDirtyBlockCommand;
@@ -32,7 +33,7 @@ import picocli.CommandLine.ScopeType;
                     + "through the blksnap kernel module.",
             "",
             "Low-level commands keep the names and options of the upstream blksnap tool; "
-                    + "'snapshot' and 'status' are the everyday workflow."},
+                    + "'snapshot', 'backup' and 'status' are the everyday workflow."},
         footer = {
             "",
             "Examples:",
@@ -40,12 +41,14 @@ import picocli.CommandLine.ScopeType;
             "  blksnap snapshot --device /dev/vdb --storage /var/tmp --limit 4G -- \\",
             "      sh -c 'dd if=$BLKSNAP_IMAGE_0 of=/backup/vdb.img bs=1M'",
             "  blksnap cbtinfo --device /dev/vdb --json",
+            "  blksnap backup create --device /dev/vdb --repo /backup/vdb",
             "  blksnap COMMAND --help"},
         subcommands = {
             HelpCommand.class,
             VersionCommand.class,
             StatusCommand.class,
             SnapshotCommand.class,
+            BackupCommand.class,
             AttachCommand.class,
             DetachCommand.class,
             CbtInfoCommand.class,

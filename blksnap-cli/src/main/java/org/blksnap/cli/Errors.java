@@ -61,6 +61,12 @@ public final class Errors implements IExecutionExceptionHandler, IParameterExcep
         if (e instanceof BlkSnapException || e instanceof UsageException || e instanceof IllegalArgumentException) {
             return e.getMessage();
         }
+        if (e instanceof java.nio.file.NoSuchFileException x) {
+            return x.getFile() + ": no such file or directory";
+        }
+        if (e instanceof java.nio.file.AccessDeniedException x) {
+            return x.getFile() + ": permission denied";
+        }
         String m = e.getMessage();
         return m == null ? e.getClass().getSimpleName() : m;
     }

@@ -61,7 +61,9 @@ public final class ManPage {
     }
 
     private static void command(StringBuilder m, CommandSpec spec) {
-        m.append(".SS ").append(esc(spec.name())).append('\n');
+        // "backup create", not "create": subcommand groups are rendered flat.
+        String name = spec.qualifiedName(" ");
+        m.append(".SS ").append(esc(name.substring(name.indexOf(' ') + 1))).append('\n');
         m.append(".nf\n").append(esc(synopsis(spec))).append(".fi\n");
         paragraphs(m, spec.usageMessage().description());
         options(m, spec, true);
@@ -79,6 +81,9 @@ public final class ManPage {
                 m.append(esc(line.strip().isEmpty() ? "" : line.substring(2))).append('\n');
             }
             m.append(".RE\n.fi\n");
+        }
+        for (CommandLine sub : spec.subcommands().values()) {
+            command(m, sub.getCommandSpec());
         }
     }
 

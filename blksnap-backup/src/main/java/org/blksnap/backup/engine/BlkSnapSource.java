@@ -1,0 +1,98 @@
+package org.blksnap.backup.engine;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.blksnap.api.BlkSnapException;
+import org.blksnap.api.CbtMap;
+import org.blksnap.api.DiffStorage;
+import org.blksnap.api.Filter;
+import org.blksnap.api.Image;
+import org.blksnap.api.Session;
+import org.blksnap.api.SnapshotEvent;
+import org.blksnap.backup.BackupException;
+
+/**
+ * A blksnap snapshot of live devices, taken at one point in time, with each
+ * device's change-tracking map read right after the take. Closing destroys
+ * the snapshot; closing twice (main thread and a signal handler) is safe.
+ */
+public final class BlkSnapSource implements SnapshotSource {
+    private final Session session;
+    private final List<SourceDevice> devices;
+    private boolean closed;
+
+    private BlkSnapSource(Session session, List<SourceDevice> devices) {
+        this.session = session;
+        this.devices = List.copyOf(devices);
+    }
+
+    /**
+     * Takes the snapshot. Filters are attached to untracked devices, so the
+     * next backup can be incremental.
+     *
+     * @param devices    block devices
+     * @param storage    difference storage
+     * @param limitBytes most bytes the difference storage may take
+     * @return the open source
+     * @throws BlkSnapException if the snapshot cannot be taken
+     */
+    public static BlkSnapSource take(List<Path> devices, DiffStorage storage, long limitBytes)
+            throws BlkSnapException {
+        Session s = Session.builder().storage(storage).limit(limitBytes).devicesFrom(devices).open();
+        try {
+            List<SourceDevice> out = new ArrayList<>();
+            for (Image i : s.images()) {
+                CbtMap cbt;
+                try (Filter f = Filter.open(i.device())) {
+                    cbt = CbtMap.read(f);
+                }
+                out.add(new SourceDevice(i.device().toString(), i.image(), cbt.info().capacityBytes(), cbt));
+            }
+            return new BlkSnapSource(s, out);
+        } catch (BlkSnapException | RuntimeException e) {
+            try {
+                s.close();
+            } catch (BlkSnapException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+    }
+
+    /** @return the snapshot's id */
+    public String id() {
+        return session.id().toString();
+    }
+
+    @Override
+    public List<SourceDevice> devices() {
+        return devices;
+    }
+
+    @Override
+    public void checkIntact() throws IOException {
+        for (Image i : session.refreshImages()) {
+            if (i.corrupted()) {
+                String why = "";
+                for (SnapshotEvent e : session.events()) {
+                    if (e instanceof SnapshotEvent.NoSpace) {
+                        why = ": the difference storage is full (raise --limit or give a bigger --storage)";
+                    }
+                }
+                throw new BackupException("the snapshot of " + i.device() + " broke while it was read" + why
+                        + "; the backup was not saved");
+            }
+        }
+    }
+
+    @Override
+    public synchronized void close() throws BlkSnapException {
+        if (!closed) {
+            closed = true;
+            session.close();
+        }
+    }
+}

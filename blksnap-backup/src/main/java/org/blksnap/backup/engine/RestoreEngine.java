@@ -1,0 +1,197 @@
+package org.blksnap.backup.engine;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.blksnap.backup.BackupException;
+import org.blksnap.backup.repo.ChunkCodec;
+import org.blksnap.backup.repo.Manifest;
+import org.blksnap.backup.repo.Repository;
+
+/**
+ * Writes one device of a backup to a block device or a file. Files are
+ * written sparse (all-zero chunks become holes) under a temporary name and
+ * renamed when complete; block devices get every byte, zeros included.
+ */
+public final class RestoreEngine {
+    private final Repository repo;
+    private final int threads;
+    private final ProgressListener progress;
+
+    /**
+     * What a restore did.
+     *
+     * @param bytesWritten bytes written to the target (zero chunks of a file excluded)
+     * @param verified     true if the target was read back and matched
+     * @param elapsed      wall time
+     */
+    public record Result(long bytesWritten, boolean verified, Duration elapsed) {
+    }
+
+    /**
+     * @param repo     an open repository
+     * @param threads  worker threads
+     * @param progress told about bytes written
+     */
+    public RestoreEngine(Repository repo, int threads, ProgressListener progress) {
+        this.repo = repo;
+        this.threads = threads;
+        this.progress = progress;
+    }
+
+    /**
+     * @param repo an open repository
+     * @return an engine with one thread per core and no progress
+     */
+    public static RestoreEngine of(Repository repo) {
+        return new RestoreEngine(repo, Pipeline.defaultThreads(), ProgressListener.NONE);
+    }
+
+    /**
+     * @param m      the backup
+     * @param device the device name as recorded, or null if the backup has one device
+     * @return that device
+     * @throws BackupException if there is no such device
+     */
+    public static Manifest.DeviceImage select(Manifest m, String device) throws BackupException {
+        if (device == null) {
+            if (m.devices().size() == 1) {
+                return m.devices().getFirst();
+            }
+            throw new BackupException("backup " + m.id() + " holds " + m.devices().size() + " devices ("
+                    + names(m.devices()) + "): say which with --device");
+        }
+        Manifest.DeviceImage d = m.device(device);
+        if (d == null) {
+            throw new BackupException("backup " + m.id() + " holds no device " + device + " (it holds "
+                    + names(m.devices()) + ")");
+        }
+        return d;
+    }
+
+    private static String names(List<Manifest.DeviceImage> ds) {
+        return String.join(", ", ds.stream().map(Manifest.DeviceImage::name).toList());
+    }
+
+    /**
+     * @param m      the backup
+     * @param image  the device of it to restore
+     * @param target a block device or a file (created or replaced)
+     * @param verify read the target back and compare
+     * @return what was done
+     * @throws BackupException if the target is unsuitable or a chunk is missing or damaged
+     * @throws IOException if writing fails
+     */
+    public Result restore(Manifest m, Manifest.DeviceImage image, Path target, boolean verify) throws IOException {
+        long t0 = System.nanoTime();
+        boolean device = Targets.isBlockDevice(target);
+        if (Files.isDirectory(target)) {
+            throw new BackupException(target + " is a directory: give a block device or a file name");
+        }
+        long written;
+        if (device) {
+            Targets.requireUnused(target);
+            long size = Targets.sizeBytes(target);
+            if (size < image.sizeBytes()) {
+                throw new BackupException(target + " is too small: " + size + " bytes, the backup of "
+                        + image.name() + " needs " + image.sizeBytes());
+            }
+            try (FileChannel ch = FileChannel.open(target, StandardOpenOption.WRITE)) {
+                written = write(image, ch, true);
+            }
+        } else {
+            Path partial = target.resolveSibling(target.getFileName() + ".blksnap-partial");
+            try (RandomAccessFile raf = new RandomAccessFile(partial.toFile(), "rw")) {
+                raf.setLength(0);
+                raf.setLength(image.sizeBytes());
+                written = write(image, raf.getChannel(), false);
+            } catch (IOException | RuntimeException e) {
+                Files.deleteIfExists(partial);
+                throw e;
+            }
+            Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        }
+        if (verify) {
+            compare(image, target);
+        }
+        return new Result(written, verify, Duration.ofNanos(System.nanoTime() - t0));
+    }
+
+    private long write(Manifest.DeviceImage image, FileChannel ch, boolean zeros) throws IOException {
+        long cs = repo.chunkSize();
+        AtomicLong written = new AtomicLong();
+        progress.start(image.name(), image.sizeBytes());
+        try (Pipeline pipeline = new Pipeline(threads, repo.chunkSize())) {
+            List<String> chunks = image.chunks();
+            for (int i = 0; i < chunks.size(); i++) {
+                String id = chunks.get(i);
+                long offset = i * cs;
+                int len = (int) Math.min(cs, image.sizeBytes() - offset);
+                if (id == null && !zeros) {
+                    progress.advance(image.name(), len);
+                    continue;
+                }
+                byte[] buf = pipeline.acquire();
+                pipeline.submit(buf, () -> {
+                    if (id == null) {
+                        java.util.Arrays.fill(buf, 0, len, (byte) 0);
+                    } else {
+                        int n = repo.readChunk(id, buf);
+                        if (n != len) {
+                            throw new BackupException("chunk " + id + " holds " + n + " bytes, the backup of "
+                                    + image.name() + " expects " + len + " at byte " + offset);
+                        }
+                    }
+                    ByteBuffer b = ByteBuffer.wrap(buf, 0, len);
+                    while (b.hasRemaining()) {
+                        ch.write(b, offset + b.position());
+                    }
+                    written.addAndGet(len);
+                    progress.advance(image.name(), len);
+                });
+            }
+            pipeline.await();
+            ch.force(true);
+            progress.finish(image.name(), true);
+        } catch (IOException | RuntimeException e) {
+            progress.finish(image.name(), false);
+            throw e;
+        }
+        return written.get();
+    }
+
+    /**
+     * Reads the target back and compares every chunk with the backup.
+     *
+     * @param image  the device of the backup
+     * @param target what was restored
+     * @throws BackupException at the first difference
+     * @throws IOException if reading fails
+     */
+    public void compare(Manifest.DeviceImage image, Path target) throws IOException {
+        long cs = repo.chunkSize();
+        byte[] buf = new byte[repo.chunkSize()];
+        try (FileChannel ch = FileChannel.open(target, StandardOpenOption.READ)) {
+            for (int i = 0; i < image.chunks().size(); i++) {
+                long offset = i * cs;
+                int len = (int) Math.min(cs, image.sizeBytes() - offset);
+                BackupEngine.readFully(ch, buf, 0, len, offset);
+                String want = image.chunks().get(i);
+                boolean same = want == null ? ChunkCodec.isZero(buf, len) : want.equals(ChunkCodec.id(buf, len));
+                if (!same) {
+                    throw new BackupException(target + " differs from the backup of " + image.name()
+                            + " at bytes " + offset + ".." + (offset + len - 1));
+                }
+            }
+        }
+    }
+}

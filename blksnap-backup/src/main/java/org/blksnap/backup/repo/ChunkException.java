@@ -1,0 +1,22 @@
+package org.blksnap.backup.repo;
+
+/** A chunk a backup refers to is missing or does not hold what its id says. */
+public final class ChunkException extends RepositoryException {
+    private static final long serialVersionUID = 1L;
+
+    private final String chunkId;
+
+    /**
+     * @param chunkId the chunk
+     * @param message one line for the user, naming the chunk
+     */
+    public ChunkException(String chunkId, String message) {
+        super(message);
+        this.chunkId = chunkId;
+    }
+
+    /** @return the chunk's id */
+    public String chunkId() {
+        return chunkId;
+    }
+}

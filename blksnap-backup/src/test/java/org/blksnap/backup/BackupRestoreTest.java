@@ -1,0 +1,126 @@
+package org.blksnap.backup;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import org.blksnap.backup.engine.BackupResult;
+import org.blksnap.backup.engine.DeviceResult;
+import org.blksnap.backup.repo.ChunkStore;
+import org.blksnap.backup.repo.LocalDirectoryStore;
+import org.blksnap.backup.repo.Manifest;
+import org.blksnap.backup.repo.Repository;
+import org.blksnap.backup.repo.RepositoryException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class BackupRestoreTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void fullBackupRestoresByteForByteAndStoresZeroChunksAsFlags() throws IOException {
+        Fixture fx = new Fixture(dir);
+        byte[] content = Images.content(16 * Images.CHUNK + 4096, 1);
+        Images.Device vda = new Images.Device("/dev/vda", dir.resolve("vda.img"), content);
+        BackupResult r = fx.backup(vda.take());
+        DeviceResult d = r.devices().getFirst();
+        assertEquals("full", d.mode());
+        assertEquals(content.length, d.bytesRead());
+        assertEquals(17, d.chunksRead());
+        assertEquals(3, d.chunksZero());
+        assertEquals(1, d.chunksReused(), "the repeated chunk is stored once");
+        assertEquals(13, d.chunksNew());
+        assertEquals(13, Files.list(fx.repoDir().resolve("chunks")).mapToLong(Fixture::count).sum());
+        assertArrayEquals(content, fx.restore(r.backupId(), null));
+        assertTrue(fx.verify(true).clean());
+    }
+
+    @Test
+    void identicalDevicesAndRepeatedBackupsAreDeduplicated() throws IOException {
+        Fixture fx = new Fixture(dir);
+        byte[] content = Images.content(8 * Images.CHUNK, 2);
+        Images.Device a = new Images.Device("/dev/a", dir.resolve("a.img"), content);
+        Images.Device b = new Images.Device("/dev/b", dir.resolve("b.img"), content);
+        BackupResult first = fx.backup(a.take(), b.take());
+        assertEquals(0, first.devices().get(1).chunksNew(), "second device shares every chunk");
+        BackupResult again = fx.backup(fx.repoStore(), true, a.take());
+        assertEquals(0, again.devices().getFirst().chunksNew());
+        assertEquals(0, again.bytesStored());
+        assertArrayEquals(content, fx.restore(first.backupId(), "/dev/b"));
+        assertArrayEquals(content, fx.restore(again.backupId(), "/dev/a"));
+    }
+
+    @Test
+    void restoreToAFileIsSparse() throws IOException {
+        Fixture fx = new Fixture(dir);
+        byte[] content = new byte[32 * Images.CHUNK];
+        content[5] = 1;
+        Images.Device vda = new Images.Device("/dev/vda", dir.resolve("vda.img"), content);
+        BackupResult r = fx.backup(vda.take());
+        Path out = dir.resolve("out.img");
+        try (Repository repo = fx.read()) {
+            Manifest m = repo.manifest(r.backupId());
+            org.blksnap.backup.engine.RestoreEngine.of(repo).restore(m, m.devices().getFirst(), out, true);
+        }
+        assertArrayEquals(content, Files.readAllBytes(out));
+        long allocated = (Long) Files.getAttribute(out, "unix:size");
+        assertEquals(content.length, allocated);
+        Process p = new ProcessBuilder("stat", "-c", "%b", out.toString()).start();
+        long blocks = Long.parseLong(new String(p.getInputStream().readAllBytes()).strip());
+        assertTrue(blocks * 512 <= 2L * Images.CHUNK, "restored file allocates " + blocks + " blocks");
+    }
+
+    @Test
+    void badRepositoriesAreRefusedWithOneClearLine() throws IOException {
+        Path missing = dir.resolve("nothing");
+        RepositoryException e = assertThrows(RepositoryException.class,
+                () -> Repository.open(new LocalDirectoryStore(missing), ChunkStore.LockMode.SHARED));
+        assertTrue(e.getMessage().contains("is not a blksnap backup repository"), e.getMessage());
+
+        Path other = dir.resolve("other");
+        Files.createDirectories(other);
+        Files.writeString(other.resolve("precious.txt"), "mine");
+        e = assertThrows(RepositoryException.class,
+                () -> Repository.openOrCreate(new LocalDirectoryStore(other), Images.CHUNK));
+        assertTrue(e.getMessage().contains("not empty"), e.getMessage());
+        assertEquals("mine", Files.readString(other.resolve("precious.txt")));
+    }
+
+    @Test
+    void aDamagedManifestIsNamed() throws IOException {
+        Fixture fx = new Fixture(dir);
+        Images.Device vda = new Images.Device("/dev/vda", dir.resolve("vda.img"), Images.content(4 * Images.CHUNK, 3));
+        BackupResult r = fx.backup(vda.take());
+        Path manifest = fx.repoDir().resolve("manifests").resolve(r.backupId() + ".json");
+        Files.writeString(manifest, Files.readString(manifest).substring(0, 100));
+        try (Repository repo = fx.read()) {
+            RepositoryException e = assertThrows(RepositoryException.class, () -> repo.manifest(r.backupId()));
+            assertTrue(e.getMessage().startsWith("backup " + r.backupId() + ": its manifest is damaged"),
+                    e.getMessage());
+            assertThrows(RepositoryException.class, repo::manifests);
+        }
+    }
+
+    @Test
+    void oneWriterAtATime() throws IOException {
+        Fixture fx = new Fixture(dir);
+        Images.Device vda = new Images.Device("/dev/vda", dir.resolve("vda.img"), Images.content(4 * Images.CHUNK, 4));
+        fx.backup(vda.take());
+        try (Repository writer = Repository.openOrCreate(fx.repoStore(), Images.CHUNK)) {
+            assertEquals(Images.CHUNK, writer.chunkSize());
+            RepositoryException e = assertThrows(RepositoryException.class, fx::read);
+            assertTrue(e.getMessage().contains("in use by another blksnap backup command"), e.getMessage());
+            assertThrows(RepositoryException.class, () -> fx.backup(vda.take()));
+        }
+        try (Repository r1 = fx.read(); Repository r2 = fx.read()) {
+            assertEquals(1, r1.manifests().size());
+            assertEquals(1, r2.manifests().size());
+        }
+    }
+}

@@ -1,0 +1,192 @@
+package org.blksnap.cli.commands;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import org.blksnap.api.DiffStorage;
+import org.blksnap.api.NotBlockDeviceException;
+import org.blksnap.api.Sizes;
+import org.blksnap.backup.BackupException;
+import org.blksnap.backup.engine.BackupEngine;
+import org.blksnap.backup.engine.BackupResult;
+import org.blksnap.backup.engine.BlkSnapSource;
+import org.blksnap.backup.engine.DeviceResult;
+import org.blksnap.backup.engine.Targets;
+import org.blksnap.backup.progress.ConsoleProgress;
+import org.blksnap.backup.repo.Repository;
+import org.blksnap.cli.Converters;
+import org.blksnap.cli.JsonOption;
+import org.blksnap.cli.Output;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code blksnap backup create}. */
+@Command(name = "create", mixinStandardHelpOptions = true,
+        description = {"Back up live devices: one snapshot of all of them at one point in time, each image "
+                + "stored in the repository, the snapshot destroyed afterwards - always, also on failure, Ctrl-C "
+                + "and SIGTERM.",
+            "",
+            "Incremental when the device's change tracker still is in the generation the previous backup of that "
+                    + "device recorded: only the blocks changed since are read, the rest comes from that backup. Otherwise (first backup, "
+                    + "tracker re-attached, device resized, --full) the whole device is read; chunks already in "
+                    + "the repository are not stored again either way. A device that is not tracked yet gets its "
+                    + "filter attached, so the next backup can be incremental.",
+            "",
+            "If the difference storage fills up while the images are read, the snapshot breaks and the backup "
+                    + "fails without becoming visible: give a larger --limit."},
+        footer = {"", "Examples:",
+            "  blksnap backup create --device /dev/vdb --repo /backup/vdb",
+            "  blksnap backup create -d /dev/vdb -d /dev/vdc -r /backup/host --storage /var/tmp --limit 8G \\",
+            "      --tag nightly --json"})
+public final class BackupCreateCommand extends BaseCommand {
+    private static final long MIN_DEFAULT_LIMIT = 256L << 20;
+
+    @Option(names = {"-d", "--device"}, required = true, paramLabel = "DEVICE",
+            description = "Block device to back up; repeatable. All are snapshotted at one point in time.")
+    List<Path> devices = new ArrayList<>();
+
+    @Mixin
+    RepoOption repo;
+
+    @Option(names = {"-s", "--storage"}, paramLabel = "DIR|FILE|DEVICE",
+            description = "Difference storage of the snapshot (default: /var/tmp, else /tmp); it must not be on "
+                    + "a --device.")
+    Path storage;
+
+    @Option(names = {"-l", "--limit"}, paramLabel = "SIZE", converter = Converters.Size.class,
+            description = "Most space the difference storage may use (default: 10%% of the devices' size, at "
+                    + "least 256M).")
+    Long limit;
+
+    @Option(names = {"-t", "--tag"}, paramLabel = "NAME", description = "A label for the backup, shown by list.")
+    String tag;
+
+    @Option(names = "--full", description = "Read every device completely, whatever change tracking says.")
+    boolean full;
+
+    @Option(names = "--threads", paramLabel = "N",
+            description = "Threads that hash, compress and store chunks (default: one per core).")
+    Integer threads;
+
+    @Option(names = "--chunk-size", paramLabel = "SIZE", converter = Converters.Size.class,
+            description = "Chunk size of a new repository, a power of two from 64K to 64M (default: 1M).")
+    Long chunkSize;
+
+    @Mixin
+    JsonOption json;
+
+    @Override
+    public Integer call() throws Exception {
+        // Before the repository is made: a typo must not leave an empty one behind.
+        for (Path d : devices) {
+            if (!Targets.isBlockDevice(d)) {
+                throw new NotBlockDeviceException(d + (Files.exists(d) ? " is not a block device"
+                        : ": no such device"), 0);
+            }
+        }
+        DiffStorage diff = DiffStorage.of(storage != null ? storage : defaultStorage());
+        long limitBytes = limit != null ? limit : defaultLimit();
+        BackupEngine.Options options = BackupEngine.Options.defaults().withFull(full).withTag(tag)
+                .withToolVersion(toolVersion());
+        if (threads != null) {
+            if (threads < 1) {
+                throw new IllegalArgumentException("--threads must be at least 1");
+            }
+            options = new BackupEngine.Options(threads, options.zstdLevel(), full, tag, options.toolVersion());
+        }
+        int cs = chunkSize == null ? Repository.DEFAULT_CHUNK_SIZE : (int) Math.min(Integer.MAX_VALUE, chunkSize);
+        try (Repository r = Repository.openOrCreate(repo.store(), cs)) {
+            BackupEngine engine = new BackupEngine(r, options,
+                    ConsoleProgress.create("bytes", spec.qualifiedName() + ": ", err()));
+            BackupResult result = new SignalSafe<BackupResult>() {
+                @Override
+                BlkSnapSource open() throws IOException {
+                    return BlkSnapSource.take(devices, diff, limitBytes);
+                }
+
+                @Override
+                BackupResult use(BlkSnapSource source) throws IOException {
+                    note("snapshot " + source.id() + " taken");
+                    return engine.run(source);
+                }
+
+                @Override
+                void interrupted() {
+                    engine.cancel();
+                }
+            }.run();
+            report(result);
+        }
+        return 0;
+    }
+
+    private void report(BackupResult r) {
+        if (json.json) {
+            Map<String, Object> o = Output.record();
+            o.put("backup", r.backupId());
+            o.put("repository", repo.repo.toAbsolutePath().toString());
+            o.put("tag", tag);
+            o.put("seconds", r.elapsed().toMillis() / 1000.0);
+            o.put("bytes_read", r.bytesRead());
+            o.put("bytes_stored", r.bytesStored());
+            List<Map<String, Object>> ds = new ArrayList<>();
+            for (DeviceResult d : r.devices()) {
+                Map<String, Object> x = Output.record();
+                x.put("device", d.name());
+                x.put("mode", d.mode());
+                x.put("reason", d.reason());
+                x.put("size", d.sizeBytes());
+                x.put("bytes_read", d.bytesRead());
+                x.put("chunks_read", d.chunksRead());
+                x.put("chunks_new", d.chunksNew());
+                x.put("chunks_reused", d.chunksReused());
+                x.put("chunks_zero", d.chunksZero());
+                x.put("bytes_stored", d.bytesStored());
+                ds.add(x);
+            }
+            o.put("devices", ds);
+            new Output(out(), true).print(o);
+            return;
+        }
+        out().println("backup " + r.backupId() + " saved in " + repo.repo + (tag == null ? "" : " (tag " + tag + ")"));
+        for (DeviceResult d : r.devices()) {
+            out().printf("  %s: %s, read %s of %s, %d chunks new (%s stored), %d reused, %d zero%n", d.name(),
+                    d.mode(), Sizes.format(d.bytesRead()), Sizes.format(d.sizeBytes()), d.chunksNew(),
+                    Sizes.format(d.bytesStored()), d.chunksReused(), d.chunksZero());
+            out().println("    " + d.reason());
+        }
+        double secs = Math.max(0.001, r.elapsed().toNanos() / 1e9);
+        out().printf("total: read %s, stored %s after dedup and compression, in %.1f s (%s/s)%n",
+                Sizes.format(r.bytesRead()), Sizes.format(r.bytesStored()), secs,
+                Sizes.format((long) (r.bytesRead() / secs)));
+        out().flush();
+    }
+
+    private static Path defaultStorage() {
+        Path vt = Path.of("/var/tmp");
+        return Files.isDirectory(vt) && Files.isWritable(vt) ? vt : Path.of(System.getProperty("java.io.tmpdir"));
+    }
+
+    private long defaultLimit() throws BackupException {
+        long total = 0;
+        for (Path d : devices) {
+            try {
+                total += Targets.sizeBytes(d);
+            } catch (IOException | RuntimeException e) {
+                // Not a device: the snapshot says so in its own words.
+            }
+        }
+        return Math.max(MIN_DEFAULT_LIMIT, total / 10);
+    }
+
+    static String toolVersion() {
+        String v = BackupCreateCommand.class.getPackage().getImplementationVersion();
+        return "blksnap " + (v == null ? "development" : v);
+    }
+}

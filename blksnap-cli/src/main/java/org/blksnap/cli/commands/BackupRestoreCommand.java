@@ -1,0 +1,82 @@
+package org.blksnap.cli.commands;
+
+import java.nio.file.Path;
+import java.util.Map;
+
+import org.blksnap.api.Sizes;
+import org.blksnap.backup.engine.RestoreEngine;
+import org.blksnap.backup.progress.ConsoleProgress;
+import org.blksnap.backup.repo.ChunkStore;
+import org.blksnap.backup.repo.Manifest;
+import org.blksnap.backup.repo.Repository;
+import org.blksnap.cli.JsonOption;
+import org.blksnap.cli.Output;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code blksnap backup restore}. */
+@Command(name = "restore", mixinStandardHelpOptions = true,
+        description = {"Write one device of a backup to a block device or a file.",
+            "",
+            "A block device must be at least as large as the backed-up device and neither mounted nor in use; "
+                    + "every byte is written. A file is created (or replaced) sparse: all-zero chunks become "
+                    + "holes, and it appears under its name only when complete."},
+        footer = {"", "Examples:",
+            "  blksnap backup restore latest --repo /backup/vdb --to /dev/vdc --verify",
+            "  blksnap backup restore 20261123-101500-3fa2 -r /backup/host --device /dev/vdc --to /tmp/vdc.img"})
+public final class BackupRestoreCommand extends BaseCommand {
+    @Parameters(index = "0", paramLabel = "BACKUP", description = "Backup id as shown by 'backup list', or latest.")
+    String backup;
+
+    @Mixin
+    RepoOption repo;
+
+    @Option(names = {"-d", "--device"}, paramLabel = "NAME",
+            description = "The device of the backup to restore, as it was given to create (needed when the "
+                    + "backup holds several).")
+    String device;
+
+    @Option(names = "--to", required = true, paramLabel = "DEVICE|FILE", description = "Where to write it.")
+    Path target;
+
+    @Option(names = "--verify", description = "Read the target back and compare every chunk with the backup.")
+    boolean verify;
+
+    @Option(names = "--threads", paramLabel = "N", description = "Threads (default: one per core).")
+    Integer threads;
+
+    @Mixin
+    JsonOption json;
+
+    @Override
+    public Integer call() throws Exception {
+        try (Repository r = Repository.open(repo.store(), ChunkStore.LockMode.SHARED)) {
+            Manifest m = r.manifest(backup);
+            Manifest.DeviceImage image = RestoreEngine.select(m, device);
+            int n = threads == null ? Runtime.getRuntime().availableProcessors() : Math.max(1, threads);
+            RestoreEngine.Result result = new RestoreEngine(r, n,
+                    ConsoleProgress.create("bytes", spec.qualifiedName() + ": ", err()))
+                    .restore(m, image, target, verify);
+            if (json.json) {
+                Map<String, Object> o = Output.record();
+                o.put("backup", m.id());
+                o.put("device", image.name());
+                o.put("target", target.toString());
+                o.put("size", image.sizeBytes());
+                o.put("bytes_written", result.bytesWritten());
+                o.put("verified", result.verified());
+                o.put("seconds", result.elapsed().toMillis() / 1000.0);
+                new Output(out(), true).print(o);
+            } else {
+                out().printf("restored %s of backup %s to %s: %s (%s written)%s in %.1f s%n", image.name(), m.id(),
+                        target, Sizes.format(image.sizeBytes()), Sizes.format(result.bytesWritten()),
+                        result.verified() ? ", verified" : "", result.elapsed().toMillis() / 1000.0);
+                out().flush();
+            }
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,198 @@
+package org.blksnap.itest.backup;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import org.blksnap.api.CbtMap;
+import org.blksnap.api.Extent;
+import org.blksnap.api.Filter;
+import org.blksnap.itest.support.LoopDevice;
+import org.blksnap.itest.support.Shell;
+import org.blksnap.itest.support.Snapshots;
+import org.blksnap.itest.verify.Evidence;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+/**
+ * blksnap backup on a live ext4: a full backup while the filesystem is
+ * written, 1% of the files changed, an incremental that reads exactly the
+ * chunks CBT names, both restored to new disks, fsck clean and every file as
+ * it was at each take. Plus the failures a user meets: storage overflow,
+ * bad targets, a SIGTERM in the middle.
+ */
+class BackupIT {
+    private static final long MIB = 1L << 20;
+    private static final long DEVICE = 64 * MIB;
+    private static final int FILES = 100;
+
+    private Path repo;
+
+    @BeforeEach
+    void repo() throws IOException {
+        repo = Files.createTempDirectory("backup-repo");
+    }
+
+    @AfterEach
+    void clean() throws IOException {
+        Shell.run("rm", "-rf", repo.toString());
+        assertEquals(List.of(), Snapshots.list(), "a backup left a snapshot behind");
+    }
+
+    private JsonNode create(Path device, String... extra) throws IOException {
+        String[] base = {"backup", "create", "--device", device.toString(), "--repo", repo.toString(), "--storage",
+            "/tmp", "--limit", "64M", "--json"};
+        String[] args = java.util.Arrays.copyOf(base, base.length + extra.length);
+        System.arraycopy(extra, 0, args, base.length, extra.length);
+        JsonNode r = Blksnap.run(args).ok().json();
+        Evidence.add(Evidence.Tally.SNAPSHOTS_TAKEN, 1);
+        return r;
+    }
+
+    private Map<String, String> restoreAndCheck(String backup, Path device, LoopDevice target) throws IOException {
+        Blksnap.run("backup", "restore", backup, "--repo", repo.toString(), "--device", device.toString(), "--to",
+                target.path(), "--verify").ok();
+        Shell.Result fsck = Shell.run("e2fsck", "-fn", target.path());
+        assertEquals(0, fsck.status(), "fsck of the restored " + backup + ": " + fsck.output());
+        Path mnt = Files.createTempDirectory("backup-restored");
+        Shell.sh("mount", "-o", "ro", target.path(), mnt.toString());
+        try {
+            return LiveFs.md5Tree(mnt);
+        } finally {
+            Shell.sh("umount", mnt.toString());
+            Files.delete(mnt);
+        }
+    }
+
+    @Test
+    void fullAndIncrementalOfALiveExt4RestoreToNewDisksAsTheyWereAtEachTake() throws Exception {
+        try (LoopDevice src = LoopDevice.create(DEVICE); LoopDevice disk1 = LoopDevice.create(DEVICE);
+                LoopDevice disk2 = LoopDevice.create(DEVICE + 16 * MIB); LiveFs fs = LiveFs.create(src.device())) {
+            for (int i = 0; i < FILES; i++) {
+                LiveFs.write(fs.mount.resolve("file" + i), (i % 4 + 1) * 48 * 1024, i);
+            }
+            Shell.sh("sync");
+            Map<String, String> atFull = LiveFs.md5Tree(fs.mount);
+
+            fs.startWriting();
+            JsonNode full = create(src.device(), "--tag", "full");
+            assertTrue(fs.stopWriting() > 0, "the filesystem was written during the backup");
+            JsonNode fullDev = full.get("devices").get(0);
+            assertEquals("full", fullDev.get("mode").asText());
+            assertEquals(DEVICE, fullDev.get("bytes_read").asLong());
+
+            // 1% of the files change.
+            LiveFs.overwrite(fs.mount.resolve("file7"), 4096, 8192, 1007);
+            Shell.sh("sync");
+            Map<String, String> atIncremental = LiveFs.md5Tree(fs.mount);
+            assertNotEquals(atFull, atIncremental);
+
+            fs.startWriting();
+            JsonNode inc = create(src.device());
+            fs.stopWriting();
+            JsonNode incDev = inc.get("devices").get(0);
+            assertEquals("incremental", incDev.get("mode").asText(), incDev.get("reason").asText());
+
+            // What CBT says changed between the two takes is exactly what the
+            // incremental read: the rest of each chunk comes from the full backup.
+            JsonNode list = Blksnap.run("backup", "list", "--repo", repo.toString(), "--json").ok().json();
+            int fullChanges = list.get("backups").get(0).get("devices").get(0).get("changes_number").asInt();
+            List<Extent> changed;
+            try (Filter f = Filter.open(src.device())) {
+                changed = CbtMap.read(f).changedExtents(fullChanges);
+            }
+            long expected = changed.stream().mapToLong(Extent::length).sum();
+            assertEquals(expected, incDev.get("bytes_read").asLong(), "incremental read vs CBT extents " + changed);
+            assertTrue(expected > 0 && expected < DEVICE / 4, "CBT named " + expected + " bytes");
+            Evidence.add(Evidence.Tally.BLOCKS_VERIFIED, changed.size());
+
+            assertEquals(atFull, restoreAndCheck(full.get("backup").asText(), src.device(), disk1));
+            assertEquals(atIncremental, restoreAndCheck(inc.get("backup").asText(), src.device(), disk2));
+            Evidence.add(Evidence.Tally.BYTES_COMPARED, 2 * DEVICE);
+
+            JsonNode verify = Blksnap.run("backup", "verify", "--repo", repo.toString(), "--read-data", "--json")
+                    .ok().json();
+            assertTrue(verify.get("ok").asBoolean());
+            assertEquals(2, verify.get("backups").asInt());
+        }
+    }
+
+    @Test
+    void badTargetsAndAFullStorageFailWithOneLineAndLeaveTheRepositoryAlone() throws Exception {
+        try (LoopDevice src = LoopDevice.create(DEVICE); LoopDevice small = LoopDevice.create(DEVICE / 2);
+                LiveFs fs = LiveFs.create(src.device())) {
+            LiveFs.write(fs.mount.resolve("a"), 1 << 20, 1);
+            Shell.sh("sync");
+            String id = create(src.device()).get("backup").asText();
+
+            Blksnap.Result r = Blksnap.run("backup", "restore", id, "--repo", repo.toString(), "--to", small.path());
+            assertEquals(1, r.status(), r.err());
+            assertEquals(1, r.errLines(), r.err());
+            assertTrue(r.err().contains("too small"), r.err());
+
+            r = Blksnap.run("backup", "restore", id, "--repo", repo.toString(), "--to", src.path());
+            assertEquals(1, r.status(), r.err());
+            assertTrue(r.err().contains("is mounted on"), r.err());
+
+            r = Blksnap.run("backup", "create", "--device", "/dev/nonexistent", "--repo", repo.toString());
+            assertEquals(5, r.status(), r.err());
+            assertEquals(1, r.errLines(), r.err());
+
+            // A writer fills a 1 MiB difference storage while the image is read.
+            fs.startWriting();
+            r = Blksnap.run("backup", "create", "--device", src.path(), "--repo", repo.toString(), "--storage",
+                    "/tmp", "--limit", "1M", "--full");
+            fs.stopWriting();
+            assertEquals(1, r.status(), r.out() + r.err());
+            assertTrue(r.err().lines().anyMatch(l -> l.contains("snapshot")), r.err());
+            Evidence.fault("storage overflow during backup");
+
+            JsonNode list = Blksnap.run("backup", "list", "--repo", repo.toString(), "--json").ok().json();
+            assertEquals(1, list.get("backups").size(), "the failed backups are not visible");
+            Blksnap.run("backup", "verify", "--repo", repo.toString()).ok();
+        }
+    }
+
+    @Test
+    void sigtermDuringABackupDestroysTheSnapshotAndSavesNothing() throws Exception {
+        try (LoopDevice src = LoopDevice.create(DEVICE)) {
+            LiveFs.write(src.file(), (int) (48 * MIB), 5);
+            Path launcher = Path.of(System.getProperty("user.dir"), "bin", "blksnap");
+            ProcessBuilder pb = new ProcessBuilder(launcher.toString(), "backup", "create", "--device", src.path(),
+                    "--repo", repo.toString(), "--storage", "/tmp", "--limit", "64M", "--threads", "1")
+                    .redirectErrorStream(true);
+            // No class-data-sharing archive to write at exit: that alone takes a minute under TCG.
+            pb.environment().put("BLKSNAP_CDS", "0");
+            Process p = pb.start();
+            var out = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream()));
+            StringBuilder seen = new StringBuilder();
+            for (String line; (line = out.readLine()) != null; ) {
+                seen.append(line).append('\n');
+                if (line.contains("taken")) {
+                    break;
+                }
+            }
+            assertTrue(seen.toString().contains("taken"), seen.toString());
+            assertEquals(1, Snapshots.list().size(), "the backup's snapshot exists while it runs");
+            p.destroy();
+            assertTrue(p.waitFor(120, TimeUnit.SECONDS), "blksnap backup create did not stop on SIGTERM");
+            assertEquals(143, p.exitValue(), seen.toString());
+            assertEquals(List.of(), Snapshots.list(), "SIGTERM left the snapshot behind: " + seen);
+            JsonNode list = Blksnap.run("backup", "list", "--repo", repo.toString(), "--json").ok().json();
+            assertEquals(0, list.get("backups").size());
+            Blksnap.run("backup", "verify", "--repo", repo.toString()).ok();
+            // And the next run succeeds.
+            assertEquals("full", create(src.device()).get("devices").get(0).get("mode").asText());
+        }
+    }
+}
