@@ -11,10 +11,12 @@ import java.util.Map;
 import org.blksnap.api.BlkSnap;
 import org.blksnap.api.BlkSnapException;
 import org.blksnap.api.DiffStorage;
+import org.blksnap.api.DiffStorageException;
 import org.blksnap.api.Filter;
 import org.blksnap.api.Session;
 import org.blksnap.api.Snapshot;
 import org.blksnap.api.SnapshotId;
+import org.blksnap.api.sys.Errno;
 
 /**
  * The state of one run shared by the scenarios: profile, disks, the fio
@@ -23,6 +25,7 @@ import org.blksnap.api.SnapshotId;
 final class Bench {
     /** Below this block size a job is reported in IOPS, from it on in MiB/s. */
     private static final long THROUGHPUT_BLOCK = 1 << 20;
+    private static final long STORAGE_RELEASE_NANOS = 10_000_000_000L;
 
     private final Profile profile;
     private final Disks disks;
@@ -31,6 +34,7 @@ final class Bench {
     private final PrintStream log;
     private final Map<String, FioResult> figures = new HashMap<>();
     private final List<Measurement> rows = new ArrayList<>();
+    private final long start = System.nanoTime();
 
     Bench(Profile profile, Disks disks, Fio fio, long chunkBytes, PrintStream log) {
         this.profile = profile;
@@ -65,7 +69,7 @@ final class Bench {
     FioResult fio(FioJob job) throws IOException {
         FioResult r = fio.run(job);
         figures.put(job.name(), r);
-        log.printf("  %-36s %s %s%n", job.name(), Format.number(value(r, job)), unit(job));
+        log.printf("  %-36s %s %s%s%n", job.name(), Format.number(value(r, job)), unit(job), elapsed());
         return r;
     }
 
@@ -111,6 +115,11 @@ final class Bench {
                 m.ratio() == null ? "" : " (" + Format.ratio(m.ratio()) + " bare)", m.verdict().label());
     }
 
+    /** @return " [at 123 s]": where the run's time goes */
+    private String elapsed() {
+        return " [at " + (System.nanoTime() - start) / 1_000_000_000L + " s]";
+    }
+
     void log(String line) {
         log.println(line);
     }
@@ -133,17 +142,46 @@ final class Bench {
 
     /** @return a taken snapshot of the devices over the whole storage disk */
     Session snapshot(List<Path> devices) throws IOException {
-        return Session.builder().devicesFrom(devices).storage(storage()).limit(Guest.deviceBytes(disks.storage()))
-                .open();
+        long limit = Guest.deviceBytes(disks.storage());
+        return whenStorageFree(() -> Session.builder().devicesFrom(devices).storage(storage()).limit(limit).open());
     }
 
     /** @return a snapshot of the devices, created and added but not taken */
     Snapshot untaken(BlkSnap blksnap, List<Path> devices) throws IOException {
-        Snapshot s = Snapshot.create(blksnap, storage(), Guest.deviceBytes(disks.storage()) / 512);
+        long sectors = Guest.deviceBytes(disks.storage()) / 512;
+        Snapshot s = whenStorageFree(() -> Snapshot.create(blksnap, storage(), sectors));
         for (Path d : devices) {
             s.add(d);
         }
         return s;
+    }
+
+    private interface StorageUse<T> {
+        T open() throws IOException;
+    }
+
+    /**
+     * The module closes a destroyed snapshot's storage from a work item,
+     * after the destroy ioctl has returned: until then the storage disk is
+     * still open exclusively and a new snapshot on it gets EBUSY.
+     */
+    private static <T> T whenStorageFree(StorageUse<T> use) throws IOException {
+        long deadline = System.nanoTime() + STORAGE_RELEASE_NANOS;
+        for (;;) {
+            try {
+                return use.open();
+            } catch (DiffStorageException e) {
+                if (e.errno() != Errno.EBUSY || System.nanoTime() > deadline) {
+                    throw e;
+                }
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while waiting for the storage disk", e);
+            }
+        }
     }
 
     private DiffStorage storage() {

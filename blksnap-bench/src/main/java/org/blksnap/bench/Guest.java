@@ -49,9 +49,17 @@ final class Guest {
         return sh(List.of(command));
     }
 
-    /** @return the size of a block device in bytes */
+    /**
+     * @return the size of a block device in bytes
+     * @throws IOException if it is no block device of this machine
+     */
     static long deviceBytes(Path device) throws IOException {
-        return Long.parseLong(sh("blockdev", "--getsize64", device.toString()));
+        // sysfs rather than blockdev(8): a process costs a second under TCG.
+        Path sectors = Path.of("/sys/class/block").resolve(device.toRealPath().getFileName()).resolve("size");
+        if (!Files.isReadable(sectors)) {
+            throw new IOException(device + " is not a block device (no " + sectors + ")");
+        }
+        return Long.parseLong(Files.readString(sectors).strip()) * 512;
     }
 
     /** @return a blksnap module parameter */

@@ -20,7 +20,7 @@ public record Profile(String name, long regionBytes, int runtimeSeconds, int ram
     /** For make bench. */
     public static final Profile FULL = new Profile("full", 512L << 20, 8, 1, 8, 3, 5);
     /** For the smoke run in make test. */
-    public static final Profile QUICK = new Profile("quick", 48L << 20, 1, 0, 8, 1, 1);
+    public static final Profile QUICK = new Profile("quick", 32L << 20, 1, 0, 8, 1, 1);
 
     /** @return whether this is the smoke profile */
     public boolean quick() {
