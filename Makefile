@@ -104,10 +104,12 @@ bench:
 	@$(MAKE) --no-print-directory module
 	@$(MAKE) --no-print-directory java-nocheck
 	@echo "== benchmark (one guest boot)"
-	@rc=0; \
+	@# The commit measured, taken before the run: the tree may change meanwhile.
+	@rc=0; commit=$$(git rev-parse --short HEAD); \
+	git diff --quiet HEAD -- . ':!bench/results' ':!README.md' || commit+=-dirty; \
 	vm/run -v $(BENCH_DISKS) --timeout $(BENCH_TIMEOUT) -- scripts/bench run --out build/bench/full || rc=$$?; \
 	if ((rc)); then echo "make bench: the guest run failed (exit $$rc)" >&2; fi; \
-	scripts/bench report build/bench/full --publish bench/results --readme README.md; \
+	scripts/bench report build/bench/full --commit "$$commit" --publish bench/results --readme README.md; \
 	exit $$rc
 
 demo:
