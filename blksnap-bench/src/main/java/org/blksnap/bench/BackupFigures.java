@@ -6,22 +6,16 @@ package org.blksnap.bench;
  * read of the image, and an incremental after a 1% change against the
  * full one, here.
  */
-final class BackupFigures implements Scenario {
+final class BackupFigures extends Scenario {
     private static final String WHY = "the backup engine (blksnap-backup) is not merged yet";
 
-    @Override
-    public int number() {
-        return 8;
+    BackupFigures() {
+        super(8, "backup figures");
     }
 
     @Override
-    public String title() {
-        return "backup figures";
-    }
-
-    @Override
-    public void run(Bench b) {
-        b.add(Measurement.notAvailable(8, "full backup vs raw image read", WHY));
-        b.add(Measurement.notAvailable(8, "incremental after 1% change vs full", WHY));
+    void run(Bench b) {
+        b.add(Measurement.notAvailable(number(), "full backup vs raw image read", WHY));
+        b.add(Measurement.notAvailable(number(), "incremental after 1% change vs full", WHY));
     }
 }

@@ -3,22 +3,16 @@ package org.blksnap.bench;
 import java.nio.file.Path;
 
 /** Scenario 1: the bare device, the baseline of every ratio. */
-final class BareDevice implements Scenario {
+final class BareDevice extends Scenario {
     static final String RANDOM_WRITE = "s1-bare-randwrite-4k";
     static final String SEQUENTIAL_WRITE = "s1-bare-write-1m";
 
-    @Override
-    public int number() {
-        return 1;
+    BareDevice() {
+        super(1, "bare device");
     }
 
     @Override
-    public String title() {
-        return "bare device";
-    }
-
-    @Override
-    public void run(Bench b) throws Exception {
+    void run(Bench b) throws Exception {
         Path dev = b.disks().main();
         Profile p = b.profile();
         for (FioJob job : new FioJob[] {
@@ -26,7 +20,7 @@ final class BareDevice implements Scenario {
             Jobs.randomRead("s1-bare-randread-4k", dev, p),
             Jobs.sequentialWrite(SEQUENTIAL_WRITE, dev, p),
             Jobs.sequentialRead("s1-bare-read-1m", dev, p)}) {
-            b.measured(1, describe(job) + ", bare", job, b.fio(job), null, null, "");
+            b.measured(number(), describe(job) + ", bare", job, b.fio(job), null, null, "");
         }
     }
 

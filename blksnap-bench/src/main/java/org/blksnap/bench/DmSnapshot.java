@@ -42,6 +42,20 @@ final class DmSnapshot implements AutoCloseable {
         }
     }
 
+    /**
+     * @return the sectors the snapshot's exception store holds: proof that
+     *         the writes through the origin were copied
+     * @throws IOException if dmsetup fails or its status has another form
+     */
+    long copiedSectors() throws IOException {
+        // "0 <len> snapshot <allocated>/<total> <metadata>"
+        String[] f = Guest.sh("dmsetup", "status", SNAPSHOT).split("\\s+");
+        if (f.length < 4 || !f[2].equals("snapshot") || !f[3].matches("\\d+/\\d+")) {
+            throw new IOException("unexpected dmsetup status of " + SNAPSHOT + ": " + String.join(" ", f));
+        }
+        return Long.parseLong(f[3].substring(0, f[3].indexOf('/')));
+    }
+
     /** @return the origin device, where the workload writes */
     Path origin() {
         return origin;

@@ -6,7 +6,7 @@ import java.util.List;
 import org.blksnap.api.Session;
 
 /** Scenario 7: the module's memory, from its debugfs counters. */
-final class MemoryCounters implements Scenario {
+final class MemoryCounters extends Scenario {
     private static final Target CBT = Target.valueAtMost(32768,
             "the CBT keeps two maps (read and write) of one byte per block; at the default 64 KiB block that "
             + "is 32 KiB per GiB. More means a smaller block (tracking_block_minimum_shift) or a third map. "
@@ -16,25 +16,19 @@ final class MemoryCounters implements Scenario {
             + "snapshot. Fix: shrink struct chunk (the store work item and the bvec pointer are needed only "
             + "while the chunk is queued: move them to a short-lived object).");
 
-    @Override
-    public int number() {
-        return 7;
+    MemoryCounters() {
+        super(7, "memory counters");
     }
 
     @Override
-    public String title() {
-        return "memory counters";
-    }
-
-    @Override
-    public void run(Bench b) throws Exception {
+    void run(Bench b) throws Exception {
         Path dev = b.disks().main();
         try {
             Bench.attach(dev);
             String memory = Guest.debugfs("memory");
             long perGib = Counters.require(memory, "cbt_bytes_per_gib", "memory");
             String trackers = Guest.debugfs("trackers");
-            b.add(Measurement.judged(7, "CBT memory per GiB tracked", perGib, "B/GiB", null, CBT, b.quick(),
+            b.add(Measurement.judged(number(), "CBT memory per GiB tracked", perGib, "B/GiB", null, CBT, b.quick(),
                     "block size " + Counters.require(trackers, "block_size", "trackers") / 1024 + " KiB (default)",
                     List.of()));
             try (Session _ = b.snapshot(List.of(dev))) {
@@ -46,9 +40,12 @@ final class MemoryCounters implements Scenario {
                     throw new IllegalStateException("no changed chunk counted after writing every chunk:\n"
                             + snapshots);
                 }
-                b.add(Measurement.judged(7, "kernel memory per changed chunk", (double) bytes / changed, "B/chunk",
-                        null, CHUNK, b.quick(), changed + " changed chunks hold " + bytes + " bytes of chunk state; "
-                                + "their data is in the difference storage", List.of()));
+                String note = changed + " changed chunks hold " + bytes + " bytes of chunk state by the module's "
+                        + "counter (sizeof(struct chunk) each; their data is in the difference storage). The real "
+                        + "cost is higher: kzalloc rounds each to its slab size, and the xarray's nodes (about 9 B "
+                        + "per chunk when dense) are not counted";
+                b.add(Measurement.judged(number(), "kernel memory per changed chunk", (double) bytes / changed,
+                        "B/chunk", null, CHUNK, b.quick(), note, List.of()));
             }
         } finally {
             Bench.detach(dev);

@@ -42,7 +42,7 @@ final class RatioChart {
         CategoryChart c = new CategoryChartBuilder().width(1200).height(760).title(title)
                 .yAxisTitle("ratio to bare (same job, same boot)").build();
         CategoryStyler st = c.getStyler();
-        st.setLegendPosition(Styler.LegendPosition.InsideNE);
+        st.setLegendPosition(Styler.LegendPosition.OutsideS);
         st.setXAxisLabelRotation(35);
         st.setLabelsVisible(true);
         st.setDecimalPattern("0.00");

@@ -10,7 +10,7 @@ import org.blksnap.api.Session;
  * uncopied chunk (4 KiB at the start of every chunk, then a sequential
  * pass); rewrites come after that pass has copied every chunk.
  */
-final class SnapshotWrites implements Scenario {
+final class SnapshotWrites extends Scenario {
     static final String BARE_FIRST = "s3-bare-first-4k";
     static final String BARE_RANDOM_WRITE = "s3-bare-randwrite-4k";
     static final String FIRST_4K = "s3-snap-first-4k";
@@ -20,23 +20,17 @@ final class SnapshotWrites implements Scenario {
             + "lookup per chunk (diff_area.c diff_area_cow_bio) on top of the CBT cost of scenario 2. Fix: the "
             + "CBT fix of scenario 2, and a per-device bitmap of copied chunks tested before the xarray.");
 
-    @Override
-    public int number() {
-        return 3;
+    SnapshotWrites() {
+        super(3, "snapshot taken: first writes and rewrites");
     }
 
     @Override
-    public String title() {
-        return "snapshot taken: first writes and rewrites";
-    }
-
-    @Override
-    public void run(Bench b) throws Exception {
+    void run(Bench b) throws Exception {
         Path dev = b.disks().main();
         Profile p = b.profile();
         FioJob strided = Jobs.firstWrites(BARE_FIRST, dev, b.chunkBytes(), p);
         FioResult bareFirst = b.fio(strided);
-        b.measured(3, "4 KiB writes one per chunk, bare", strided, bareFirst, null, null,
+        b.measured(number(), "4 KiB writes one per chunk, bare", strided, bareFirst, null, null,
                 "baseline of the first-write rows: the same strided job on the bare device");
         FioJob random = Jobs.randomWrite(BARE_RANDOM_WRITE, dev, p);
         FioResult bareRandom = b.fio(random);
@@ -44,15 +38,15 @@ final class SnapshotWrites implements Scenario {
             try (Session _ = b.snapshot(List.of(dev))) {
                 checkChunk(b);
                 FioJob job = strided.on(FIRST_4K, dev);
-                b.measured(3, "4 KiB first writes, snapshot", job, b.fio(job), bareFirst, null,
+                b.measured(number(), "4 KiB first writes, snapshot", job, b.fio(job), bareFirst, null,
                         "every write is the first to its " + (b.chunkBytes() >> 10) + " KiB chunk");
             }
             try (Session _ = b.snapshot(List.of(dev))) {
                 FioJob seq = Jobs.sequentialWrite(FIRST_1M, dev, p);
-                b.measured(3, "1 MiB sequential first writes, snapshot", seq, b.fio(seq),
+                b.measured(number(), "1 MiB sequential first writes, snapshot", seq, b.fio(seq),
                         b.figure(BareDevice.SEQUENTIAL_WRITE), null, "one pass over the region right after the take");
                 FioJob rewrite = random.on("s3-snap-rewrite-4k", dev);
-                b.measured(3, "4 KiB random rewrites, snapshot", rewrite, b.fio(rewrite), bareRandom, REWRITE,
+                b.measured(number(), "4 KiB random rewrites, snapshot", rewrite, b.fio(rewrite), bareRandom, REWRITE,
                         "every chunk already copied by the pass above; bare run right before the take");
             }
         } finally {

@@ -12,27 +12,21 @@ import org.blksnap.api.Snapshot;
  * Scenario 6: how long the take ioctl (which freezes, switches the CBT
  * maps and thaws) lasts while fio writes to every device of the snapshot.
  */
-final class TakeLatency implements Scenario {
+final class TakeLatency extends Scenario {
     /** Lets the writer reach a steady state before each take. */
     private static final long SETTLE_MS = 500;
 
-    @Override
-    public int number() {
-        return 6;
+    TakeLatency() {
+        super(6, "take latency with a writer running");
     }
 
     @Override
-    public String title() {
-        return "take latency with a writer running";
-    }
-
-    @Override
-    public void run(Bench b) throws Exception {
+    void run(Bench b) throws Exception {
         measure(b, List.of(b.disks().main()));
         measure(b, b.disks().takeSet());
     }
 
-    private static void measure(Bench b, List<Path> devices) throws Exception {
+    private void measure(Bench b, List<Path> devices) throws Exception {
         List<Double> ms = new ArrayList<>();
         Process writer = Fio.startWriter(devices, b.profile());
         try (BlkSnap blksnap = BlkSnap.open()) {
@@ -62,7 +56,7 @@ final class TakeLatency implements Scenario {
         double max = ms.stream().mapToDouble(Double::doubleValue).max().orElseThrow();
         String name = "take latency, " + devices.size() + (devices.size() == 1 ? " device" : " devices")
                 + ", writer running";
-        b.add(Measurement.judged(6, name, TrackerAttached.median(ms), "ms", null, null, b.quick(),
+        b.add(Measurement.judged(number(), name, TrackerAttached.median(ms), "ms", null, null, b.quick(),
                 "median of " + ms.size() + " takes, max " + Format.number(max) + " ms; 4 KiB random writes on "
                         + "every device during the take", List.of()));
     }

@@ -9,7 +9,7 @@ import java.util.List;
  * the same job alternate, so that drift of the (shared, emulated) machine
  * hits both alike; the medians are compared.
  */
-final class TrackerAttached implements Scenario {
+final class TrackerAttached extends Scenario {
     private static final Target TARGET = Target.ratioAtLeast(0.98,
             "every write to a tracked device goes through the ftrace redirection of submit_bio_noacct, one "
             + "xarray lookup, a tracker reference and the CBT map spinlock (filter.c filter_bio, cbt_map.c "
@@ -17,18 +17,12 @@ final class TrackerAttached implements Scenario {
             + "Fix: mark without the spinlock (one byte store per block, with the take's map switch waiting "
             + "for markers through RCU or a seqcount instead) and skip blocks already marked in this generation.");
 
-    @Override
-    public int number() {
-        return 2;
+    TrackerAttached() {
+        super(2, "tracker attached, no snapshot");
     }
 
     @Override
-    public String title() {
-        return "tracker attached, no snapshot";
-    }
-
-    @Override
-    public void run(Bench b) throws Exception {
+    void run(Bench b) throws Exception {
         Path dev = b.disks().main();
         List<Double> bare = new ArrayList<>();
         List<Double> tracked = new ArrayList<>();
@@ -51,9 +45,15 @@ final class TrackerAttached implements Scenario {
         }
         double t = median(tracked);
         double base = median(bare);
-        b.add(Measurement.judged(2, "4 KiB random write, tracker attached", t, Bench.unit(job), t / base, TARGET,
-                b.quick(), "median of " + tracked.size() + " runs alternating with bare ones (bare median "
-                        + Format.number(base) + " IOPS)", files));
+        b.add(Measurement.judged(number(), "4 KiB random write, tracker attached", t, Bench.unit(job), t / base, TARGET,
+                b.quick(), "median of " + tracked.size() + " runs alternating with bare ones; bare median "
+                        + Format.number(base) + " IOPS; spread (the machine's noise): bare " + range(bare)
+                        + ", tracked " + range(tracked), files));
+    }
+
+    private static String range(List<Double> xs) {
+        return Format.number(xs.stream().mapToDouble(Double::doubleValue).min().orElseThrow()) + ".."
+                + Format.number(xs.stream().mapToDouble(Double::doubleValue).max().orElseThrow());
     }
 
     static double median(List<Double> xs) {

@@ -48,8 +48,8 @@ class ReportTest {
     void tableShowsMissesAndTheirCause() {
         Results r = results(List.of(ratioRow(0.5), Measurement.notAvailable(8, "full backup", "not merged")));
         String table = MarkdownReport.table(r);
-        assertTrue(table.contains("| 3 | 4 KiB random rewrites, snapshot | 450 IOPS | 0.50× | ≥ 0.90× bare | **missed** |"),
-                table);
+        assertTrue(table.contains(
+                "| 3 | 4 KiB random rewrites, snapshot | 450 IOPS | 0.50× | ≥ 0.90× bare | **missed** |"), table);
         assertTrue(table.contains("| 8 | full backup | — | — | — | not available yet |"), table);
         String page = MarkdownReport.page(r, "t", "c.png", "raw");
         assertTrue(page.contains("missed ≥ 0.90× bare: because; fix it so"), page);
