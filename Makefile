@@ -90,7 +90,7 @@ test:
 	if ((rc)); then echo "make test: the guest run failed (exit $$rc)" >&2; fi; \
 	echo "== benchmark smoke run (make bench --quick, its own guest boot)"; \
 	brc=0; \
-	vm/run -v $(BENCH_QUICK_DISKS) --timeout 300 -- scripts/bench run --quick --out build/bench/quick || brc=$$?; \
+	vm/run -v $(BENCH_QUICK_DISKS) --timeout 600 -- scripts/bench run --quick --out build/bench/quick || brc=$$?; \
 	scripts/bench report build/bench/quick --guest-status $$brc \
 		--junit build/reports/guest/TEST-bench-smoke.xml || rc=1; \
 	echo "== summary"; \

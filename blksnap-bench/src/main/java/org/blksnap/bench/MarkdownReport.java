@@ -29,9 +29,10 @@ final class MarkdownReport {
      * @param title e.g. "2026-11-23, commit abc1234"
      * @param chart the chart's file name, relative to the page
      * @param raw   the directory of the raw fio JSON, relative to the page
+     * @param noise sentences on the run's noise and the host's load, or ""
      * @return the page
      */
-    static String page(Results r, String title, String chart, String raw) {
+    static String page(Results r, String title, String chart, String raw, String noise) {
         Profile p = r.profile();
         Results.Environment e = r.environment();
         StringBuilder b = new StringBuilder();
@@ -42,8 +43,10 @@ final class MarkdownReport {
         }
         b.append("The guest is emulated (QEMU, TCG unless KVM was usable), so only ratios mean anything: every ")
                 .append("ratio divides a figure by the bare device's figure for the same fio job in the same ")
-                .append("boot, on the same disk and offsets. The host was shared with other work while this ran, ")
-                .append("so expect a few percent of noise in every ratio.\n\n");
+                .append("boot, on the same disk and offsets. On a shared or loaded host every ratio is noisy.\n\n");
+        if (!noise.isBlank()) {
+            b.append(noise.strip()).append("\n\n");
+        }
         b.append(String.format(Locale.ROOT, "Profile `%s`: region %d MiB from offset 0, random jobs %d s (after "
                 + "%d s ramp), sequential jobs one pass over the region, queue depth %d, direct I/O (libaio); "
                 + "%d bare/tracked pairs; %d takes per device set.%n%n", p.name(), p.regionBytes() >> 20,
@@ -53,6 +56,8 @@ final class MarkdownReport {
         b.append(table(r)).append('\n');
         b.append("![ratios to bare](").append(chart).append(")\n\n");
         b.append("## Notes\n\n");
+        b.append("A miss is reported with what the module's code makes it cost and what would fix it; a miss ")
+                .append("smaller than the noise floor above may also be noise, to be confirmed on a quiet host.\n\n");
         for (Measurement m : r.measurements()) {
             if (m.verdict() == Verdict.MISSED) {
                 b.append("- **").append(m.name()).append("** missed ")

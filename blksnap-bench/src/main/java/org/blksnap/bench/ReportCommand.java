@@ -57,7 +57,8 @@ final class ReportCommand implements Callable<Integer> {
         String raw = publish != null ? name : ".";
         Files.createDirectories(dir);
         RatioChart.write(r, dir.resolve(png), "blksnap: ratios to the bare device, " + date + ", " + label);
-        Files.writeString(dir.resolve(md), MarkdownReport.page(r, date + ", commit " + label, png, raw));
+        String noise = Noise.describe(runDir) + " " + Noise.hostLoad();
+        Files.writeString(dir.resolve(md), MarkdownReport.page(r, date + ", commit " + label, png, raw, noise));
         if (publish != null) {
             copyRaw(dir.resolve(name));
         }
@@ -65,9 +66,9 @@ final class ReportCommand implements Callable<Integer> {
         if (readme != null) {
             Path rel = readme.toAbsolutePath().getParent().relativize(dir.toAbsolutePath());
             String link = rel.toString().isEmpty() ? "" : rel + "/";
-            ReadmeSection.update(readme, "Latest run: " + date + ", commit " + label + " (full page: ["
-                    + link + md + "](" + link + md + ")).\n\n" + MarkdownReport.table(r) + "\n![ratios to bare]("
-                    + link + png + ")\n");
+            ReadmeSection.update(readme, "Latest run: " + date + ", commit " + label + " (full page with the "
+                    + "notes on every miss: [" + link + md + "](" + link + md + ")). " + noise.strip() + "\n\n"
+                    + MarkdownReport.table(r) + "\n![ratios to bare](" + link + png + ")\n");
             System.out.println("report: updated " + readme);
         }
         return 0;
@@ -84,7 +85,8 @@ final class ReportCommand implements Callable<Integer> {
             if (problems.isEmpty()) {
                 // The report path is part of what the smoke run proves works.
                 RatioChart.write(r, runDir.resolve("ratios.png"), "blksnap smoke run");
-                Files.writeString(runDir.resolve("report.md"), MarkdownReport.page(r, "quick run", "ratios.png", "."));
+                Files.writeString(runDir.resolve("report.md"), MarkdownReport.page(r, "quick run", "ratios.png", ".",
+                        Noise.describe(runDir)));
             }
         } catch (IOException | RuntimeException e) {
             problems.add(e.toString());

@@ -51,7 +51,7 @@ class ReportTest {
         assertTrue(table.contains(
                 "| 3 | 4 KiB random rewrites, snapshot | 450 IOPS | 0.50× | ≥ 0.90× bare | **missed** |"), table);
         assertTrue(table.contains("| 8 | full backup | — | — | — | not available yet |"), table);
-        String page = MarkdownReport.page(r, "t", "c.png", "raw");
+        String page = MarkdownReport.page(r, "t", "c.png", "raw", "");
         assertTrue(page.contains("missed ≥ 0.90× bare: because; fix it so"), page);
     }
 
@@ -89,6 +89,17 @@ class ReportTest {
         assertTrue(s.contains("failures=\"1\"") && s.contains("<failure message=\"scenario"), s);
         SmokeCheck.writeJUnit(xml, List.of(), 1);
         assertFalse(Files.readString(xml).contains("<failure"));
+    }
+
+    @Test
+    void noiseIsTheSpreadOfTheRepeatedBareJob(@TempDir Path dir) throws Exception {
+        Path fio = Path.of(ReportTest.class.getResource("/fio-strided-write.json").toURI());
+        assertEquals("", Noise.describe(dir));
+        Files.copy(fio, dir.resolve("s1-bare-randwrite-4k.json"));
+        Files.copy(fio, dir.resolve("s2-bare-randwrite-4k-1.json"));
+        Files.copy(fio, dir.resolve("s3-snap-rewrite-4k.json"));
+        String s = Noise.describe(dir);
+        assertTrue(s.contains("ran 2 times") && s.contains("max/min 1.00"), s);
     }
 
     @Test
