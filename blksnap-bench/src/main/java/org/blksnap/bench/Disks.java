@@ -54,7 +54,7 @@ public record Disks(Path main, Path storage, List<Path> extra) {
     private static void need(Path device, long bytes, String role) throws IOException {
         long have = Guest.deviceBytes(device);
         if (have < bytes) {
-            throw new IOException(role + " " + device + " has " + (have >> 20) + " MiB; the " + "profile needs "
+            throw new IOException(role + " " + device + " has " + (have >> 20) + " MiB; the profile needs "
                     + (bytes >> 20) + " MiB");
         }
     }
