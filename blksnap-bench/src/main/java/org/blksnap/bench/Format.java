@@ -7,9 +7,9 @@ final class Format {
     private Format() {
     }
 
-    /** @return a ratio like "0.97×" */
+    /** @return a ratio like "0.975×": three decimals, so a 2% target is never judged on a rounded figure */
     static String ratio(double r) {
-        return String.format(Locale.ROOT, "%.2f×", r);
+        return String.format(Locale.ROOT, "%.3f×", r);
     }
 
     /** @return a figure with precision that suits its size */

@@ -35,7 +35,7 @@ class ReportTest {
         assertTrue(mem.isMet(128, null));
         assertFalse(mem.isMet(129, null));
         assertEquals("≤ 128 B/chunk", mem.describe("B/chunk"));
-        assertEquals("≥ 0.90× bare", AT_LEAST_09.describe("IOPS"));
+        assertEquals("≥ 0.900× bare", AT_LEAST_09.describe("IOPS"));
     }
 
     @Test
@@ -49,10 +49,10 @@ class ReportTest {
         Results r = results(List.of(ratioRow(0.5), Measurement.notAvailable(8, "full backup", "not merged")));
         String table = MarkdownReport.table(r);
         assertTrue(table.contains(
-                "| 3 | 4 KiB random rewrites, snapshot | 450 IOPS | 0.50× | ≥ 0.90× bare | **missed** |"), table);
+                "| 3 | 4 KiB random rewrites, snapshot | 450 IOPS | 0.500× | ≥ 0.900× bare | **missed** |"), table);
         assertTrue(table.contains("| 8 | full backup | — | — | — | not available yet |"), table);
         String page = MarkdownReport.page(r, "t", "c.png", "raw", "");
-        assertTrue(page.contains("missed ≥ 0.90× bare: because; fix it so"), page);
+        assertTrue(page.contains("missed ≥ 0.900× bare: because; fix it so"), page);
     }
 
     @Test
