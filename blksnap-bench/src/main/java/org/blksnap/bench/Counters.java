@@ -1,0 +1,33 @@
+package org.blksnap.bench;
+
+import java.util.OptionalLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Figures read from the module's debugfs files {@code memory} and
+ * {@code snapshots} (module/debugfs.c, diff_area.c). Their format is no
+ * interface, so every figure is looked up by name and a missing one is an
+ * error, not a zero.
+ */
+final class Counters {
+    private Counters() {
+    }
+
+    /**
+     * @param text the content of a debugfs file
+     * @param key  a name followed by a number: "key value" or "key=value",
+     *             alone on a line or among other pairs
+     * @return the first value of that key
+     */
+    static OptionalLong find(String text, String key) {
+        Matcher m = Pattern.compile("(?:^|\\s)" + Pattern.quote(key) + "[=\\s]+(\\d+)").matcher(text);
+        return m.find() ? OptionalLong.of(Long.parseLong(m.group(1))) : OptionalLong.empty();
+    }
+
+    /** @return the value of a key that must be there */
+    static long require(String text, String key, String file) {
+        return find(text, key).orElseThrow(() -> new IllegalStateException(
+                "debugfs " + file + " has no '" + key + "' figure (format changed?):\n" + text));
+    }
+}

@@ -1,0 +1,63 @@
+package org.blksnap.bench;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import org.blksnap.api.BlkSnap;
+import org.blksnap.api.Snapshot;
+
+/**
+ * Scenario 6: how long the take ioctl (which freezes, switches the CBT
+ * maps and thaws) lasts while fio writes to every device of the snapshot.
+ */
+final class TakeLatency extends Scenario {
+    /** Lets the writer reach a steady state before each take. */
+    private static final long SETTLE_MS = 500;
+
+    TakeLatency() {
+        super(6, "take latency with a writer running");
+    }
+
+    @Override
+    void run(Bench b) throws Exception {
+        measure(b, List.of(b.disks().main()));
+        measure(b, b.disks().takeSet());
+    }
+
+    private void measure(Bench b, List<Path> devices) throws Exception {
+        List<Double> ms = new ArrayList<>();
+        Process writer = Fio.startWriter(devices, b.profile());
+        try (BlkSnap blksnap = BlkSnap.open()) {
+            for (int i = 0; i < b.profile().takes(); i++) {
+                Snapshot s = b.untaken(blksnap, devices);
+                try {
+                    Thread.sleep(SETTLE_MS);
+                    if (!writer.isAlive()) {
+                        throw new IllegalStateException("the fio writer stopped (exit " + writer.exitValue() + ")");
+                    }
+                    long t0 = System.nanoTime();
+                    s.take();
+                    ms.add((System.nanoTime() - t0) / 1e6);
+                } finally {
+                    s.destroy();
+                }
+            }
+        } finally {
+            writer.destroy();
+            if (!writer.waitFor(30, TimeUnit.SECONDS)) {
+                writer.destroyForcibly();
+            }
+            for (Path d : devices) {
+                Bench.detach(d);
+            }
+        }
+        double max = ms.stream().mapToDouble(Double::doubleValue).max().orElseThrow();
+        String name = "take latency, " + devices.size() + (devices.size() == 1 ? " device" : " devices")
+                + ", writer running";
+        b.add(Measurement.judged(number(), name, TrackerAttached.median(ms), "ms", null, null, b.quick(),
+                "median of " + ms.size() + " takes, max " + Format.number(max) + " ms; 4 KiB random writes on "
+                        + "every device during the take", List.of()));
+    }
+}
