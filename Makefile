@@ -8,6 +8,11 @@
 #   make module  build module/blksnap.ko (W=1; any warning fails)
 #   make check   W=1 + sparse on a fresh copy of the module, checkpatch --strict
 #   make java    Maven build with the host unit tests
+#   make deb     Debian packages blksnap-dkms and blksnap-tools in build/deb/
+#   make install   install on this machine: the module with DKMS (built and
+#                loaded for the running kernel), the command under /usr/local
+#   make uninstall remove exactly what make install installed
+#   make kernels build the module (W=1) against every kernel header set found
 #   make clean   remove build output
 #
 # Variables: GUEST_TIMEOUT (seconds, default 1500) for the test guest.
@@ -32,10 +37,10 @@ MVN = jh="$$(scripts/find-jdk)" && JAVA_HOME="$$jh" mvn $(MVN_FLAGS)
 # Lines that make a kernel build fail: compiler, sparse and modpost findings.
 FINDINGS := 'warning:|error:|WARNING:|ERROR:'
 
-.PHONY: help setup module check java java-nocheck test demo clean
+.PHONY: help setup module check java java-nocheck runtime deb install uninstall kernels test demo clean
 
 help:
-	@sed -n '3,14s/^# \{0,1\}//p' Makefile
+	@sed -n '3,19s/^# \{0,1\}//p' Makefile
 
 setup:
 	@scripts/setup-host
@@ -67,6 +72,25 @@ java:
 # For the demo: the tests are make test's business.
 java-nocheck:
 	@$(MVN) package -DskipTests
+
+# The Java runtime (jlink) installed with the command.
+runtime: java-nocheck
+	@scripts/jlink-runtime build/runtime
+
+deb:
+	@scripts/make-deb
+
+# On a real Debian/Ubuntu machine, as root. The command goes to /usr/local;
+# the manifest lists every file for make uninstall.
+PREFIX ?= /usr/local
+install: runtime
+	@scripts/install-host install $(PREFIX)
+
+uninstall:
+	@scripts/install-host uninstall $(PREFIX)
+
+kernels:
+	@scripts/build-kernels
 
 test:
 	@$(MAKE) --no-print-directory setup
