@@ -37,7 +37,7 @@ MVN = jh="$$(scripts/find-jdk)" && JAVA_HOME="$$jh" mvn $(MVN_FLAGS)
 # Lines that make a kernel build fail: compiler, sparse and modpost findings.
 FINDINGS := 'warning:|error:|WARNING:|ERROR:'
 
-.PHONY: help setup module check java java-nocheck runtime deb install uninstall kernels test demo clean
+.PHONY: help setup module check java java-nocheck runtime deb install uninstall kernels package-test test demo clean
 
 help:
 	@sed -n '3,19s/^# \{0,1\}//p' Makefile
@@ -90,7 +90,12 @@ uninstall:
 	@scripts/install-host uninstall $(PREFIX)
 
 kernels:
+	@scripts/fetch-kernel-headers
 	@scripts/build-kernels
+
+# Part of make test: the packages installed, used and purged in a guest.
+package-test:
+	@scripts/package-test
 
 test:
 	@$(MAKE) --no-print-directory setup
@@ -104,6 +109,8 @@ test:
 	@rc=0; \
 	vm/run -v $(GUEST_DISKS) --timeout $(GUEST_TIMEOUT) -- scripts/guest-tests || rc=$$?; \
 	if ((rc)); then echo "make test: the guest run failed (exit $$rc)" >&2; fi; \
+	prc=0; scripts/package-test || prc=$$?; \
+	if ((prc)); then echo "make test: the package test failed (exit $$prc)" >&2; rc=1; fi; \
 	echo "== summary"; \
 	scripts/test-summary --require-guest || rc=1; \
 	exit $$rc
