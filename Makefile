@@ -13,6 +13,8 @@
 #                loaded for the running kernel), the command under /usr/local
 #   make uninstall remove exactly what make install installed
 #   make kernels build the module (W=1) against every kernel header set found
+#   make package-test  make deb, then install, use and purge it in a guest
+#                (part of make test)
 #   make clean   remove build output
 #
 # Variables: GUEST_TIMEOUT (seconds, default 1500) for the test guest.
@@ -40,7 +42,7 @@ FINDINGS := 'warning:|error:|WARNING:|ERROR:'
 .PHONY: help setup module check java java-nocheck runtime deb install uninstall kernels package-test test demo clean
 
 help:
-	@sed -n '3,19s/^# \{0,1\}//p' Makefile
+	@sed -n '3,21s/^# \{0,1\}//p' Makefile
 
 setup:
 	@scripts/setup-host
