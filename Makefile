@@ -11,6 +11,13 @@
 #   make java    Maven build with the host unit tests
 #   make bench   benchmarks in one guest boot; writes bench/results/ and the
 #                README's table (about 15 minutes under TCG)
+#   make deb     Debian packages blksnap-dkms and blksnap-tools in build/deb/
+#   make install   install on this machine: the module with DKMS (built and
+#                loaded for the running kernel), the command under /usr/local
+#   make uninstall remove exactly what make install installed
+#   make kernels build the module (W=1) against every kernel header set found
+#   make package-test  make deb, then install, use and purge it in a guest
+#                (part of make test)
 #   make clean   remove build output
 #
 # Variables: GUEST_TIMEOUT (seconds, default 1500) for the test guest,
@@ -42,10 +49,10 @@ MVN = jh="$$(scripts/find-jdk)" && JAVA_HOME="$$jh" mvn $(MVN_FLAGS)
 # Lines that make a kernel build fail: compiler, sparse and modpost findings.
 FINDINGS := 'warning:|error:|WARNING:|ERROR:'
 
-.PHONY: help setup module check java java-nocheck test soak bench demo clean
+.PHONY: help setup module check java java-nocheck runtime deb install uninstall kernels package-test test soak bench demo clean
 
 help:
-	@sed -n '3,18s/^# \{0,1\}//p' Makefile
+	@sed -n '3,23s/^# \{0,1\}//p' Makefile
 
 setup:
 	@scripts/setup-host
@@ -78,6 +85,30 @@ java:
 java-nocheck:
 	@$(MVN) package -DskipTests
 
+# The Java runtime (jlink) installed with the command.
+runtime: java-nocheck
+	@scripts/jlink-runtime build/runtime
+
+deb:
+	@scripts/make-deb
+
+# On a real Debian/Ubuntu machine, as root. The command goes to /usr/local;
+# the manifest lists every file for make uninstall.
+PREFIX ?= /usr/local
+install: runtime
+	@scripts/install-host install $(PREFIX)
+
+uninstall:
+	@scripts/install-host uninstall $(PREFIX)
+
+kernels:
+	@scripts/fetch-kernel-headers
+	@scripts/build-kernels
+
+# Part of make test: the packages installed, used and purged in a guest.
+package-test:
+	@scripts/package-test
+
 test:
 	@$(MAKE) --no-print-directory setup
 	@$(MAKE) --no-print-directory module
@@ -95,6 +126,8 @@ test:
 	vm/run -v $(BENCH_QUICK_DISKS) --timeout 600 -- scripts/bench run --quick --out build/bench/quick || brc=$$?; \
 	scripts/bench report build/bench/quick --guest-status $$brc \
 		--junit build/reports/guest/TEST-bench-smoke.xml || rc=1; \
+	prc=0; scripts/package-test || prc=$$?; \
+	if ((prc)); then echo "make test: the package test failed (exit $$prc)" >&2; rc=1; fi; \
 	echo "== summary"; \
 	scripts/test-summary --require-guest || rc=1; \
 	exit $$rc

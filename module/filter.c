@@ -33,6 +33,7 @@
 #include <linux/xarray.h>
 #include <uapi/linux/blk-filter.h>
 #include <uapi/linux/blksnap.h>
+#include "compat.h"
 #include "filter.h"
 #include "hook.h"
 #include "tracker.h"
@@ -120,7 +121,7 @@ static void filter_unlink(struct tracker *tracker)
 /* A partition deleted by a rescan or BLKPG, or a disk being removed. */
 static bool filter_bdev_gone(struct block_device *bdev)
 {
-	return !disk_live(bdev->bd_disk) || inode_unhashed(bdev->bd_inode);
+	return !disk_live(bdev->bd_disk) || inode_unhashed(blksnap_bdev_inode(bdev));
 }
 
 /*

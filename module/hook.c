@@ -82,8 +82,7 @@ static void notrace hook_thunk(unsigned long ip, unsigned long parent_ip,
 	struct hook *hook = container_of(ops, struct hook, ops);
 
 	if (!within_module(parent_ip, THIS_MODULE))
-		ftrace_instruction_pointer_set(fregs,
-					       (unsigned long)hook->replacement);
+		blksnap_ftrace_set_ip(fregs, (unsigned long)hook->replacement);
 }
 
 static int hook_arm(struct hook *hook)

@@ -13,6 +13,7 @@
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/uio.h>
+#include "compat.h"
 #include "diff_area.h"
 #include "snapimage.h"
 #include "snapshot.h"
@@ -154,7 +155,7 @@ struct snapimage *snapimage_create(struct diff_area *diff_area)
 		goto fail_image;
 	}
 
-	disk = blk_alloc_disk(NUMA_NO_NODE);
+	disk = blksnap_alloc_disk_like(orig);
 	if (!disk) {
 		ret = -ENOMEM;
 		goto fail_minor;
@@ -168,11 +169,6 @@ struct snapimage *snapimage_create(struct diff_area *diff_area)
 	snprintf(disk->disk_name, sizeof(disk->disk_name), "blksnap-%d-%d",
 		 MAJOR(diff_area->dev_id), MINOR(diff_area->dev_id));
 	set_capacity(disk, diff_area->capacity);
-	blk_queue_logical_block_size(disk->queue,
-				     bdev_logical_block_size(orig));
-	blk_queue_physical_block_size(disk->queue,
-				      bdev_physical_block_size(orig));
-	blk_queue_io_min(disk->queue, bdev_io_min(orig));
 	image->disk = disk;
 	image->diff_area = diff_area;
 	diff_area_get(diff_area);

@@ -44,6 +44,7 @@
 #include <linux/uaccess.h>
 #include <uapi/linux/blksnap.h>
 #include "chunk.h"
+#include "compat.h"
 #include "diff_area.h"
 #include "diff_storage.h"
 #include "snapimage.h"
@@ -235,7 +236,7 @@ static void snapshot_thaw(struct snapshot *snapshot,
 	list_for_each_entry(sd, &snapshot->devices, link) {
 		if (sd == upto)
 			break;
-		if (thaw_bdev(sd->tracker->bdev))
+		if (blksnap_bdev_thaw(sd->tracker->bdev))
 			pr_err("thawing %pg failed\n", sd->tracker->bdev);
 	}
 }
@@ -265,7 +266,7 @@ static int snapshot_take_locked(struct snapshot *snapshot)
 	}
 
 	list_for_each_entry(sd, &snapshot->devices, link) {
-		ret = freeze_bdev(sd->tracker->bdev);
+		ret = blksnap_bdev_freeze(sd->tracker->bdev);
 		if (ret) {
 			pr_err("freezing %pg failed: %d\n", sd->tracker->bdev,
 			       ret);

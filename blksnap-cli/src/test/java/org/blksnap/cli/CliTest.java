@@ -136,4 +136,11 @@ class CliTest {
         assertEquals(0, r.status());
         assertTrue(r.out().startsWith("blksnap command "), r.out());
     }
+
+    @Test
+    void versionOptionSaysTheModuleIsNotLoadedWithoutFailing() {
+        Run r = Run.of("--version");
+        assertEquals(0, r.status(), r::err);
+        assertTrue(r.out().contains("\nblksnap module not loaded\n"), r.out());
+    }
 }

@@ -7,6 +7,8 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 import org.blksnap.cli.doc.ManPage;
 import org.junit.jupiter.api.Test;
@@ -34,6 +36,32 @@ class DocsTest {
         assertEquals(0, p.waitFor(), text);
         assertTrue(text.contains("snapshot_create"), text);
         assertTrue(!text.contains("warning"), text);
+    }
+
+    @Test
+    void everyCommandHasItsOwnPageThatRendersWithMan(@TempDir Path dir) throws Exception {
+        CommandLine model = model();
+        List<String> pages = new ArrayList<>();
+        for (CommandLine c : ManPage.commands(model)) {
+            String name = ManPage.pageName(c.getCommandSpec());
+            Path file = dir.resolve(name + ".8");
+            Files.writeString(file, ManPage.renderCommand(c, "9.9"));
+            Process p = new ProcessBuilder("man", "--warnings", "-l", "-Tutf8", file.toString())
+                    .redirectErrorStream(true).start();
+            // Without a terminal man overstrikes bold text ("b\bb"): undo that.
+            String text = new String(p.getInputStream().readAllBytes()).replaceAll(".\b", "");
+            assertEquals(0, p.waitFor(), text);
+            assertTrue(!text.contains("warning"), text);
+            assertTrue(text.contains("SYNOPSIS") && text.contains("blksnap " + c.getCommandName()), text);
+            pages.add(name);
+        }
+        for (String c : CliTest.COMMANDS) {
+            assertTrue(pages.contains("blksnap-" + c), c + " has no page in " + pages);
+        }
+        String main = ManPage.render(model, "9.9");
+        for (String page : pages) {
+            assertTrue(main.contains(".BR " + page.replace("-", "\\-") + " (8)"), page + " not in SEE ALSO");
+        }
     }
 
     @Test

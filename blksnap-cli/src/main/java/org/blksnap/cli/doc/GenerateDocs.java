@@ -12,9 +12,10 @@ import picocli.AutoComplete;
 import picocli.CommandLine;
 
 /**
- * Build step (run by Maven at package time): writes the man page
- * {@code blksnap.8} and the bash completion script {@code blksnap.bash}
- * from the picocli model.
+ * Build step (run by Maven at package time): writes the man pages
+ * {@code blksnap.8} and one {@code blksnap-COMMAND.8} per command (nested
+ * ones included, e.g. {@code blksnap-backup-create.8}) under {@code man8/},
+ * and the bash completion script {@code blksnap.bash}, from the picocli model.
  */
 public final class GenerateDocs {
     private GenerateDocs() {
@@ -30,7 +31,12 @@ public final class GenerateDocs {
         }
         Path dir = Files.createDirectories(Path.of(args[0]));
         CommandLine cl = Main.commandLine(new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter()));
-        Files.writeString(dir.resolve("blksnap.8"), ManPage.render(cl, args[1]));
+        Path man = Files.createDirectories(dir.resolve("man8"));
+        Files.writeString(man.resolve("blksnap.8"), ManPage.render(cl, args[1]));
+        for (CommandLine sub : ManPage.commands(cl)) {
+            Files.writeString(man.resolve(ManPage.pageName(sub.getCommandSpec()) + ".8"),
+                    ManPage.renderCommand(sub, args[1]));
+        }
         Files.writeString(dir.resolve("blksnap.bash"), AutoComplete.bash("blksnap", cl));
     }
 }

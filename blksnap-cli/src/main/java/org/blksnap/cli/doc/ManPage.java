@@ -56,8 +56,111 @@ public final class ManPage {
         env(m, "BLKSNAP_CACHE_DIR", "Where the launcher keeps that archive (default ~/.cache/blksnap).");
         m.append(".SH FILES\n.TP\n.I /dev/blksnap-control\nthe module's control device\n");
         m.append(".TP\n.I /dev/blksnap-MAJOR-MINOR\nthe snapshot image of device MAJOR:MINOR\n");
-        m.append(".SH SEE ALSO\n.BR losetup (8),\n.BR dmsetup (8)\n");
+        m.append(".SH SEE ALSO\n");
+        for (CommandLine sub : commands(root)) {
+            m.append(".BR ").append(esc(pageName(sub.getCommandSpec()))).append(" (8),\n");
+        }
+        m.append(".BR losetup (8),\n.BR dmsetup (8)\n");
         return m.toString();
+    }
+
+    /**
+     * Every command below {@code root}, depth first, so that a group's
+     * subcommands (e.g. {@code blksnap backup create}) get pages too.
+     *
+     * @param root the configured command line
+     * @return the commands that get a page of their own, without 'help'
+     */
+    public static List<CommandLine> commands(CommandLine root) {
+        List<CommandLine> all = new ArrayList<>();
+        for (CommandLine sub : root.getSubcommands().values()) {
+            if (!"help".equals(sub.getCommandName()) && !all.contains(sub)) {
+                all.add(sub);
+                all.addAll(commands(sub));
+            }
+        }
+        return all;
+    }
+
+    /**
+     * @param spec a command
+     * @return its page name: the qualified command name joined by hyphens,
+     *         e.g. {@code blksnap-snapshot_create}
+     */
+    public static String pageName(CommandSpec spec) {
+        return spec.qualifiedName("-");
+    }
+
+    /**
+     * Renders the page of one command, e.g. {@code blksnap-attach(8)}.
+     *
+     * @param command a command of the configured command line
+     * @param version the version for the page footer
+     * @return the page in man(7) format
+     */
+    public static String renderCommand(CommandLine command, String version) {
+        CommandSpec spec = command.getCommandSpec();
+        String name = pageName(spec);
+        String[] description = spec.usageMessage().description();
+        StringBuilder m = new StringBuilder();
+        m.append(".\\\" Generated from the picocli model by ").append(ManPage.class.getName())
+                .append("; do not edit.\n");
+        m.append(".TH ").append(esc(name.toUpperCase(java.util.Locale.ROOT))).append(" 8 \"\" \"blksnap ")
+                .append(esc(version)).append("\" \"System Administration\"\n");
+        m.append(".SH NAME\n").append(esc(name)).append(" \\- ")
+                .append(esc(description.length == 0 ? spec.qualifiedName() : firstSentence(description[0])))
+                .append('\n');
+        m.append(".SH SYNOPSIS\n.nf\n").append(esc(synopsis(spec))).append(".fi\n");
+        m.append(".SH DESCRIPTION\n");
+        paragraphs(m, description);
+        m.append(".SH OPTIONS\n");
+        options(m, spec, true);
+        m.append(".PP\nThe global options of\n.BR blksnap (8)\n(\\fB\\-\\-help\\fR, \\fB\\-\\-verbose\\fR) apply too.\n");
+        List<CommandLine> subs = commands(command);
+        if (!subs.isEmpty()) {
+            m.append(".SH COMMANDS\n");
+            for (CommandLine sub : command.getSubcommands().values()) {
+                if (!"help".equals(sub.getCommandName())) {
+                    String[] d = sub.getCommandSpec().usageMessage().description();
+                    m.append(".TP\n.BR ").append(esc(pageName(sub.getCommandSpec()))).append(" (8)\n")
+                            .append(esc(d.length == 0 ? "" : firstSentence(d[0]))).append('\n');
+                }
+            }
+        }
+        List<String> examples = examples(spec);
+        if (!examples.isEmpty()) {
+            m.append(".SH EXAMPLES\n.nf\n.RS 4\n");
+            for (String line : examples) {
+                m.append(esc(line)).append('\n');
+            }
+            m.append(".RE\n.fi\n");
+        }
+        m.append(".SH EXIT STATUS\nAs for\n.BR blksnap (8).\n");
+        m.append(".SH SEE ALSO\n.BR blksnap (8)\n");
+        return m.toString();
+    }
+
+    /** The indented lines after "Examples:" in the help footer, unindented. */
+    private static List<String> examples(CommandSpec spec) {
+        List<String> footer = Arrays.asList(spec.usageMessage().footer());
+        int start = footer.indexOf("Examples:");
+        List<String> out = new ArrayList<>();
+        if (start < 0) {
+            return out;
+        }
+        for (String line : footer.subList(start + 1, footer.size())) {
+            if (!line.startsWith("  ")) {
+                break;
+            }
+            out.add(line.substring(2));
+        }
+        return out;
+    }
+
+    private static String firstSentence(String text) {
+        int dot = text.indexOf(". ");
+        String s = dot < 0 ? text : text.substring(0, dot + 1);
+        return s.endsWith(".") ? s.substring(0, s.length() - 1) : s;
     }
 
     private static void command(StringBuilder m, CommandSpec spec) {
