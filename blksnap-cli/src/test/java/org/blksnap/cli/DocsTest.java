@@ -52,7 +52,7 @@ class DocsTest {
             String text = new String(p.getInputStream().readAllBytes()).replaceAll(".\b", "");
             assertEquals(0, p.waitFor(), text);
             assertTrue(!text.contains("warning"), text);
-            assertTrue(text.contains("SYNOPSIS") && text.contains("blksnap " + c.getCommandName()), text);
+            assertTrue(text.contains("SYNOPSIS") && text.contains(c.getCommandSpec().qualifiedName()), text);
             pages.add(name);
         }
         for (String c : CliTest.COMMANDS) {
