@@ -156,7 +156,7 @@ final class Bench {
         return s;
     }
 
-    private interface StorageUse<T> {
+    interface StorageUse<T> {
         T open() throws IOException;
     }
 
@@ -165,7 +165,7 @@ final class Bench {
      * after the destroy ioctl has returned: until then the storage disk is
      * still open exclusively and a new snapshot on it gets EBUSY.
      */
-    private static <T> T whenStorageFree(StorageUse<T> use) throws IOException {
+    static <T> T whenStorageFree(StorageUse<T> use) throws IOException {
         long deadline = System.nanoTime() + STORAGE_RELEASE_NANOS;
         for (;;) {
             try {
@@ -184,7 +184,8 @@ final class Bench {
         }
     }
 
-    private DiffStorage storage() {
+    /** @return the storage disk as a difference storage, for a snapshot this run does not open itself */
+    DiffStorage storage() {
         return DiffStorage.blockDevice(disks.storage());
     }
 
