@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.Stream;
 
 import org.blksnap.backup.engine.BackupEngine;
@@ -90,7 +91,7 @@ class CrashPointTest {
             Fixture fx = new Fixture(dir.resolve("run" + n));
             copyTree(base.repoDir(), fx.repoDir());
             CrashingStore store = new CrashingStore(fx.repoDir(), n);
-            try (Repository repo = Repository.openOrCreate(store, Images.CHUNK)) {
+            try (Repository repo = Fixture.openForBackup(store)) {
                 new BackupEngine(repo, BackupEngine.Options.defaults(), ProgressListener.NONE)
                         .run(Images.source(second));
             } catch (LocalDirectoryStore.SimulatedCrash expected) {
@@ -137,7 +138,7 @@ class CrashPointTest {
             Fixture fx = new Fixture(dir.resolve("prune" + n));
             copyTree(base.repoDir(), fx.repoDir());
             CrashingStore store = new CrashingStore(fx.repoDir(), n);
-            try (Repository repo = Repository.openOrCreate(store, Images.CHUNK)) {
+            try (Repository repo = Repository.open(store, ChunkStore.LockMode.EXCLUSIVE)) {
                 new Pruner(repo).prune(1, 0, false);
             } catch (LocalDirectoryStore.SimulatedCrash expected) {
                 // The point of the test.
@@ -149,14 +150,16 @@ class CrashPointTest {
             assertTrue(fx.verify(true).clean(), where);
             assertArrayEquals(state, fx.restore(kept.backupId(), null), where);
             Pruner.Result again;
-            try (Repository repo = Repository.openOrCreate(fx.repoStore(), Images.CHUNK)) {
+            try (Repository repo = Repository.open(fx.repoStore(), ChunkStore.LockMode.EXCLUSIVE)) {
                 again = new Pruner(repo).prune(1, 0, false);
                 assertEquals(List.of(kept.backupId()), repo.manifests().stream().map(Manifest::id).toList(), where);
             }
-            long left = fx.repoStore().list(ChunkStore.Kind.CHUNK).size();
-            long all = base.repoStore().list(ChunkStore.Kind.CHUNK).size();
+            long left = fx.chunkCount();
+            long all = base.chunkCount();
             assertEquals(all - garbage, left, where + "; second prune removed " + again.chunksRemoved());
             assertTrue(fx.verify(true).clean(), where);
+            assertEquals(fx.referencedPacks(), Set.copyOf(fx.repoStore().list(ChunkStore.Kind.PACK)),
+                    where + ": every pack left is needed");
         }
     }
 }

@@ -3,6 +3,8 @@ package org.blksnap.backup;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 import org.blksnap.backup.engine.BackupEngine;
 import org.blksnap.backup.engine.BackupResult;
@@ -10,7 +12,10 @@ import org.blksnap.backup.engine.ProgressListener;
 import org.blksnap.backup.engine.RestoreEngine;
 import org.blksnap.backup.engine.SourceDevice;
 import org.blksnap.backup.engine.Verifier;
+import org.blksnap.backup.repo.ChunkId;
+import org.blksnap.backup.repo.ChunkIndex;
 import org.blksnap.backup.repo.ChunkStore;
+import org.blksnap.backup.repo.PackFormat;
 import org.blksnap.backup.repo.LocalDirectoryStore;
 import org.blksnap.backup.repo.Manifest;
 import org.blksnap.backup.repo.Repository;
@@ -27,8 +32,16 @@ final class Fixture {
         return dir.resolve("repo");
     }
 
+    /**
+     * Opens (creating) a repository of test geometry: small chunks, and
+     * packs of four chunks, so a few MiB of test data span many packs.
+     */
+    static Repository openForBackup(ChunkStore store) throws IOException {
+        return Repository.openForBackup(store, Images.CHUNK, Images.PACK, java.time.Duration.ZERO);
+    }
+
     BackupResult backup(ChunkStore store, boolean full, SourceDevice... devices) throws IOException {
-        try (Repository repo = Repository.openOrCreate(store, Images.CHUNK)) {
+        try (Repository repo = openForBackup(store)) {
             return new BackupEngine(repo, BackupEngine.Options.defaults().withFull(full), ProgressListener.NONE)
                     .run(Images.source(devices));
         }
@@ -84,6 +97,79 @@ final class Fixture {
         byte[] b = Files.readAllBytes(out);
         Files.delete(out);
         return b;
+    }
+
+    /** @return chunks the repository's index holds */
+    long chunkCount() throws IOException {
+        try (Repository repo = read()) {
+            return repo.index().size();
+        }
+    }
+
+    /** @return the id of chunk {@code index} of the backup's first device */
+    ChunkId chunkOf(String backup, int index) throws IOException {
+        try (Repository repo = read()) {
+            return repo.manifest(backup).devices().getFirst().chunks().get(index);
+        }
+    }
+
+    /** @return where a chunk is stored */
+    ChunkIndex.Location where(ChunkId id) throws IOException {
+        try (Repository repo = read()) {
+            return repo.index().get(id);
+        }
+    }
+
+    /** @return the packs holding a chunk some backup needs */
+    java.util.Set<String> referencedPacks() throws IOException {
+        java.util.Set<String> packs = new java.util.HashSet<>();
+        try (Repository repo = read()) {
+            for (Manifest m : repo.manifests()) {
+                for (Manifest.DeviceImage d : m.devices()) {
+                    for (int i = 0; i < d.chunks().size(); i++) {
+                        ChunkId id = d.chunks().get(i);
+                        if (id != null) {
+                            packs.add(repo.index().get(id).pack());
+                        }
+                    }
+                }
+            }
+        }
+        return packs;
+    }
+
+    /** @return the pack file holding a chunk */
+    Path packOf(ChunkId id) throws IOException {
+        return repoStore().path(ChunkStore.Kind.PACK, where(id).pack());
+    }
+
+    /** Flips a bit inside a chunk's stored bytes, as a bad disk would. */
+    void damage(ChunkId id) throws IOException {
+        ChunkIndex.Location loc = where(id);
+        try (var ch = java.nio.channels.FileChannel.open(packOf(id), java.nio.file.StandardOpenOption.READ,
+                java.nio.file.StandardOpenOption.WRITE)) {
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(1);
+            long at = loc.offset() + loc.length() / 2;
+            ch.read(b, at);
+            b.put(0, (byte) (b.get(0) ^ 0x40)).rewind();
+            ch.write(b, at);
+        }
+    }
+
+    /** Rewrites the index without a chunk, as if it had never been stored. */
+    void dropFromIndex(ChunkId id) throws IOException {
+        LocalDirectoryStore store = repoStore();
+        List<PackFormat.PackEntries> kept = new ArrayList<>();
+        List<String> names = store.list(ChunkStore.Kind.INDEX);
+        for (String n : names) {
+            for (PackFormat.PackEntries p : PackFormat.decodeIndex(store.get(ChunkStore.Kind.INDEX, n), n)) {
+                kept.add(new PackFormat.PackEntries(p.name(), p.entries().stream().filter(e -> !e.id().equals(id))
+                        .toList()));
+            }
+            store.delete(ChunkStore.Kind.INDEX, n);
+        }
+        byte[] idx = PackFormat.encodeIndex(kept);
+        store.put(ChunkStore.Kind.INDEX, "rewritten", idx, idx.length);
     }
 
     Verifier.Report verify(boolean readData) throws IOException {

@@ -20,6 +20,8 @@ import org.blksnap.backup.engine.SourceDevice;
 final class Images {
     static final int CHUNK = 64 << 10;
     static final int CBT_BLOCK = 16 << 10;
+    /** Bytes per pack of test repositories: four chunks. */
+    static final long PACK = 4L * CHUNK;
 
     private Images() {
     }

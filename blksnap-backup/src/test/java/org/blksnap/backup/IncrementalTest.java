@@ -10,7 +10,8 @@ import java.util.Random;
 
 import org.blksnap.backup.engine.BackupResult;
 import org.blksnap.backup.engine.DeviceResult;
-import org.blksnap.backup.repo.Manifest;
+import org.blksnap.backup.repo.BackupSummary;
+import org.blksnap.backup.repo.ChunkId;
 import org.blksnap.backup.repo.Repository;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -43,7 +44,7 @@ class IncrementalTest {
         DeviceResult d = inc.devices().getFirst();
         assertEquals("incremental", d.mode(), d.reason());
         assertEquals(3, d.chunksRead());
-        assertEquals(3L * Images.CBT_BLOCK, d.bytesRead(), "only the three changed CBT blocks are read");
+        assertEquals(3L * Images.CHUNK, d.bytesRead(), "only the three chunks the changed CBT blocks touch, whole");
         assertEquals(61, d.chunksReused() - 0, "the other chunks come from the full backup");
 
         // Nothing changed: nothing read.
@@ -54,7 +55,7 @@ class IncrementalTest {
         assertArrayEquals(state1, fx.restore(inc.backupId(), "/dev/vda"));
         assertArrayEquals(state1, fx.restore(none.backupId(), "/dev/vda"));
         try (Repository repo = fx.read()) {
-            Manifest.DeviceImage m = repo.manifest(inc.backupId()).device("/dev/vda");
+            BackupSummary.DeviceSummary m = repo.manifest(inc.backupId()).device("/dev/vda").info();
             assertEquals(full.backupId(), m.parent());
             assertEquals(2, m.changesNumber());
             assertEquals(vda.generation.toString(), m.generationId());
@@ -63,14 +64,14 @@ class IncrementalTest {
     }
 
     @Test
-    void aChangeInAPreviouslyAllZeroChunkIsSplicedOntoZeros() throws IOException {
+    void aChangeInAPreviouslyAllZeroChunkIsReadWhole() throws IOException {
         Fixture fx = new Fixture(dir);
         byte[] content = new byte[SIZE];
         Images.Device vda = new Images.Device("/dev/vda", dir.resolve("vda.img"), content);
         fx.backup(vda.take());
         vda.write(10L * Images.CHUNK + 3 * Images.CBT_BLOCK, random(Images.CBT_BLOCK + 1, 9));
         BackupResult r = fx.backup(vda.take());
-        assertEquals(2L * Images.CBT_BLOCK, r.devices().getFirst().bytesRead());
+        assertEquals(2L * Images.CHUNK, r.devices().getFirst().bytesRead());
         assertArrayEquals(vda.bytes(), fx.restore(r.backupId(), null));
     }
 
@@ -101,7 +102,7 @@ class IncrementalTest {
         a.write(5, random(1, 4));
         BackupResult r = fx.backup(a.take(), b.take());
         assertEquals("incremental", r.devices().get(0).mode());
-        assertEquals(Images.CBT_BLOCK, r.devices().get(0).bytesRead());
+        assertEquals(Images.CHUNK, r.devices().get(0).bytesRead());
         assertEquals("full", r.devices().get(1).mode());
         assertArrayEquals(b.bytes(), fx.restore(r.backupId(), "/dev/b"));
         assertArrayEquals(a.bytes(), fx.restore(r.backupId(), "/dev/a"));
@@ -118,14 +119,14 @@ class IncrementalTest {
         BackupResult atWrap = fx.backup(vda.take());
         assertEquals("full", atWrap.devices().getFirst().mode());
         try (Repository repo = fx.read()) {
-            assertEquals(0, repo.manifest(atWrap.backupId()).devices().getFirst().changesNumber());
+            assertEquals(0, repo.manifest(atWrap.backupId()).devices().getFirst().info().changesNumber());
         }
         vda.changesNumber = 0;
         vda.map = new byte[vda.map.length];
         vda.write(7L * Images.CHUNK, random(100, 5));
         DeviceResult d = fx.backup(vda.take()).devices().getFirst();
         assertEquals("incremental", d.mode(), d.reason());
-        assertEquals(Images.CBT_BLOCK, d.bytesRead());
+        assertEquals(Images.CHUNK, d.bytesRead());
     }
 
     @Test
@@ -133,11 +134,8 @@ class IncrementalTest {
         Fixture fx = new Fixture(dir);
         Images.Device vda = new Images.Device("/dev/vda", dir.resolve("vda.img"), Images.content(SIZE, 15));
         BackupResult full = fx.backup(vda.take());
-        String lost;
-        try (Repository repo = fx.read()) {
-            lost = repo.manifest(full.backupId()).devices().getFirst().chunks().get(9);
-        }
-        java.nio.file.Files.delete(fx.repoStore().path(org.blksnap.backup.repo.ChunkStore.Kind.CHUNK, lost));
+        ChunkId lost = fx.chunkOf(full.backupId(), 9);
+        fx.dropFromIndex(lost);
         DeviceResult d = fx.backup(vda.take()).devices().getFirst();
         assertEquals("incremental", d.mode());
         assertEquals(1, d.chunksRead());

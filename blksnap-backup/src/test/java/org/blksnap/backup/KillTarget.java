@@ -31,7 +31,7 @@ public final class KillTarget {
                 }
             }
         };
-        try (Repository repo = Repository.openOrCreate(slow, Images.CHUNK)) {
+        try (Repository repo = Fixture.openForBackup(slow)) {
             new BackupEngine(repo, BackupEngine.Options.defaults().withFull(true), ProgressListener.NONE)
                     .run(Images.source(dev.take()));
         }

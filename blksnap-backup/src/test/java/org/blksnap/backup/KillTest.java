@@ -26,7 +26,7 @@ class KillTest {
         Images.Device vda = new Images.Device("/dev/vda", dir.resolve("vda.img"), Images.content(64 * Images.CHUNK, 40));
         byte[] state0 = vda.bytes();
         BackupResult first = fx.backup(vda.take());
-        long chunksBefore = fx.repoStore().list(ChunkStore.Kind.CHUNK).size();
+        long chunksBefore = fx.repoStore().list(ChunkStore.Kind.PACK).size();
         byte[] fresh = new byte[64 * Images.CHUNK];
         new Random(41).nextBytes(fresh);
         vda.write(0, fresh);
@@ -37,7 +37,7 @@ class KillTest {
                 KillTarget.class.getName(), fx.repoDir().toString(), vda.file.toString())
                 .redirectErrorStream(true).redirectOutput(dir.resolve("child.log").toFile()).start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (fx.repoStore().list(ChunkStore.Kind.CHUNK).size() < chunksBefore + 4) {
+        while (fx.repoStore().list(ChunkStore.Kind.PACK).size() < chunksBefore + 4) {
             assertTrue(child.isAlive(), "the child ended before it was killed: " + Files.readString(dir.resolve(
                     "child.log")));
             assertTrue(System.nanoTime() < deadline, "the child stored nothing in 60 s");

@@ -17,11 +17,14 @@ import java.util.Set;
 import org.blksnap.backup.engine.BackupResult;
 import org.blksnap.backup.engine.Pruner;
 import org.blksnap.backup.engine.Verifier;
-import org.blksnap.backup.repo.ChunkCodec;
+import org.blksnap.backup.repo.BackupSummary;
 import org.blksnap.backup.repo.ChunkException;
+import org.blksnap.backup.repo.ChunkId;
 import org.blksnap.backup.repo.ChunkStore;
-import org.blksnap.backup.repo.Manifest;
+import org.blksnap.backup.repo.LocalDirectoryStore;
+import org.blksnap.backup.repo.PackFormat;
 import org.blksnap.backup.repo.Repository;
+import org.blksnap.backup.repo.RepositoryException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,33 +32,44 @@ class VerifyPruneTest {
     @TempDir
     Path dir;
 
-    private String chunkOf(Fixture fx, String backup, int index) throws IOException {
-        try (Repository repo = fx.read()) {
-            return repo.manifest(backup).devices().getFirst().chunks().get(index);
-        }
-    }
-
     @Test
     void aDamagedOrMissingChunkIsNamedByVerifyAndRestore() throws IOException {
         Fixture fx = new Fixture(dir);
         Images.Device vda = new Images.Device("/dev/vda", dir.resolve("vda.img"), Images.content(16 * Images.CHUNK, 20));
         BackupResult r = fx.backup(vda.take());
-        String damaged = chunkOf(fx, r.backupId(), 1);
-        String missing = chunkOf(fx, r.backupId(), 2);
-        Path file = fx.repoStore().path(ChunkStore.Kind.CHUNK, damaged);
-        byte[] bytes = Files.readAllBytes(file);
-        bytes[bytes.length - 3] ^= 0x40;
-        Files.write(file, bytes);
-        Files.delete(fx.repoStore().path(ChunkStore.Kind.CHUNK, missing));
+        ChunkId damaged = fx.chunkOf(r.backupId(), 1);
+        ChunkId missing = fx.chunkOf(r.backupId(), 2);
+        fx.damage(damaged);
+        fx.dropFromIndex(missing);
 
-        Verifier.Report report = fx.verify(false);
+        Verifier.Report quick = fx.verify(false);
+        assertEquals(1, quick.problems().size(), "without --read-data no chunk data is read: " + quick.problems());
+        assertTrue(quick.problems().getFirst().contains(missing + " is missing"), quick.problems().toString());
+        Verifier.Report report = fx.verify(true);
         assertEquals(2, report.problems().size(), report.problems().toString());
-        assertTrue(report.problems().stream().anyMatch(p -> p.contains(damaged) && p.contains("damaged")));
-        assertTrue(report.problems().stream().anyMatch(p -> p.contains(missing) && p.contains("missing")));
+        assertTrue(report.problems().stream().anyMatch(p -> p.contains(damaged.toString()) && p.contains("damaged")
+                && p.contains("checksum")));
+        assertTrue(report.problems().stream().anyMatch(p -> p.contains(missing.toString()) && p.contains("missing")));
         ChunkException e = assertThrows(ChunkException.class, () -> fx.restore(r.backupId(), null));
-        assertTrue(e.getMessage().contains(damaged) || e.getMessage().contains(missing), e.getMessage());
+        assertTrue(e.getMessage().contains(damaged.toString()) || e.getMessage().contains(missing.toString()),
+                e.getMessage());
         assertFalse(Files.list(dir).anyMatch(p -> p.toString().endsWith(".blksnap-partial")),
                 "a failed restore leaves no partial file");
+    }
+
+    @Test
+    void aMissingOrTruncatedPackIsNamedWithoutReadingData() throws IOException {
+        Fixture fx = new Fixture(dir);
+        Images.Device vda = new Images.Device("/dev/vda", dir.resolve("vda.img"), Images.content(16 * Images.CHUNK, 24));
+        BackupResult r = fx.backup(vda.take());
+        Path pack = fx.packOf(fx.chunkOf(r.backupId(), 0));
+        byte[] bytes = Files.readAllBytes(pack);
+        Files.write(pack, java.util.Arrays.copyOf(bytes, bytes.length / 2));
+        Verifier.Report report = fx.verify(false);
+        assertFalse(report.clean());
+        assertTrue(report.problems().getFirst().contains("is cut short"), report.problems().toString());
+        Files.delete(pack);
+        assertTrue(fx.verify(false).problems().getFirst().contains("is missing"));
     }
 
     @Test
@@ -63,17 +77,27 @@ class VerifyPruneTest {
         Fixture fx = new Fixture(dir);
         Images.Device vda = new Images.Device("/dev/vda", dir.resolve("vda.img"), Images.content(8 * Images.CHUNK, 21));
         BackupResult r = fx.backup(vda.take());
-        String id = chunkOf(fx, r.backupId(), 0);
-        // A well-formed chunk file with the wrong data under this id: only
-        // decompressing and hashing can tell.
-        byte[] other = new byte[Images.CHUNK];
-        other[0] = 42;
-        ChunkCodec.Encoded enc = ChunkCodec.encode(other, other.length, 1);
-        Files.write(fx.repoStore().path(ChunkStore.Kind.CHUNK, id), java.util.Arrays.copyOf(enc.bytes(), enc.length()));
+        ChunkId id = fx.chunkOf(r.backupId(), 0);
+        ChunkId other = fx.chunkOf(r.backupId(), 1);
+        // Intact bytes under the wrong id (the index points chunk 0 at chunk
+        // 1's frame): only decompressing and hashing can tell.
+        LocalDirectoryStore store = fx.repoStore();
+        for (String n : store.list(ChunkStore.Kind.INDEX)) {
+            List<PackFormat.PackEntries> packs = PackFormat.decodeIndex(store.get(ChunkStore.Kind.INDEX, n), n);
+            List<PackFormat.PackEntries> swapped = new java.util.ArrayList<>();
+            for (PackFormat.PackEntries p : packs) {
+                PackFormat.Entry o = p.entries().stream().filter(e -> e.id().equals(other)).findFirst().orElseThrow();
+                swapped.add(new PackFormat.PackEntries(p.name(), p.entries().stream().map(e -> e.id().equals(id)
+                        ? new PackFormat.Entry(id, o.offset(), o.length(), o.plainLength(), o.crc()) : e).toList()));
+            }
+            byte[] idx = PackFormat.encodeIndex(swapped);
+            store.delete(ChunkStore.Kind.INDEX, n);
+            store.put(ChunkStore.Kind.INDEX, n, idx, idx.length);
+        }
         assertTrue(fx.verify(false).clean());
         Verifier.Report deep = fx.verify(true);
         assertEquals(1, deep.problems().size());
-        assertTrue(deep.problems().getFirst().contains(id), deep.problems().toString());
+        assertTrue(deep.problems().getFirst().contains(id.toString()), deep.problems().toString());
     }
 
     @Test
@@ -81,13 +105,13 @@ class VerifyPruneTest {
         Fixture fx = new Fixture(dir);
         Images.Device vda = new Images.Device("/dev/vda", dir.resolve("vda.img"), Images.content(16 * Images.CHUNK, 22));
         BackupResult first = fx.backup(vda.take());
-        String replaced = chunkOf(fx, first.backupId(), 1);
+        ChunkId replaced = fx.chunkOf(first.backupId(), 1);
         vda.write(Images.CHUNK, new byte[] {1, 2, 3});
         BackupResult second = fx.backup(vda.take());
-        long chunksBefore = fx.repoStore().list(ChunkStore.Kind.CHUNK).size();
+        long chunksBefore = fx.chunkCount();
 
         Pruner.Result result;
-        try (Repository repo = Repository.openOrCreate(fx.repoStore(), Images.CHUNK)) {
+        try (Repository repo = Repository.open(fx.repoStore(), ChunkStore.LockMode.EXCLUSIVE)) {
             Pruner.Result dry = new Pruner(repo).prune(1, 0, true);
             assertEquals(List.of(first.backupId()), dry.removed());
             assertEquals(2, repo.manifests().size(), "a dry run changes nothing");
@@ -96,8 +120,9 @@ class VerifyPruneTest {
         assertEquals(List.of(first.backupId()), result.removed());
         assertEquals(List.of(second.backupId()), result.kept());
         assertEquals(1, result.chunksRemoved(), "only the chunk the old backup alone used");
-        assertFalse(fx.repoStore().has(ChunkStore.Kind.CHUNK, replaced));
-        assertEquals(chunksBefore - 1, fx.repoStore().list(ChunkStore.Kind.CHUNK).size());
+        assertEquals(null, fx.where(replaced));
+        assertEquals(chunksBefore - 1, fx.chunkCount());
+        assertEquals(1, Fixture.count(fx.repoDir().resolve("index")), "one consolidated index");
         assertArrayEquals(vda.bytes(), fx.restore(second.backupId(), null));
         assertTrue(fx.verify(true).clean());
         // The chain goes on from the kept backup.
@@ -106,33 +131,71 @@ class VerifyPruneTest {
     }
 
     @Test
+    void forgetRemovesOneBackupAndThePacksOnlyItNeeded() throws IOException {
+        Fixture fx = new Fixture(dir);
+        Images.Device vda = new Images.Device("/dev/vda", dir.resolve("vda.img"), Images.content(8 * Images.CHUNK, 25));
+        BackupResult first = fx.backup(vda.take());
+        vda.write(0, Images.content(8 * Images.CHUNK, 26));
+        BackupResult second = fx.backup(vda.take());
+        long packs = fx.repoStore().list(ChunkStore.Kind.PACK).size();
+        Pruner.Garbage g;
+        try (Repository repo = Repository.open(fx.repoStore(), ChunkStore.LockMode.EXCLUSIVE)) {
+            g = new Pruner(repo).forget(List.of(second.backupId()));
+            assertThrows(RepositoryException.class, () -> new Pruner(repo).forget(List.of("20990101-000000-0000")));
+        }
+        assertEquals(1, g.packsRemoved(), "the second backup's pack");
+        assertTrue(g.bytesFreed() > 0);
+        assertEquals(packs - 1, fx.repoStore().list(ChunkStore.Kind.PACK).size());
+        assertArrayEquals(Images.content(8 * Images.CHUNK, 25), fx.restore(first.backupId(), null));
+        assertTrue(fx.verify(true).clean());
+    }
+
+    @Test
     void garbageCollectionRefusesToGuessWhenAManifestIsDamaged() throws IOException {
         Fixture fx = new Fixture(dir);
         Images.Device vda = new Images.Device("/dev/vda", dir.resolve("vda.img"), Images.content(8 * Images.CHUNK, 23));
         BackupResult r = fx.backup(vda.take());
-        Path manifest = fx.repoDir().resolve("manifests").resolve(r.backupId() + ".json");
+        Path manifest = fx.repoDir().resolve("manifests").resolve(r.backupId());
         Files.writeString(manifest, "{");
-        long chunks = fx.repoStore().list(ChunkStore.Kind.CHUNK).size();
-        try (Repository repo = Repository.openOrCreate(fx.repoStore(), Images.CHUNK)) {
+        long chunks = fx.chunkCount();
+        try (Repository repo = Repository.open(fx.repoStore(), ChunkStore.LockMode.EXCLUSIVE)) {
             IOException e = assertThrows(IOException.class, () -> new Pruner(repo).collectGarbage());
-            assertTrue(e.getMessage().contains("no chunk was removed"), e.getMessage());
+            assertTrue(e.getMessage().contains("nothing was collected"), e.getMessage());
         }
-        assertEquals(chunks, fx.repoStore().list(ChunkStore.Kind.CHUNK).size());
+        assertEquals(chunks, fx.chunkCount());
+    }
+
+    @Test
+    void listAndLatestSkipADamagedSummaryWithAWarning() throws IOException {
+        Fixture fx = new Fixture(dir);
+        Images.Device vda = new Images.Device("/dev/vda", dir.resolve("vda.img"), Images.content(8 * Images.CHUNK, 27));
+        BackupResult older = fx.backup(vda.take());
+        vda.write(0, new byte[] {9});
+        BackupResult newer = fx.backup(vda.take());
+        Files.writeString(fx.repoDir().resolve("summaries").resolve(newer.backupId() + ".json"), "{\"format\":");
+        try (Repository repo = fx.read()) {
+            Repository.Listing l = repo.summaries();
+            assertEquals(List.of(older.backupId()), l.backups().stream().map(BackupSummary::id).toList());
+            assertEquals(1, l.warnings().size());
+            assertTrue(l.warnings().getFirst().startsWith("backup " + newer.backupId() + ": its summary is damaged"),
+                    l.warnings().getFirst());
+            assertEquals(older.backupId(), repo.summary("latest").id());
+        }
+        assertArrayEquals(Images.content(8 * Images.CHUNK, 27), fx.restore("latest", null));
     }
 
     @Test
     void keepDailyKeepsTheNewestOfEachDay() {
-        List<Manifest> all = List.of(at("a", "2026-11-20T08:00:00Z"), at("b", "2026-11-20T20:00:00Z"),
+        List<BackupSummary> all = List.of(at("a", "2026-11-20T08:00:00Z"), at("b", "2026-11-20T20:00:00Z"),
                 at("c", "2026-11-21T09:00:00Z"), at("d", "2026-11-22T09:00:00Z"), at("e", "2026-11-22T10:00:00Z"));
         assertEquals(Set.of("e", "c"), Pruner.keep(all, 0, 2, ZoneOffset.UTC));
         assertEquals(Set.of("e", "d", "c", "b"), Pruner.keep(all, 2, 3, ZoneOffset.UTC));
         assertEquals(Set.of("a", "b", "c", "d", "e"), Pruner.keep(all, 9, 0, ZoneOffset.UTC));
     }
 
-    private static Manifest at(String id, String when) {
+    private static BackupSummary at(String id, String when) {
         Instant.parse(when);
-        return new Manifest(Manifest.FORMAT, id, null, when, when, "t", Images.CHUNK,
-                List.of(new Manifest.DeviceImage("/dev/x", 1, "full", null, null, 0, 0, 1,
-                        java.util.Collections.singletonList(null))));
+        return new BackupSummary(BackupSummary.FORMAT, id, null, when, when, "t", Images.CHUNK,
+                List.of(new BackupSummary.DeviceSummary("/dev/x", 1, "full", null, null, 0, 0, 1, 0, 1)));
     }
 }

@@ -78,4 +78,25 @@ public final class Converters {
             }
         }
     }
+
+    /** A duration: a number with a unit (s, m, h; ms), or a bare number of seconds. */
+    public static final class Wait implements ITypeConverter<java.time.Duration> {
+        private static final java.util.regex.Pattern FORM = java.util.regex.Pattern.compile("(\\d{1,9})(ms|s|m|h)?");
+
+        @Override
+        public java.time.Duration convert(String value) {
+            java.util.regex.Matcher m = FORM.matcher(value.strip());
+            if (!m.matches()) {
+                throw new TypeConversionException("invalid duration '" + value + "': expected e.g. 30s, 5m, 1h");
+            }
+            long n = Long.parseLong(m.group(1));
+            String unit = m.group(2) == null ? "s" : m.group(2);
+            return switch (unit) {
+                case "ms" -> java.time.Duration.ofMillis(n);
+                case "m" -> java.time.Duration.ofMinutes(n);
+                case "h" -> java.time.Duration.ofHours(n);
+                default -> java.time.Duration.ofSeconds(n);
+            };
+        }
+    }
 }

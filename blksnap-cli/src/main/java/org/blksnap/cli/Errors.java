@@ -51,6 +51,7 @@ public final class Errors implements IExecutionExceptionHandler, IParameterExcep
             case FilterAlreadyAttachedException x -> ExitCodes.BUSY;
             case DeviceBusyException x -> ExitCodes.BUSY;
             case SnapshotStateException x -> ExitCodes.BUSY;
+            case org.blksnap.backup.repo.RepositoryBusyException x -> ExitCodes.BUSY;
             case UsageException x -> ExitCodes.USAGE;
             case IllegalArgumentException x -> ExitCodes.USAGE;
             default -> ExitCodes.FAILURE;

@@ -17,7 +17,7 @@ public final class ExitCodes {
     public static final int PERMISSION = 4;
     /** No such device, snapshot, or filter not attached. */
     public static final int NOT_FOUND = 5;
-    /** Busy or wrong state: already attached, already in a snapshot, taken twice. */
+    /** Busy or wrong state: already attached, already in a snapshot, taken twice, repository locked. */
     public static final int BUSY = 6;
     /** The snapshot broke while COMMAND ran: its images are not valid. */
     public static final int CORRUPTED = 7;
@@ -32,7 +32,7 @@ public final class ExitCodes {
         "  3  blksnap module not loaded",
         "  4  permission denied (run as root)",
         "  5  no such device or snapshot, or filter not attached",
-        "  6  busy or wrong state (already attached, already in a snapshot, ...)",
+        "  6  busy or wrong state (already attached, already in a snapshot, repository in use, ...)",
         "  7  the snapshot broke while COMMAND ran (blksnap snapshot)",
     };
 

@@ -17,6 +17,8 @@ import org.blksnap.backup.engine.BackupResult;
 import org.blksnap.backup.engine.ProgressListener;
 import org.blksnap.backup.engine.SnapshotSource;
 import org.blksnap.backup.engine.SourceDevice;
+import org.blksnap.backup.repo.ChunkId;
+import org.blksnap.backup.repo.ChunkIndex;
 import org.blksnap.backup.repo.ChunkStore;
 import org.blksnap.backup.repo.LocalDirectoryStore;
 import org.blksnap.backup.repo.Repository;
@@ -75,14 +77,22 @@ class BackupCliTest {
         }
     }
 
-    private String chunk(int index) throws IOException {
-        try (Repository r = Repository.open(new LocalDirectoryStore(repo), ChunkStore.LockMode.SHARED)) {
-            return r.manifest(backupId).devices().getFirst().chunks().get(index);
+    /** Flips a bit in the stored bytes of chunk {@code index} of the backup. */
+    private ChunkId damageChunk(int index) throws IOException {
+        LocalDirectoryStore store = new LocalDirectoryStore(repo);
+        try (Repository r = Repository.open(store, ChunkStore.LockMode.SHARED)) {
+            ChunkId id = r.manifest(backupId).devices().getFirst().chunks().get(index);
+            ChunkIndex.Location loc = r.index().get(id);
+            Path pack = store.path(ChunkStore.Kind.PACK, loc.pack());
+            byte[] b = Files.readAllBytes(pack);
+            b[(int) loc.offset() + loc.length() / 2] ^= 1;
+            Files.write(pack, b);
+            return id;
         }
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"create", "list", "restore", "verify", "prune"})
+    @ValueSource(strings = {"create", "list", "restore", "verify", "prune", "forget"})
     void everyBackupCommandHasHelpWithExamplesAndExitStatus(String command) {
         Run r = Run.of("backup", command, "--help");
         assertEquals(0, r.status(), r::err);
@@ -95,7 +105,7 @@ class BackupCliTest {
     void theManPageDescribesTheBackupCommands() {
         String page = ManPage.render(Main.commandLine(new PrintWriter(new StringWriter()),
                 new PrintWriter(new StringWriter())), "9.9");
-        for (String c : List.of("create", "list", "restore", "verify", "prune")) {
+        for (String c : List.of("create", "list", "restore", "verify", "prune", "forget")) {
             assertTrue(page.contains("\n.SS backup " + c + "\n"), c);
         }
     }
@@ -159,32 +169,67 @@ class BackupCliTest {
         assertOneLine(Run.of("backup", "restore", backupId, "-r", repo.toString(), "--device", "/dev/vdz", "--to",
                 dir.resolve("x").toString()), 1, "holds no device /dev/vdz");
 
-        String damaged = chunk(1);
-        String missing = chunk(2);
-        Path damagedFile = new LocalDirectoryStore(repo).path(ChunkStore.Kind.CHUNK, damaged);
-        byte[] b = Files.readAllBytes(damagedFile);
-        b[b.length / 2] ^= 1;
-        Files.write(damagedFile, b);
-        Files.delete(new LocalDirectoryStore(repo).path(ChunkStore.Kind.CHUNK, missing));
-        Run verify = Run.of("backup", "verify", "-r", repo.toString());
+        ChunkId damaged = damageChunk(1);
+        Run quick = Run.of("backup", "verify", "-r", repo.toString());
+        assertEquals(0, quick.status(), "without --read-data no chunk data is read: " + quick.out());
+        Run verify = Run.of("backup", "verify", "-r", repo.toString(), "--read-data");
         assertEquals(1, verify.status());
-        assertTrue(verify.out().contains("chunk " + damaged + " is damaged"), verify.out());
-        assertTrue(verify.out().contains("chunk " + missing + " is missing"), verify.out());
-        assertTrue(verify.out().contains("FAILED: 1 backups, 17 chunks checked, 2 problems"), verify.out());
+        assertTrue(verify.out().contains("chunk " + damaged + " in pack "), verify.out());
+        assertTrue(verify.out().contains("is damaged: its bytes fail their checksum"), verify.out());
+        assertTrue(verify.out().contains("FAILED: 1 backups, 17 chunks decompressed and hashed, 1 problems"),
+                verify.out());
 
         Path target = dir.resolve("target.img");
         Run restore = Run.of("backup", "restore", backupId, "-r", repo.toString(), "--to", target.toString());
         assertEquals(1, restore.status());
         assertEquals(1, restore.errLines(), restore::err);
-        assertTrue(restore.err().contains(damaged) || restore.err().contains(missing), restore.err());
+        assertTrue(restore.err().contains(damaged.toString()), restore.err());
         assertTrue(!Files.exists(target), "no half-restored file");
 
-        Path manifest = repo.resolve("manifests").resolve(backupId + ".json");
-        Files.writeString(manifest, "{\"format\": 1, \"id\": \"");
-        assertOneLine(Run.of("backup", "list", "-r", repo.toString()), 1,
-                "backup " + backupId + ": its manifest is damaged");
+        Path summary = repo.resolve("summaries").resolve(backupId + ".json");
+        Files.writeString(summary, "{\"format\": 2, \"id\": \"");
+        Run list = Run.of("backup", "list", "-r", repo.toString());
+        assertOneLine(list, 0, "warning: backup " + backupId + ": its summary is damaged");
+        assertTrue(list.out().contains("no backups"), list.out());
+        long packs = Files.walk(repo.resolve("packs")).filter(Files::isRegularFile).count();
         assertOneLine(Run.of("backup", "prune", "-r", repo.toString(), "--keep-last", "1"), 1, "nothing was removed");
-        assertEquals(16, Files.walk(repo.resolve("chunks")).filter(Files::isRegularFile).count(),
-                "prune removed no chunk");
+        assertEquals(packs, Files.walk(repo.resolve("packs")).filter(Files::isRegularFile).count(),
+                "prune removed no pack");
+    }
+
+    @Test
+    void aRepositoryInUseGivesTheBusyStatusOrIsWaitedFor() throws Exception {
+        Repository pruning = Repository.open(new LocalDirectoryStore(repo), ChunkStore.LockMode.EXCLUSIVE);
+        try {
+            assertOneLine(Run.of("backup", "list", "-r", repo.toString()), ExitCodes.BUSY,
+                    "is in use by another blksnap backup command");
+            Thread release = Thread.ofPlatform().start(() -> {
+                try {
+                    Thread.sleep(500);
+                    pruning.close();
+                } catch (InterruptedException | IOException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            Run waited = Run.of("backup", "list", "-r", repo.toString(), "--lock-wait", "30s");
+            assertEquals(0, waited.status(), waited::err);
+            assertTrue(waited.out().contains(backupId), waited.out());
+            release.join();
+        } finally {
+            pruning.close();
+        }
+        Run bad = Run.of("backup", "list", "-r", repo.toString(), "--lock-wait", "soon");
+        assertEquals(ExitCodes.USAGE, bad.status(), bad::err);
+    }
+
+    @Test
+    void forgetRemovesOneBackup() throws IOException {
+        String second = backup(dir.resolve("vdb.img")).backupId();
+        Run forget = Run.of("backup", "forget", backupId, "-r", repo.toString(), "--json");
+        assertEquals(0, forget.status(), forget::err);
+        JsonNode list = new ObjectMapper().readTree(Run.of("backup", "list", "-r", repo.toString(), "--json").out());
+        assertEquals(1, list.get("backups").size());
+        assertEquals(second, list.get("backups").get(0).get("id").asText());
+        assertOneLine(Run.of("backup", "forget", "nosuch", "-r", repo.toString()), 1, "no backup 'nosuch'");
     }
 }

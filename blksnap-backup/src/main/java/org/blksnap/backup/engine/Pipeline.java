@@ -31,13 +31,39 @@ final class Pipeline implements AutoCloseable {
      * @param bufferSize bytes per buffer
      */
     Pipeline(int threads, int bufferSize) {
+        this(threads, bufferSize, 1);
+    }
+
+    /**
+     * @param threads    worker threads
+     * @param bufferSize bytes per buffer
+     * @param producers  threads that fill buffers at once
+     */
+    Pipeline(int threads, int bufferSize, int producers) {
         this.workers = Executors.newFixedThreadPool(threads, Thread.ofPlatform().daemon().name("blksnap-chunk-", 0)
                 .factory());
-        this.buffers = 2 * threads + 1;
+        // Two per worker (one worked on, one waiting) and two per producer
+        // (one being filled, one queued): reading runs ahead of hashing.
+        this.buffers = 2 * threads + 2 * producers;
         this.free = new ArrayBlockingQueue<>(buffers);
         for (int i = 0; i < buffers; i++) {
             free.add(new byte[bufferSize]);
         }
+    }
+
+    private static final ThreadLocal<byte[]> FRAMES = ThreadLocal.withInitial(() -> new byte[0]);
+
+    /**
+     * @param bytes at least this many
+     * @return a scratch buffer of the calling worker thread
+     */
+    static byte[] frameBuffer(int bytes) {
+        byte[] b = FRAMES.get();
+        if (b.length < bytes) {
+            b = new byte[bytes];
+            FRAMES.set(b);
+        }
+        return b;
     }
 
     /** @return threads to use by default: one per core */

@@ -4,21 +4,30 @@ import java.io.IOException;
 import java.time.LocalDate;
 import java.time.ZoneId;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 import org.blksnap.backup.BackupException;
+import org.blksnap.backup.repo.BackupSummary;
+import org.blksnap.backup.repo.ChunkId;
+import org.blksnap.backup.repo.ChunkIds;
+import org.blksnap.backup.repo.ChunkIndex;
 import org.blksnap.backup.repo.ChunkStore;
 import org.blksnap.backup.repo.Manifest;
+import org.blksnap.backup.repo.PackFormat;
 import org.blksnap.backup.repo.Repository;
 
 /**
- * Removes old backups, then the chunks no remaining backup refers to.
- * Manifests go first, so a crash in between only leaves unreferenced chunks,
- * which the next prune collects. Runs under the exclusive lock, so no backup
- * can be adding references meanwhile.
+ * Removes backups, then what no remaining backup needs. Summaries and
+ * manifests go first; then one consolidated index object naming only the
+ * chunks still referenced is written durably, the index objects it replaces
+ * are removed, and last the packs no index names. A crash at any point only
+ * leaves unreferenced objects, which the next run collects. Runs under the
+ * exclusive lock, so no backup can be adding references meanwhile.
  */
 public final class Pruner {
     private final Repository repo;
@@ -28,13 +37,23 @@ public final class Pruner {
      *
      * @param removed       ids of the removed backups
      * @param kept          ids of the kept backups
-     * @param chunksRemoved unreferenced chunks deleted
-     * @param bytesFreed    bytes of the deleted chunk files
+     * @param chunksRemoved chunks no index names any more
+     * @param bytesFreed    bytes of the deleted pack files
      */
     public record Result(List<String> removed, List<String> kept, long chunksRemoved, long bytesFreed) {
     }
 
-    /** @param repo a repository open for writing */
+    /**
+     * What garbage collection did.
+     *
+     * @param chunksRemoved chunks dropped from the index
+     * @param packsRemoved  pack files deleted
+     * @param bytesFreed    bytes of the deleted pack files
+     */
+    public record Garbage(long chunksRemoved, long packsRemoved, long bytesFreed) {
+    }
+
+    /** @param repo a repository open exclusively */
     public Pruner(Repository repo) {
         this.repo = repo;
     }
@@ -50,7 +69,7 @@ public final class Pruner {
      * @param zone      where days begin
      * @return the ids to keep
      */
-    public static Set<String> keep(List<Manifest> all, int keepLast, int keepDaily, ZoneId zone) {
+    public static Set<String> keep(List<BackupSummary> all, int keepLast, int keepDaily, ZoneId zone) {
         Set<String> keep = new LinkedHashSet<>();
         for (int i = all.size() - 1; i >= 0 && all.size() - i <= keepLast; i--) {
             keep.add(all.get(i).id());
@@ -77,65 +96,117 @@ public final class Pruner {
             throw new IllegalArgumentException("prune must keep something: give --keep-last or --keep-daily "
                     + "of 1 or more");
         }
-        List<Manifest> all;
-        try {
-            all = repo.manifests();
-        } catch (BackupException e) {
-            throw new BackupException(e.getMessage() + "; nothing was removed (fix or remove that manifest first)",
-                    e);
+        Repository.Listing listing = repo.summaries();
+        if (!listing.warnings().isEmpty()) {
+            throw new BackupException(listing.warnings().getFirst() + "; nothing was removed (forget that backup "
+                    + "or repair the repository first)");
         }
+        List<BackupSummary> all = listing.backups();
         Set<String> keep = keep(all, keepLast, keepDaily, ZoneId.systemDefault());
         List<String> removed = new ArrayList<>();
         List<String> kept = new ArrayList<>();
-        for (Manifest m : all) {
-            (keep.contains(m.id()) ? kept : removed).add(m.id());
+        for (BackupSummary s : all) {
+            (keep.contains(s.id()) ? kept : removed).add(s.id());
         }
         if (dryRun) {
             return new Result(removed, kept, 0, 0);
         }
         for (String id : removed) {
-            repo.deleteManifest(id);
+            repo.deleteBackup(id);
         }
-        long[] gc = collectGarbage();
-        return new Result(removed, kept, gc[0], gc[1]);
+        Garbage g = collectGarbage();
+        return new Result(removed, kept, g.chunksRemoved(), g.bytesFreed());
     }
 
     /**
-     * Deletes every chunk no backup refers to. Refuses to run if any
-     * manifest cannot be read: its chunks would look unreferenced.
+     * Removes the given backups and collects what they alone needed.
      *
-     * @return chunks removed and bytes freed
+     * @param ids backup ids (each must exist)
+     * @return what was collected
+     * @throws IOException if the repository cannot be changed
+     */
+    public Garbage forget(List<String> ids) throws IOException {
+        for (String id : ids) {
+            repo.summary(id);
+        }
+        for (String id : ids) {
+            repo.deleteBackup(id);
+        }
+        return collectGarbage();
+    }
+
+    /**
+     * Drops every chunk no backup refers to from the index and deletes the
+     * packs that hold no referenced chunk. Refuses to run if any manifest
+     * cannot be read: its chunks would look unreferenced.
+     *
+     * @return what was removed
      * @throws BackupException if a manifest is damaged
      * @throws IOException if the repository cannot be changed
      */
-    public long[] collectGarbage() throws IOException {
-        Set<String> referenced = new HashSet<>();
+    public Garbage collectGarbage() throws IOException {
         List<Manifest> remaining;
         try {
             remaining = repo.manifests();
         } catch (BackupException e) {
-            throw new BackupException(e.getMessage() + "; no chunk was removed (fix or remove that manifest first)",
-                    e);
+            throw new BackupException(e.getMessage() + "; nothing was collected (forget that backup or repair "
+                    + "the repository first)", e);
         }
+        Set<ChunkId> referenced = new HashSet<>();
         for (Manifest m : remaining) {
             for (Manifest.DeviceImage d : m.devices()) {
-                for (String c : d.chunks()) {
+                ChunkIds ids = d.chunks();
+                for (int i = 0; i < ids.size(); i++) {
+                    ChunkId c = ids.get(i);
                     if (c != null) {
                         referenced.add(c);
                     }
                 }
             }
         }
-        long chunks = 0;
-        long bytes = 0;
-        for (String id : repo.chunkIds()) {
-            if (!referenced.contains(id)) {
-                bytes += Math.max(0, repo.store().size(ChunkStore.Kind.CHUNK, id));
-                repo.deleteChunk(id);
-                chunks++;
+        ChunkIndex index = repo.index();
+        Map<ChunkId, ChunkIndex.Location> all = index.entries();
+        Map<String, List<PackFormat.Entry>> live = new HashMap<>();
+        long dropped = 0;
+        for (Map.Entry<ChunkId, ChunkIndex.Location> e : all.entrySet()) {
+            ChunkIndex.Location l = e.getValue();
+            if (referenced.contains(e.getKey())) {
+                live.computeIfAbsent(l.pack(), k -> new ArrayList<>()).add(new PackFormat.Entry(e.getKey(),
+                        l.offset(), l.length(), l.plainLength(), l.crc()));
+            } else {
+                dropped++;
             }
         }
-        repo.store().flush();
-        return new long[] {chunks, bytes};
+        List<String> stored = repo.store().list(ChunkStore.Kind.PACK);
+        List<String> deadPacks = new ArrayList<>();
+        for (String p : stored) {
+            if (!live.containsKey(p)) {
+                deadPacks.add(p);
+            }
+        }
+        List<String> oldIndexes = index.indexNames();
+        if (dropped == 0 && deadPacks.isEmpty() && oldIndexes.size() <= 1) {
+            return new Garbage(0, 0, 0);
+        }
+        List<PackFormat.PackEntries> packs = new ArrayList<>();
+        for (Map.Entry<String, List<PackFormat.Entry>> p : live.entrySet()) {
+            List<PackFormat.Entry> es = new ArrayList<>(p.getValue());
+            es.sort(java.util.Comparator.comparingLong(PackFormat.Entry::offset));
+            packs.add(new PackFormat.PackEntries(p.getKey(), es));
+        }
+        if (!packs.isEmpty()) {
+            byte[] idx = PackFormat.encodeIndex(packs);
+            repo.store().put(ChunkStore.Kind.INDEX, org.blksnap.backup.repo.PackWriter.newName(), idx, idx.length);
+        }
+        for (String name : oldIndexes) {
+            repo.store().delete(ChunkStore.Kind.INDEX, name);
+        }
+        long bytes = 0;
+        for (String p : deadPacks) {
+            bytes += Math.max(0, repo.store().size(ChunkStore.Kind.PACK, p));
+            repo.store().delete(ChunkStore.Kind.PACK, p);
+        }
+        repo.reloadIndex();
+        return new Garbage(dropped, deadPacks.size(), bytes);
     }
 }

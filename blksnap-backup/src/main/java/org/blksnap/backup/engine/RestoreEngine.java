@@ -14,6 +14,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import org.blksnap.backup.BackupException;
 import org.blksnap.backup.repo.ChunkCodec;
+import org.blksnap.backup.repo.ChunkId;
+import org.blksnap.backup.repo.ChunkIds;
 import org.blksnap.backup.repo.Manifest;
 import org.blksnap.backup.repo.Repository;
 
@@ -131,9 +133,9 @@ public final class RestoreEngine {
         AtomicLong written = new AtomicLong();
         progress.start(image.name(), image.sizeBytes());
         try (Pipeline pipeline = new Pipeline(threads, repo.chunkSize())) {
-            List<String> chunks = image.chunks();
+            ChunkIds chunks = image.chunks();
             for (int i = 0; i < chunks.size(); i++) {
-                String id = chunks.get(i);
+                ChunkId id = chunks.get(i);
                 long offset = i * cs;
                 int len = (int) Math.min(cs, image.sizeBytes() - offset);
                 if (id == null && !zeros) {
@@ -185,8 +187,8 @@ public final class RestoreEngine {
                 long offset = i * cs;
                 int len = (int) Math.min(cs, image.sizeBytes() - offset);
                 BackupEngine.readFully(ch, buf, 0, len, offset);
-                String want = image.chunks().get(i);
-                boolean same = want == null ? ChunkCodec.isZero(buf, len) : want.equals(ChunkCodec.id(buf, len));
+                ChunkId want = image.chunks().get(i);
+                boolean same = want == null ? ChunkCodec.isZero(buf, len) : want.equals(ChunkId.of(buf, len));
                 if (!same) {
                     throw new BackupException(target + " differs from the backup of " + image.name()
                             + " at bytes " + offset + ".." + (offset + len - 1));

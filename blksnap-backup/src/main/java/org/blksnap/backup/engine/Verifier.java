@@ -3,19 +3,26 @@ package org.blksnap.backup.engine;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import org.blksnap.backup.repo.ChunkCodec;
 import org.blksnap.backup.repo.ChunkException;
+import org.blksnap.backup.repo.ChunkId;
+import org.blksnap.backup.repo.ChunkIds;
+import org.blksnap.backup.repo.ChunkIndex;
+import org.blksnap.backup.repo.ChunkStore;
 import org.blksnap.backup.repo.Manifest;
 import org.blksnap.backup.repo.Repository;
 
 /**
- * Checks that every chunk some backups refer to exists and is intact: by the
- * checksum of its compressed file, or with {@code readData} by decompressing
- * it and hashing the data against its id.
+ * Checks that every chunk some backups refer to exists and is intact.
+ * Without {@code readData}: every chunk is in the index and every pack
+ * holding one exists and is long enough (no chunk data is read). With it:
+ * every chunk is read in pack order, its bytes checked against their CRC32C,
+ * decompressed, and the data hashed against its id.
  */
 public final class Verifier {
     private final Repository repo;
@@ -27,7 +34,7 @@ public final class Verifier {
      *
      * @param backups  backups checked
      * @param chunks   distinct chunks checked
-     * @param problems one line per missing or damaged chunk, naming the chunk
+     * @param problems one line per missing or damaged chunk or pack, naming it
      *                 and a backup and device that need it
      */
     public record Report(int backups, long chunks, List<String> problems) {
@@ -63,39 +70,80 @@ public final class Verifier {
 
     /**
      * @param backups  the backups to check
-     * @param readData decompress and re-hash every chunk
+     * @param readData read, decompress and re-hash every chunk
      * @return the findings
      * @throws IOException if the repository cannot be read
      */
     public Report verify(List<Manifest> backups, boolean readData) throws IOException {
-        Map<String, String> users = new LinkedHashMap<>();
+        Map<ChunkId, String> users = new LinkedHashMap<>();
         for (Manifest m : backups) {
             for (Manifest.DeviceImage d : m.devices()) {
-                for (int i = 0; i < d.chunks().size(); i++) {
-                    String id = d.chunks().get(i);
-                    if (id != null) {
-                        users.putIfAbsent(id, "backup " + m.id() + ", " + d.name() + " at byte "
-                                + (long) i * m.chunkSize());
+                ChunkIds ids = d.chunks();
+                for (int i = 0; i < ids.size(); i++) {
+                    ChunkId id = ids.get(i);
+                    if (id != null && !users.containsKey(id)) {
+                        users.put(id, "backup " + m.id() + ", " + d.name() + " at byte " + (long) i * m.chunkSize());
                     }
                 }
             }
         }
+        ChunkIndex index = repo.index();
         List<String> problems = Collections.synchronizedList(new ArrayList<>());
+        List<Map.Entry<ChunkId, ChunkIndex.Location>> present = new ArrayList<>();
+        Map<String, Long> packEnds = new HashMap<>();
+        for (Map.Entry<ChunkId, String> u : users.entrySet()) {
+            ChunkIndex.Location loc = index.get(u.getKey());
+            if (loc == null) {
+                problems.add("chunk " + u.getKey() + " is missing from " + repo.location() + " (needed by "
+                        + u.getValue() + ")");
+            } else {
+                present.add(Map.entry(u.getKey(), loc));
+                packEnds.merge(loc.pack(), loc.offset() + loc.length(), Math::max);
+            }
+        }
+        Map<String, String> badPacks = new HashMap<>();
+        for (Map.Entry<String, Long> p : packEnds.entrySet()) {
+            long size = repo.store().size(ChunkStore.Kind.PACK, p.getKey());
+            if (size < 0) {
+                badPacks.put(p.getKey(), "pack " + p.getKey() + " is missing");
+            } else if (size < p.getValue()) {
+                badPacks.put(p.getKey(), "pack " + p.getKey() + " is cut short (" + size + " bytes, chunks up to "
+                        + p.getValue() + ")");
+            }
+        }
+        for (Map.Entry<ChunkId, ChunkIndex.Location> e : present) {
+            String bad = badPacks.get(e.getValue().pack());
+            if (bad != null) {
+                problems.add("chunk " + e.getKey() + ": " + bad + " (needed by " + users.get(e.getKey()) + ")");
+            }
+        }
+        if (readData) {
+            present.removeIf(e -> badPacks.containsKey(e.getValue().pack()));
+            present.sort(Comparator.comparing((Map.Entry<ChunkId, ChunkIndex.Location> e) -> e.getValue().pack())
+                    .thenComparingLong(e -> e.getValue().offset()));
+            readAll(present, users, problems);
+        }
+        List<String> sorted = new ArrayList<>(problems);
+        Collections.sort(sorted);
+        return new Report(backups.size(), users.size(), sorted);
+    }
+
+    private void readAll(List<Map.Entry<ChunkId, ChunkIndex.Location>> chunks, Map<ChunkId, String> users,
+            List<String> problems) throws IOException {
         String task = "verify";
-        progress.start(task, users.size());
-        try (Pipeline pipeline = new Pipeline(threads, readData ? repo.chunkSize() : 1)) {
-            for (Map.Entry<String, String> e : users.entrySet()) {
+        progress.start(task, chunks.size());
+        try (Pipeline pipeline = new Pipeline(threads, repo.chunkSize())) {
+            for (Map.Entry<ChunkId, ChunkIndex.Location> e : chunks) {
                 byte[] buf = pipeline.acquire();
                 pipeline.submit(buf, () -> {
                     try {
-                        byte[] file = repo.chunkFile(e.getKey());
-                        if (readData) {
-                            ChunkCodec.decode(e.getKey(), file, buf);
-                        } else {
-                            ChunkCodec.check(e.getKey(), file);
+                        int n = repo.readChunk(e.getKey(), buf);
+                        if (!ChunkId.of(buf, n).equals(e.getKey())) {
+                            throw new ChunkException(e.getKey(), "chunk " + e.getKey() + " is damaged: its data "
+                                    + "does not hash to its id");
                         }
                     } catch (ChunkException x) {
-                        problems.add(x.getMessage() + " (needed by " + e.getValue() + ")");
+                        problems.add(x.getMessage() + " (needed by " + users.get(e.getKey()) + ")");
                     }
                     progress.advance(task, 1);
                 });
@@ -106,8 +154,5 @@ public final class Verifier {
             progress.finish(task, false);
             throw e;
         }
-        List<String> sorted = new ArrayList<>(problems);
-        Collections.sort(sorted);
-        return new Report(backups.size(), users.size(), sorted);
     }
 }

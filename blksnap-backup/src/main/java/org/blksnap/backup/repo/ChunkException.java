@@ -4,19 +4,19 @@ package org.blksnap.backup.repo;
 public final class ChunkException extends RepositoryException {
     private static final long serialVersionUID = 1L;
 
-    private final String chunkId;
+    private final transient ChunkId chunkId;
 
     /**
      * @param chunkId the chunk
      * @param message one line for the user, naming the chunk
      */
-    public ChunkException(String chunkId, String message) {
+    public ChunkException(ChunkId chunkId, String message) {
         super(message);
         this.chunkId = chunkId;
     }
 
     /** @return the chunk's id */
-    public String chunkId() {
+    public ChunkId chunkId() {
         return chunkId;
     }
 }

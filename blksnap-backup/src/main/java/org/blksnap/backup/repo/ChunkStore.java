@@ -1,35 +1,44 @@
 package org.blksnap.backup.repo;
 
 import java.io.IOException;
+import java.time.Duration;
 import java.util.List;
 
 /**
- * Where a repository keeps its bytes: named immutable objects in three
+ * Where a repository keeps its bytes: named immutable objects in a few
  * namespaces. The engine only talks to this interface, so a store on an
- * object service (S3-compatible) can replace the local directory.
+ * object service (S3-compatible) can replace the local directory: objects
+ * are written once under their final name and never modified or renamed
+ * afterwards; the only operations are create, read (whole or a byte range),
+ * list and delete.
  *
- * <p>Contract: {@link #put} is atomic - a crash leaves either no object of
- * that name or the complete one, never a part - and durable when it returns,
- * except chunks, which may need {@link #flush} to survive a power loss.
- * Readers never see temporary objects.
+ * <p>Contract: an object is either absent or complete, never a part.
+ * {@link #put} is durable when it returns. An object streamed through
+ * {@link #writer} becomes visible at {@link ObjectWriter#publish} and durable
+ * at the next {@link #flush}; the repository flushes before it writes the
+ * small objects (index, manifest, summary) that make such objects reachable.
  */
 public interface ChunkStore extends AutoCloseable {
 
     /** Object namespaces. */
     enum Kind {
-        /** Compressed chunk data, named by the SHA-256 of the plain data. */
-        CHUNK,
-        /** One JSON manifest per backup, named by the backup id. */
-        MANIFEST,
         /** The repository's own description. */
-        CONFIG
+        CONFIG,
+        /** Pack files: compressed chunks back to back, tens of MiB each. */
+        PACK,
+        /** Index objects: where each chunk is, in which pack. */
+        INDEX,
+        /** One binary manifest per backup: every chunk id of every device. */
+        MANIFEST,
+        /** One small JSON summary per backup; its presence makes the backup visible. */
+        SUMMARY
     }
 
     /** How a process holds the repository. */
     enum LockMode {
-        /** Readers: list, restore, verify. Many at once. */
+        /** Readers and create: many at once. Nothing is deleted meanwhile. */
         SHARED,
-        /** Writers: create, prune. One, and no reader meanwhile. */
+        /** Prune, forget, repair: alone, because they delete objects. */
         EXCLUSIVE
     }
 
@@ -51,7 +60,7 @@ public interface ChunkStore extends AutoCloseable {
     void create() throws IOException;
 
     /**
-     * Stores an object atomically and durably (see the class comment).
+     * Stores a small object atomically and durably.
      *
      * @param kind namespace
      * @param name object name
@@ -62,8 +71,41 @@ public interface ChunkStore extends AutoCloseable {
     void put(Kind kind, String name, byte[] data, int length) throws IOException;
 
     /**
-     * Makes every chunk put so far durable. Called before a manifest that
-     * names them is put.
+     * Starts a large object that is written in pieces (a pack).
+     *
+     * @param kind namespace
+     * @param name object name
+     * @return the writer; nothing is visible until it is published
+     * @throws IOException if it cannot be started
+     */
+    ObjectWriter writer(Kind kind, String name) throws IOException;
+
+    /** A large object being written; closing it unpublished abandons it. */
+    interface ObjectWriter extends AutoCloseable {
+        /**
+         * @param b   bytes
+         * @param off where they start
+         * @param len how many
+         * @throws IOException if they cannot be written
+         */
+        void write(byte[] b, int off, int len) throws IOException;
+
+        /** @return bytes written so far */
+        long size();
+
+        /**
+         * Makes the object visible under its name (durable at the next {@link ChunkStore#flush}).
+         *
+         * @throws IOException if it cannot
+         */
+        void publish() throws IOException;
+
+        @Override
+        void close() throws IOException;
+    }
+
+    /**
+     * Makes every object published by a writer durable.
      *
      * @throws IOException if it cannot
      */
@@ -79,12 +121,19 @@ public interface ChunkStore extends AutoCloseable {
     byte[] get(Kind kind, String name) throws IOException;
 
     /**
-     * @param kind namespace
-     * @param name object name
-     * @return true if the object exists
-     * @throws IOException if the store cannot be asked
+     * Reads a byte range of an object.
+     *
+     * @param kind   namespace
+     * @param name   object name
+     * @param offset first byte
+     * @param dst    where the bytes go
+     * @param at     offset in {@code dst}
+     * @param length bytes to read
+     * @throws java.nio.file.NoSuchFileException if there is no such object
+     * @throws java.io.EOFException if the object is shorter
+     * @throws IOException if it cannot be read
      */
-    boolean has(Kind kind, String name) throws IOException;
+    void read(Kind kind, String name, long offset, byte[] dst, int at, int length) throws IOException;
 
     /**
      * @param kind namespace
@@ -111,14 +160,15 @@ public interface ChunkStore extends AutoCloseable {
     void delete(Kind kind, String name) throws IOException;
 
     /**
-     * Takes the repository lock without waiting.
+     * Takes the repository lock, waiting for it up to {@code wait}.
      *
      * @param mode shared or exclusive
+     * @param wait how long to wait for a holder to finish; zero fails at once
      * @return the held lock; close it to release
-     * @throws RepositoryException if another process holds it incompatibly
+     * @throws RepositoryBusyException if another process holds it incompatibly for longer
      * @throws IOException if the lock cannot be taken for another reason
      */
-    Lock lock(LockMode mode) throws IOException;
+    Lock lock(LockMode mode, Duration wait) throws IOException;
 
     /** A held repository lock. */
     interface Lock extends AutoCloseable {
@@ -129,7 +179,8 @@ public interface ChunkStore extends AutoCloseable {
 
     /**
      * Removes what interrupted writers left behind (temporary objects).
-     * Called by writers under the exclusive lock.
+     * Called under the exclusive lock only: a create running meanwhile
+     * under the shared lock owns its own temporary objects.
      *
      * @return how many leftovers were removed
      * @throws IOException if they cannot be removed

@@ -1,5 +1,6 @@
 package org.blksnap.backup.repo;
 
+import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -12,8 +13,14 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Pattern;
 
@@ -22,25 +29,29 @@ import java.util.regex.Pattern;
  *
  * <pre>
  * DIR/blksnap-repository.json   what this directory is (format, chunk size)
- * DIR/chunks/00 .. ff/ID        one compressed chunk per file, ID = SHA-256 (hex)
- * DIR/manifests/ID.json         one manifest per backup
- * DIR/tmp/                      files being written; removed by the next writer
- * DIR/lock                      flock: shared for readers, exclusive for writers
+ * DIR/packs/00 .. ff/NAME       pack files (compressed chunks back to back)
+ * DIR/index/NAME                index objects: chunk id to pack, offset, length
+ * DIR/manifests/ID              one binary manifest per backup
+ * DIR/summaries/ID.json         one summary per backup; makes it visible
+ * DIR/tmp/                      files being written
+ * DIR/lock                      flock: shared for readers and create, exclusive for prune
  * </pre>
  *
- * <p>Every object is written to a fresh name in {@code tmp/}, fsynced,
- * renamed to its final name (atomic on one filesystem) and its directory
+ * <p>Small objects are written to a fresh name in {@code tmp/}, fsynced,
+ * renamed to their final name (atomic on one filesystem) and their directory
  * fsynced, so a crash at any step leaves either no object or the whole one.
- * Chunk directories are fsynced in one batch by {@link #flush}.
- * Each step goes through {@link #step}, where a test double can stop the
- * protocol as a crash would.
+ * Packs are renamed when complete but fsynced, with their directories, in
+ * one batch by {@link #flush}: until an index names them a lost pack is only
+ * unreferenced. Each step goes through {@link #step}, where a test double can
+ * stop the protocol as a crash would.
  */
 public class LocalDirectoryStore implements ChunkStore {
     /** The file that marks a directory as a repository. */
     public static final String CONFIG_FILE = "blksnap-repository.json";
 
-    private static final java.util.Set<String> SKELETON = java.util.Set.of("chunks", "manifests", "tmp", "lock");
+    private static final List<String> DIRS = List.of("packs", "index", "manifests", "summaries", "tmp");
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}");
+    private static final long LOCK_POLL_MILLIS = 100;
 
     /** The steps of the write protocol, in order. */
     public enum Step {
@@ -50,6 +61,8 @@ public class LocalDirectoryStore implements ChunkStore {
         SYNC_TEMP,
         /** The temporary file is renamed to its final name. */
         RENAME,
+        /** A published pack is fsynced (flush). */
+        SYNC_FILE,
         /** The directory of the final name is fsynced. */
         SYNC_DIR,
         /** A file is removed (prune). */
@@ -57,14 +70,15 @@ public class LocalDirectoryStore implements ChunkStore {
     }
 
     private final Path root;
-    private final java.util.Set<Path> dirty = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final Set<Path> unsyncedFiles = ConcurrentHashMap.newKeySet();
+    private final Set<Path> unsyncedDirs = ConcurrentHashMap.newKeySet();
 
     /** @param root the repository directory */
     public LocalDirectoryStore(Path root) {
         this.root = root.toAbsolutePath().normalize();
     }
 
-    /** @return the repository directory */
+    /** @return the directory */
     public Path root() {
         return root;
     }
@@ -81,29 +95,30 @@ public class LocalDirectoryStore implements ChunkStore {
 
     @Override
     public void create() throws IOException {
+        if (Files.exists(root) && !Files.isDirectory(root)) {
+            throw new RepositoryException(root + " exists and is not a directory");
+        }
         if (Files.isDirectory(root)) {
-            try (DirectoryStream<Path> entries = Files.newDirectoryStream(root)) {
-                for (Path e : entries) {
-                    if (!SKELETON.contains(e.getFileName().toString())) {
-                        throw new RepositoryException(root + " is not empty and not a blksnap backup repository: "
-                                + "give a new or empty directory");
+            try (DirectoryStream<Path> s = Files.newDirectoryStream(root)) {
+                for (Path p : s) {
+                    String n = p.getFileName().toString();
+                    if (!DIRS.contains(n) && !n.equals("lock")) {
+                        throw new RepositoryException(root + " is not empty and not a blksnap backup repository "
+                                + "(it holds " + n + ")");
                     }
                 }
             }
-        } else if (Files.exists(root)) {
-            throw new RepositoryException(root + " exists and is not a directory");
         }
         Files.createDirectories(root);
-        Path chunks = root.resolve("chunks");
-        Files.createDirectories(chunks);
-        Files.createDirectories(root.resolve("manifests"));
-        Files.createDirectories(root.resolve("tmp"));
+        for (String d : DIRS) {
+            Files.createDirectories(root.resolve(d));
+        }
         if (!Files.exists(root.resolve("lock"))) {
             Files.createFile(root.resolve("lock"));
         }
-        syncDir(chunks);
-        syncDir(root.resolve("manifests"));
-        syncDir(root.resolve("tmp"));
+        for (String d : DIRS) {
+            syncDir(root.resolve(d));
+        }
         syncDir(root);
     }
 
@@ -117,54 +132,42 @@ public class LocalDirectoryStore implements ChunkStore {
             throw new IllegalArgumentException("invalid object name '" + name + "'");
         }
         return switch (kind) {
-            case CHUNK -> {
+            case PACK -> {
                 if (name.length() < 2) {
-                    throw new IllegalArgumentException("invalid chunk name '" + name + "'");
+                    throw new IllegalArgumentException("invalid pack name '" + name + "'");
                 }
-                yield root.resolve("chunks").resolve(name.substring(0, 2).toLowerCase()).resolve(name);
+                yield root.resolve("packs").resolve(name.substring(0, 2).toLowerCase()).resolve(name);
             }
-            case MANIFEST -> root.resolve("manifests").resolve(name + ".json");
+            case INDEX -> root.resolve("index").resolve(name);
+            case MANIFEST -> root.resolve("manifests").resolve(name);
+            case SUMMARY -> root.resolve("summaries").resolve(name + ".json");
             case CONFIG -> root.resolve(name);
         };
+    }
+
+    private Path tempFor(String name) {
+        return root.resolve("tmp").resolve(name + "." + Long.toHexString(ThreadLocalRandom.current().nextLong())
+                + ".tmp");
     }
 
     @Override
     public void put(Kind kind, String name, byte[] data, int length) throws IOException {
         Path target = path(kind, name);
-        if (kind == Kind.CHUNK && !Files.isDirectory(target.getParent())) {
-            // Chunk subdirectories are made on first use; the new entry in
-            // chunks/ is made durable with the chunk's own directory.
-            Files.createDirectories(target.getParent());
-            dirty.add(target.getParent().getParent());
-        }
-        Path temp = root.resolve("tmp").resolve(name + "." + Long.toHexString(ThreadLocalRandom.current().nextLong())
-                + ".tmp");
+        Path temp = tempFor(name);
         boolean renamed = false;
         try {
             step(Step.WRITE_TEMP, temp);
             try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                ByteBuffer b = ByteBuffer.wrap(data, 0, length);
-                while (b.hasRemaining()) {
-                    ch.write(b);
-                }
+                writeFully(ch, data, 0, length);
                 step(Step.SYNC_TEMP, temp);
                 syncFile(ch);
             }
+            makeParent(target);
             step(Step.RENAME, target);
-            try {
-                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                throw new RepositoryException(root + ": cannot rename atomically inside the repository", e);
-            }
+            move(temp, target);
             renamed = true;
-            if (kind == Kind.CHUNK) {
-                // Chunks are invisible until a manifest names them: their
-                // directories are synced once, by flush(), before it is written.
-                dirty.add(target.getParent());
-            } else {
-                step(Step.SYNC_DIR, target.getParent());
-                syncDir(target.getParent());
-            }
+            step(Step.SYNC_DIR, target.getParent());
+            syncDir(target.getParent());
         } catch (IOException | RuntimeException e) {
             if (!renamed && !(e instanceof SimulatedCrash)) {
                 Files.deleteIfExists(temp);
@@ -174,14 +177,92 @@ public class LocalDirectoryStore implements ChunkStore {
     }
 
     @Override
+    public ObjectWriter writer(Kind kind, String name) throws IOException {
+        Path target = path(kind, name);
+        Path temp = tempFor(name);
+        step(Step.WRITE_TEMP, temp);
+        FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        return new ObjectWriter() {
+            private long size;
+            private boolean published;
+            private boolean closed;
+
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                writeFully(ch, b, off, len);
+                size += len;
+            }
+
+            @Override
+            public long size() {
+                return size;
+            }
+
+            @Override
+            public void publish() throws IOException {
+                ch.close();
+                closed = true;
+                makeParent(target);
+                step(Step.RENAME, target);
+                move(temp, target);
+                published = true;
+                unsyncedFiles.add(target);
+                unsyncedDirs.add(target.getParent());
+            }
+
+            @Override
+            public void close() throws IOException {
+                if (!closed) {
+                    ch.close();
+                    closed = true;
+                }
+                if (!published) {
+                    Files.deleteIfExists(temp);
+                }
+            }
+        };
+    }
+
+    private void makeParent(Path target) throws IOException {
+        if (!Files.isDirectory(target.getParent())) {
+            // Pack subdirectories are made on first use; their entry in
+            // packs/ becomes durable with the next flush.
+            Files.createDirectories(target.getParent());
+            unsyncedDirs.add(target.getParent().getParent());
+        }
+    }
+
+    private void move(Path temp, Path target) throws IOException {
+        try {
+            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+        } catch (AtomicMoveNotSupportedException e) {
+            throw new RepositoryException(root + ": cannot rename atomically inside the repository", e);
+        }
+    }
+
+    private static void writeFully(FileChannel ch, byte[] data, int off, int length) throws IOException {
+        ByteBuffer b = ByteBuffer.wrap(data, off, length);
+        while (b.hasRemaining()) {
+            ch.write(b);
+        }
+    }
+
+    @Override
     public void flush() throws IOException {
-        List<Path> dirs = new ArrayList<>(dirty);
-        // Subdirectories first, then chunks/ whose entries name them.
-        dirs.sort(java.util.Comparator.comparingInt(Path::getNameCount).reversed());
+        for (Path f : List.copyOf(unsyncedFiles)) {
+            step(Step.SYNC_FILE, f);
+            try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {
+                syncFile(ch);
+            }
+            unsyncedFiles.remove(f);
+        }
+        List<Path> dirs = new ArrayList<>(unsyncedDirs);
+        // Subdirectories first, then packs/ whose entries name them.
+        dirs.sort(Comparator.comparingInt(Path::getNameCount).reversed());
         for (Path d : dirs) {
             step(Step.SYNC_DIR, d);
             syncDir(d);
-            dirty.remove(d);
+            unsyncedDirs.remove(d);
         }
     }
 
@@ -191,8 +272,17 @@ public class LocalDirectoryStore implements ChunkStore {
     }
 
     @Override
-    public boolean has(Kind kind, String name) {
-        return Files.isRegularFile(path(kind, name));
+    public void read(Kind kind, String name, long offset, byte[] dst, int at, int length) throws IOException {
+        // One open per read: a restore touches thousands of packs, and a
+        // cache of open channels would need closing under concurrent readers.
+        try (FileChannel ch = FileChannel.open(path(kind, name), StandardOpenOption.READ)) {
+            ByteBuffer b = ByteBuffer.wrap(dst, at, length);
+            while (b.hasRemaining()) {
+                if (ch.read(b, offset + b.position() - at) < 0) {
+                    throw new EOFException(name + " ends before byte " + (offset + length));
+                }
+            }
+        }
     }
 
     @Override
@@ -208,16 +298,20 @@ public class LocalDirectoryStore implements ChunkStore {
     public List<String> list(Kind kind) throws IOException {
         List<String> names = new ArrayList<>();
         switch (kind) {
-            case CHUNK -> {
-                try (DirectoryStream<Path> subdirs = Files.newDirectoryStream(root.resolve("chunks"))) {
+            case PACK -> {
+                try (DirectoryStream<Path> subdirs = Files.newDirectoryStream(root.resolve("packs"))) {
                     for (Path d : subdirs) {
                         if (Files.isDirectory(d)) {
                             addNames(d, "", names);
                         }
                     }
+                } catch (NoSuchFileException e) {
+                    throw missing(root.resolve("packs"), e);
                 }
             }
-            case MANIFEST -> addNames(root.resolve("manifests"), ".json", names);
+            case INDEX -> addNames(root.resolve("index"), "", names);
+            case MANIFEST -> addNames(root.resolve("manifests"), "", names);
+            case SUMMARY -> addNames(root.resolve("summaries"), ".json", names);
             case CONFIG -> {
                 if (exists()) {
                     names.add(CONFIG_FILE);
@@ -236,8 +330,12 @@ public class LocalDirectoryStore implements ChunkStore {
                 }
             }
         } catch (NoSuchFileException e) {
-            throw new RepositoryException(dir + " is missing: the repository is damaged", e);
+            throw missing(dir, e);
         }
+    }
+
+    private static RepositoryException missing(Path dir, Exception e) {
+        return new RepositoryException(dir + " is missing: the repository is damaged", e);
     }
 
     @Override
@@ -245,36 +343,77 @@ public class LocalDirectoryStore implements ChunkStore {
         Path p = path(kind, name);
         step(Step.UNLINK, p);
         if (Files.deleteIfExists(p)) {
-            if (kind == Kind.CHUNK) {
-                // A deleted chunk that comes back after a power loss is only unreferenced.
-                dirty.add(p.getParent());
-            } else {
-                step(Step.SYNC_DIR, p.getParent());
-                syncDir(p.getParent());
-            }
+            step(Step.SYNC_DIR, p.getParent());
+            syncDir(p.getParent());
         }
     }
 
     @Override
-    public Lock lock(LockMode mode) throws IOException {
+    public Lock lock(LockMode mode, Duration wait) throws IOException {
+        long deadline = System.nanoTime() + wait.toNanos();
+        while (true) {
+            Lock l = tryLock(mode);
+            if (l != null) {
+                return l;
+            }
+            if (System.nanoTime() - deadline >= 0) {
+                throw new RepositoryBusyException(root + " is in use by another blksnap backup command ("
+                        + (mode == LockMode.EXCLUSIVE ? "prune and forget need it alone" : "a prune or forget runs")
+                        + ")" + (wait.isZero() ? "; try again later or give --lock-wait"
+                                : "; gave up after waiting " + wait.toSeconds() + " s"));
+            }
+            try {
+                Thread.sleep(LOCK_POLL_MILLIS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException("interrupted while waiting for the lock of " + root);
+            }
+        }
+    }
+
+    private Lock tryLock(LockMode mode) throws IOException {
         // The JVM refuses overlapping flocks of one file even when both are
-        // shared, so readers in one process share one OS lock.
+        // shared, so holders in one process share one OS lock.
         synchronized (HELD) {
             Held h = HELD.get(root);
             if (h != null) {
                 if (mode == LockMode.SHARED && h.mode == LockMode.SHARED) {
                     h.users++;
-                    return () -> release(h);
+                    return new Holder(h);
                 }
-                throw locked(mode);
+                return null;
             }
             Held fresh = acquire(mode);
+            if (fresh == null) {
+                return null;
+            }
             HELD.put(root, fresh);
-            return () -> release(fresh);
+            return new Holder(fresh);
         }
     }
 
-    private static final java.util.Map<Path, Held> HELD = new java.util.HashMap<>();
+    /** One holder's share of an OS lock; closing it twice releases it once. */
+    private final class Holder implements Lock {
+        private final Held held;
+        private boolean closed;
+
+        Holder(Held held) {
+            this.held = held;
+        }
+
+        @Override
+        public void close() throws IOException {
+            synchronized (HELD) {
+                if (closed) {
+                    return;
+                }
+                closed = true;
+            }
+            release(held);
+        }
+    }
+
+    private static final Map<Path, Held> HELD = new HashMap<>();
 
     /** An OS lock of this process and how many holders share it. */
     private static final class Held {
@@ -306,7 +445,7 @@ public class LocalDirectoryStore implements ChunkStore {
         }
         if (lock == null) {
             ch.close();
-            throw locked(mode);
+            return null;
         }
         return new Held(mode, ch, lock);
     }
@@ -323,12 +462,6 @@ public class LocalDirectoryStore implements ChunkStore {
                 h.channel.close();
             }
         }
-    }
-
-    private RepositoryException locked(LockMode mode) {
-        return new RepositoryException(root + " is in use by another blksnap backup command ("
-                + (mode == LockMode.EXCLUSIVE ? "create and prune need it alone" : "a create or prune runs")
-                + "); try again when it has finished");
     }
 
     @Override

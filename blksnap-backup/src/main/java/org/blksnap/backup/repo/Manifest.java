@@ -1,39 +1,59 @@
 package org.blksnap.backup.repo;
 
-import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
-
-import com.fasterxml.jackson.annotation.JsonIgnore;
 
 /**
- * One backup: what was saved of each device, written as JSON after all its
- * chunks are durable.
+ * One backup in full: its summary and, per device, every chunk id.
  *
- * @param format      manifest format, {@link #FORMAT}
- * @param id          the backup's id, also the manifest's name
- * @param tag         the user's label, or null
- * @param started     ISO-8601 instant of the snapshot
- * @param finished    ISO-8601 instant the last chunk was durable
- * @param toolVersion version of the blksnap tool that wrote it
- * @param chunkSize   bytes per chunk (the last chunk of a device may be shorter)
- * @param devices     the devices, in the order they were given
+ * @param summary what the backup is
+ * @param chunks  per device of the summary, in the same order, its chunk ids
  */
-public record Manifest(int format, String id, String tag, String started, String finished, String toolVersion,
-        int chunkSize, List<DeviceImage> devices) {
-    /** The manifest format this code writes and reads. */
-    public static final int FORMAT = 1;
-
-    /** Validates the fields. */
+public record Manifest(BackupSummary summary, List<ChunkIds> chunks) {
+    /** Checks that the chunk lists match the devices. */
     public Manifest {
-        Objects.requireNonNull(id, "id");
-        devices = List.copyOf(devices);
+        chunks = List.copyOf(chunks);
+        if (chunks.size() != summary.devices().size()) {
+            throw new IllegalArgumentException(summary.devices().size() + " devices but " + chunks.size()
+                    + " chunk lists");
+        }
     }
 
-    /** @return when the snapshot was taken */
-    @JsonIgnore
-    public Instant startedAt() {
-        return Instant.parse(started);
+    /** @return the backup's id */
+    public String id() {
+        return summary.id();
+    }
+
+    /** @return bytes per chunk */
+    public int chunkSize() {
+        return summary.chunkSize();
+    }
+
+    /**
+     * A device of the backup with its chunk ids.
+     *
+     * @param info   what was saved
+     * @param chunks its chunk ids, in device order
+     */
+    public record DeviceImage(BackupSummary.DeviceSummary info, ChunkIds chunks) {
+        /** @return the device as given to create */
+        public String name() {
+            return info.name();
+        }
+
+        /** @return its size */
+        public long sizeBytes() {
+            return info.sizeBytes();
+        }
+    }
+
+    /** @return the devices, in order */
+    public List<DeviceImage> devices() {
+        List<DeviceImage> out = new ArrayList<>();
+        for (int i = 0; i < chunks.size(); i++) {
+            out.add(new DeviceImage(summary.devices().get(i), chunks.get(i)));
+        }
+        return out;
     }
 
     /**
@@ -41,33 +61,7 @@ public record Manifest(int format, String id, String tag, String started, String
      * @return the device, or null
      */
     public DeviceImage device(String name) {
-        for (DeviceImage d : devices) {
-            if (d.name().equals(name)) {
-                return d;
-            }
-        }
-        return null;
-    }
-
-    /**
-     * What was saved of one device.
-     *
-     * @param name          the device as given (e.g. /dev/vdb)
-     * @param sizeBytes     its size
-     * @param mode          "full" or "incremental"
-     * @param parent        for an incremental, the backup whose chunks were reused
-     * @param generationId  CBT generation at the take, or null without CBT
-     * @param changesNumber CBT changes number the next incremental counts from
-     * @param cbtBlockSize  bytes per CBT block, 0 without CBT
-     * @param bytesRead     bytes read from the snapshot image
-     * @param chunks        chunk ids in device order; null for an all-zero chunk
-     */
-    public record DeviceImage(String name, long sizeBytes, String mode, String parent, String generationId,
-            int changesNumber, int cbtBlockSize, long bytesRead, List<String> chunks) {
-        /** Copies the list (which may hold nulls). */
-        public DeviceImage {
-            Objects.requireNonNull(name, "name");
-            chunks = java.util.Collections.unmodifiableList(new java.util.ArrayList<>(chunks));
-        }
+        int i = summary.deviceIndex(name);
+        return i < 0 ? null : new DeviceImage(summary.devices().get(i), chunks.get(i));
     }
 }

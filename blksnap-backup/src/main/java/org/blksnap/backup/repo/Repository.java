@@ -2,11 +2,13 @@ package org.blksnap.backup.repo;
 
 import java.io.IOException;
 import java.nio.file.NoSuchFileException;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
-import java.util.regex.Pattern;
+import java.util.Set;
 
 import org.blksnap.backup.repo.ChunkStore.Kind;
 import org.blksnap.backup.repo.ChunkStore.LockMode;
@@ -14,22 +16,35 @@ import org.blksnap.backup.repo.ChunkStore.LockMode;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
 
 /**
- * A backup repository on a {@link ChunkStore}, held under its lock until
- * closed: chunks (content-addressed, compressed, deduplicated) and manifests.
+ * A backup repository (format 2) on a {@link ChunkStore}, held under its
+ * lock until closed: chunks packed into pack files, index objects that say
+ * where each chunk is, and per backup a binary manifest and a summary.
+ *
+ * <p>A backup is committed in this order: its packs are flushed (one sync
+ * pass), then its index object, its manifest and its summary are each put
+ * durably. The summary is the commit point: a backup without one is
+ * invisible and its objects are removed or collected by the next process
+ * that holds the repository alone. Deletion goes the other way: summary,
+ * manifest, then (garbage collection) index entries, then packs.
  */
 public final class Repository implements AutoCloseable {
-    /** Default bytes per chunk. */
-    public static final int DEFAULT_CHUNK_SIZE = 1 << 20;
-    /** Smallest and largest chunk size accepted. */
+    /** Default bytes per chunk: four default CBT blocks (64 KiB). */
+    public static final int DEFAULT_CHUNK_SIZE = 256 << 10;
+    /** Smallest chunk size accepted. */
     public static final int MIN_CHUNK_SIZE = 64 << 10;
     /** Largest chunk size accepted. */
-    public static final int MAX_CHUNK_SIZE = 64 << 20;
+    public static final int MAX_CHUNK_SIZE = 16 << 20;
+    /** Default bytes per pack file. */
+    public static final long DEFAULT_PACK_SIZE = 32L << 20;
+    /** The repository format this code writes and reads. */
+    public static final int FORMAT = 2;
 
-    private static final Pattern CHUNK_ID = Pattern.compile("[0-9a-f]{64}");
     private static final ObjectMapper JSON = new ObjectMapper()
+            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
             .enable(SerializationFeature.INDENT_OUTPUT)
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
@@ -37,16 +52,32 @@ public final class Repository implements AutoCloseable {
     private final Config config;
     private final ChunkStore.Lock lock;
     private final LockMode mode;
+    private ChunkIndex index;
 
     /**
      * The repository's description.
      *
-     * @param format    repository format
-     * @param chunkSize bytes per chunk
+     * @param format      repository format, {@link #FORMAT}
+     * @param chunkSize   bytes per chunk
      * @param compression chunk compression, "zstd"
-     * @param created   ISO-8601 instant
+     * @param packSize    bytes per pack file (about)
+     * @param created     ISO-8601 instant
      */
-    public record Config(int format, int chunkSize, String compression, String created) {
+    public record Config(int format, int chunkSize, String compression, long packSize, String created) {
+    }
+
+    /**
+     * The visible backups.
+     *
+     * @param backups  oldest first
+     * @param warnings one line per summary that could not be read (skipped)
+     */
+    public record Listing(List<BackupSummary> backups, List<String> warnings) {
+        /** Copies the lists. */
+        public Listing {
+            backups = List.copyOf(backups);
+            warnings = List.copyOf(warnings);
+        }
     }
 
     private Repository(ChunkStore store, Config config, ChunkStore.Lock lock, LockMode mode) {
@@ -57,26 +88,40 @@ public final class Repository implements AutoCloseable {
     }
 
     /**
-     * Opens an existing repository.
+     * Opens an existing repository without waiting for its lock.
      *
      * @param store where it is
-     * @param mode  shared to read, exclusive to write
+     * @param mode  shared to read or back up, exclusive to delete
      * @return the open repository, locked
-     * @throws RepositoryException if it is not a repository, is damaged or locked
-     * @throws IOException if it cannot be read
+     * @throws IOException if it is not a repository, is damaged, locked or unreadable
      */
     public static Repository open(ChunkStore store, LockMode mode) throws IOException {
+        return open(store, mode, Duration.ZERO);
+    }
+
+    /**
+     * Opens an existing repository. The exclusive holder first removes
+     * what interrupted commands left.
+     *
+     * @param store    where it is
+     * @param mode     shared to read or back up, exclusive to delete
+     * @param lockWait how long to wait for an incompatible holder
+     * @return the open repository, locked
+     * @throws RepositoryBusyException if the lock stays held
+     * @throws IOException if it is not a repository, is damaged or unreadable
+     */
+    public static Repository open(ChunkStore store, LockMode mode, Duration lockWait) throws IOException {
         if (!store.exists()) {
             throw new RepositoryException(store.location() + " is not a blksnap backup repository (no "
                     + LocalDirectoryStore.CONFIG_FILE + "; 'blksnap backup create' makes one)");
         }
-        ChunkStore.Lock lock = store.lock(mode);
+        ChunkStore.Lock lock = store.lock(mode, lockWait);
         try {
-            Config config = readConfig(store);
+            Repository r = new Repository(store, readConfig(store), lock, mode);
             if (mode == LockMode.EXCLUSIVE) {
-                store.removeLeftovers();
+                r.removeLeftovers();
             }
-            return new Repository(store, config, lock, mode);
+            return r;
         } catch (IOException | RuntimeException e) {
             closeQuietly(lock, e);
             throw e;
@@ -84,32 +129,71 @@ public final class Repository implements AutoCloseable {
     }
 
     /**
-     * Opens a repository for writing, creating it when the store is new.
+     * Opens a repository to back up into, creating it when the store is
+     * new. Held shared, so list, restore, verify and other creates run
+     * meanwhile; when no one else holds it, leftovers of interrupted
+     * commands are removed first.
      *
      * @param store     where it is
      * @param chunkSize bytes per chunk for a new repository
-     * @return the open repository, locked exclusively
+     * @param lockWait  how long to wait while a prune or forget runs
+     * @return the open repository, locked shared
      * @throws IOException if it cannot be created or opened
      */
-    public static Repository openOrCreate(ChunkStore store, int chunkSize) throws IOException {
+    public static Repository openForBackup(ChunkStore store, int chunkSize, Duration lockWait) throws IOException {
+        return openForBackup(store, chunkSize, DEFAULT_PACK_SIZE, lockWait);
+    }
+
+    /**
+     * {@link #openForBackup(ChunkStore, int, Duration)} with the pack size of a new repository.
+     *
+     * @param store     where it is
+     * @param chunkSize bytes per chunk for a new repository
+     * @param packSize  bytes per pack file for a new repository (at least a chunk)
+     * @param lockWait  how long to wait while a prune or forget runs
+     * @return the open repository, locked shared
+     * @throws IOException if it cannot be created or opened
+     */
+    public static Repository openForBackup(ChunkStore store, int chunkSize, long packSize, Duration lockWait)
+            throws IOException {
         if (!store.exists()) {
             if (chunkSize < MIN_CHUNK_SIZE || chunkSize > MAX_CHUNK_SIZE || Integer.bitCount(chunkSize) != 1) {
-                throw new IllegalArgumentException("chunk size must be a power of two between 64K and 64M: "
+                throw new IllegalArgumentException("chunk size must be a power of two between 64K and 16M: "
                         + chunkSize);
             }
+            if (packSize < chunkSize) {
+                throw new IllegalArgumentException("pack size must be at least the chunk size: " + packSize);
+            }
             store.create();
-            Config c = new Config(1, chunkSize, "zstd", Instant.now().toString());
+            Config c = new Config(FORMAT, chunkSize, "zstd", packSize, Instant.now().toString());
             byte[] bytes = JSON.writeValueAsBytes(c);
-            ChunkStore.Lock lock = store.lock(LockMode.EXCLUSIVE);
+            ChunkStore.Lock l = store.lock(LockMode.EXCLUSIVE, lockWait);
             try {
                 if (!store.exists()) {
                     store.put(Kind.CONFIG, LocalDirectoryStore.CONFIG_FILE, bytes, bytes.length);
                 }
             } finally {
-                lock.close();
+                l.close();
             }
         }
-        return open(store, LockMode.EXCLUSIVE);
+        try {
+            open(store, LockMode.EXCLUSIVE, Duration.ZERO).close();
+        } catch (RepositoryBusyException e) {
+            // Someone else holds it: leftovers wait for a process that is alone.
+        }
+        return open(store, LockMode.SHARED, lockWait);
+    }
+
+    /**
+     * {@link #openForBackup} without waiting for the lock.
+     *
+     * @param store     where it is
+     * @param chunkSize bytes per chunk for a new repository
+     * @return the open repository, locked shared
+     * @throws IOException if it cannot be created or opened
+     */
+    public static Repository openOrCreate(ChunkStore store, int chunkSize) throws IOException {
+        return openForBackup(store, chunkSize, Duration.ZERO);
     }
 
     private static Config readConfig(ChunkStore store) throws IOException {
@@ -121,10 +205,16 @@ public final class Repository implements AutoCloseable {
             throw new RepositoryException(store.location() + ": " + LocalDirectoryStore.CONFIG_FILE
                     + " is damaged: " + e.getOriginalMessage());
         }
-        if (c.format() != 1 || !"zstd".equals(c.compression()) || c.chunkSize() < MIN_CHUNK_SIZE
-                || c.chunkSize() > MAX_CHUNK_SIZE) {
+        if (c.format() == 1) {
+            throw new RepositoryException(store.location() + " is a format 1 repository (one file per chunk, "
+                    + "JSON manifests), which this version does not read: restore from it with the blksnap that "
+                    + "wrote it, or start a new repository");
+        }
+        if (c.format() != FORMAT || !"zstd".equals(c.compression()) || c.chunkSize() < MIN_CHUNK_SIZE
+                || c.chunkSize() > MAX_CHUNK_SIZE || c.packSize() < c.chunkSize()) {
             throw new RepositoryException(store.location() + ": unsupported repository (format " + c.format()
-                    + ", compression " + c.compression() + ", chunk size " + c.chunkSize() + ")");
+                    + ", compression " + c.compression() + ", chunk size " + c.chunkSize() + ", pack size "
+                    + c.packSize() + ")");
         }
         return c;
     }
@@ -152,42 +242,31 @@ public final class Repository implements AutoCloseable {
     // ---- chunks
 
     /**
-     * @param id chunk id
-     * @return true if the chunk is stored
-     * @throws IOException if the store cannot be asked
+     * @return every chunk and where it is, read on first use
+     * @throws RepositoryException if an index object is damaged
+     * @throws IOException if the store cannot be read
      */
-    public boolean hasChunk(String id) throws IOException {
-        return store.has(Kind.CHUNK, id);
-    }
-
-    /**
-     * Stores an encoded chunk durably.
-     *
-     * @param id      the chunk's id
-     * @param encoded from {@link ChunkCodec#encode}
-     * @throws IOException if it cannot be stored
-     */
-    public void putChunk(String id, ChunkCodec.Encoded encoded) throws IOException {
-        requireWriter();
-        store.put(Kind.CHUNK, id, encoded.bytes(), encoded.length());
-    }
-
-    /**
-     * @param id chunk id
-     * @return the stored file
-     * @throws ChunkException if it is missing
-     * @throws IOException if it cannot be read
-     */
-    public byte[] chunkFile(String id) throws IOException {
-        try {
-            return store.get(Kind.CHUNK, id);
-        } catch (NoSuchFileException e) {
-            throw new ChunkException(id, "chunk " + id + " is missing from " + location());
+    public synchronized ChunkIndex index() throws IOException {
+        if (index == null) {
+            index = new ChunkIndex().refresh(store);
         }
+        return index;
     }
 
+    /** Reads the index objects again at the next {@link #index} (after a garbage collection replaced them). */
+    public synchronized void reloadIndex() {
+        index = null;
+    }
+
+    /** @return a writer for the packs of one backup */
+    public PackWriter newPackWriter() {
+        return new PackWriter(store, config.packSize());
+    }
+
+    private static final ThreadLocal<byte[]> FRAME = ThreadLocal.withInitial(() -> new byte[0]);
+
     /**
-     * Reads, decompresses and checks a chunk.
+     * Reads, checks (CRC32C) and decompresses a chunk.
      *
      * @param id  chunk id
      * @param dst at least a chunk's size
@@ -195,43 +274,113 @@ public final class Repository implements AutoCloseable {
      * @throws ChunkException if it is missing or damaged
      * @throws IOException if it cannot be read
      */
-    public int readChunk(String id, byte[] dst) throws IOException {
-        return ChunkCodec.decode(id, chunkFile(id), dst);
+    public int readChunk(ChunkId id, byte[] dst) throws IOException {
+        ChunkIndex.Location loc = index().get(id);
+        if (loc == null) {
+            throw new ChunkException(id, "chunk " + id + " is missing from " + location() + " (no index names it)");
+        }
+        if (loc.plainLength() > dst.length) {
+            throw new ChunkException(id, "chunk " + id + " claims " + loc.plainLength() + " bytes");
+        }
+        byte[] frame = FRAME.get();
+        if (frame.length < loc.length()) {
+            frame = new byte[loc.length()];
+            FRAME.set(frame);
+        }
+        try {
+            store.read(Kind.PACK, loc.pack(), loc.offset(), frame, 0, loc.length());
+        } catch (NoSuchFileException e) {
+            throw new ChunkException(id, "chunk " + id + ": its pack " + loc.pack() + " is missing from "
+                    + location());
+        } catch (java.io.EOFException e) {
+            throw new ChunkException(id, "chunk " + id + ": its pack " + loc.pack() + " is cut short");
+        }
+        ChunkCodec.decompress(id, loc, frame, dst);
+        return loc.plainLength();
     }
 
     /**
-     * @return every stored chunk id
+     * Makes a backup visible: flushes its packs, then writes its index
+     * object, its manifest and, last, its summary, each durably.
+     *
+     * @param m      the backup
+     * @param writer the packs written for it
+     * @throws IOException if it cannot be committed (nothing visible then)
+     */
+    public void commit(Manifest m, PackWriter writer) throws IOException {
+        String problem = ManifestCodec.problem(m.summary(), m.id());
+        if (problem != null) {
+            throw new IllegalStateException("refusing to write an invalid manifest: " + problem);
+        }
+        List<PackFormat.PackEntries> packs = writer.finish();
+        store.flush();
+        if (!packs.isEmpty()) {
+            byte[] idx = PackFormat.encodeIndex(packs);
+            store.put(Kind.INDEX, PackWriter.newName(), idx, idx.length);
+            index().add(packs);
+        }
+        writeBackup(m);
+    }
+
+    /**
+     * Writes a manifest and its summary durably; every chunk it names must
+     * already be in a durable index.
+     *
+     * @param m the backup
+     * @throws IOException if it cannot be written
+     */
+    public void writeBackup(Manifest m) throws IOException {
+        byte[] bytes = ManifestCodec.encode(m);
+        store.put(Kind.MANIFEST, m.id(), bytes, bytes.length);
+        byte[] summary = ManifestCodec.encodeSummary(m.summary());
+        store.put(Kind.SUMMARY, m.id(), summary, summary.length);
+    }
+
+    // ---- backups
+
+    /**
+     * Reads every summary; one that cannot be read is skipped with a warning.
+     *
+     * @return the visible backups, oldest first
      * @throws IOException if the store cannot be listed
      */
-    public List<String> chunkIds() throws IOException {
-        return store.list(Kind.CHUNK);
+    public Listing summaries() throws IOException {
+        List<BackupSummary> all = new ArrayList<>();
+        List<String> warnings = new ArrayList<>();
+        for (String name : store.list(Kind.SUMMARY)) {
+            try {
+                all.add(ManifestCodec.decodeSummary(store.get(Kind.SUMMARY, name), name));
+            } catch (NoSuchFileException e) {
+                // Forgotten since it was listed.
+            } catch (RepositoryException e) {
+                warnings.add(e.getMessage() + "; skipped");
+            }
+        }
+        all.sort(Comparator.comparing(BackupSummary::started).thenComparing(BackupSummary::id));
+        warnings.sort(null);
+        return new Listing(all, warnings);
     }
 
     /**
-     * Removes a chunk (garbage collection only).
-     *
-     * @param id chunk id
-     * @throws IOException if it cannot be removed
-     */
-    public void deleteChunk(String id) throws IOException {
-        requireWriter();
-        store.delete(Kind.CHUNK, id);
-    }
-
-    // ---- manifests
-
-    /**
-     * @return every backup, oldest first
-     * @throws RepositoryException if a manifest is damaged (named in the message)
+     * @param id a backup id, or "latest" (the newest readable backup)
+     * @return its summary
+     * @throws RepositoryException if there is no such backup or its summary is damaged
      * @throws IOException if the store cannot be read
      */
-    public List<Manifest> manifests() throws IOException {
-        List<Manifest> all = new ArrayList<>();
-        for (String name : store.list(Kind.MANIFEST)) {
-            all.add(manifest(name));
+    public BackupSummary summary(String id) throws IOException {
+        if ("latest".equals(id)) {
+            List<BackupSummary> all = summaries().backups();
+            if (all.isEmpty()) {
+                throw new RepositoryException(location() + " holds no backup yet");
+            }
+            return all.getLast();
         }
-        all.sort(Comparator.comparing(Manifest::started).thenComparing(Manifest::id));
-        return all;
+        try {
+            return ManifestCodec.decodeSummary(store.get(Kind.SUMMARY, id), id);
+        } catch (NoSuchFileException | IllegalArgumentException e) {
+            throw new RepositoryException("no backup '" + id + "' in " + location()
+                    + " ('blksnap backup list' shows them)");
+        }
     }
 
     /**
@@ -241,117 +390,78 @@ public final class Repository implements AutoCloseable {
      * @throws IOException if the store cannot be read
      */
     public Manifest manifest(String id) throws IOException {
-        if ("latest".equals(id)) {
-            List<Manifest> all = manifests();
-            if (all.isEmpty()) {
-                throw new RepositoryException(location() + " holds no backup yet");
-            }
-            return all.getLast();
-        }
+        BackupSummary s = summary(id);
         byte[] bytes;
         try {
-            bytes = store.get(Kind.MANIFEST, id);
-        } catch (NoSuchFileException | IllegalArgumentException e) {
-            throw new RepositoryException("no backup '" + id + "' in " + location()
-                    + " ('blksnap backup list' shows them)");
+            bytes = store.get(Kind.MANIFEST, s.id());
+        } catch (NoSuchFileException e) {
+            throw new RepositoryException("backup " + s.id() + ": its manifest is missing from " + location());
         }
-        Manifest m;
-        try {
-            m = JSON.readValue(bytes, Manifest.class);
-        } catch (IOException | RuntimeException e) {
-            throw new RepositoryException("backup " + id + ": its manifest is damaged (" + firstLine(e) + ")");
-        }
-        String problem = problem(m, id);
-        if (problem != null) {
-            throw new RepositoryException("backup " + id + ": its manifest is damaged (" + problem + ")");
-        }
-        return m;
-    }
-
-    private static String problem(Manifest m, String id) {
-        if (m.format() != Manifest.FORMAT) {
-            return "format " + m.format() + ", expected " + Manifest.FORMAT;
-        }
-        if (!id.equals(m.id())) {
-            return "it says it is backup " + m.id();
-        }
-        if (m.chunkSize() < MIN_CHUNK_SIZE || m.chunkSize() > MAX_CHUNK_SIZE || m.started() == null) {
-            return "bad chunk size or start time";
-        }
-        try {
-            m.startedAt();
-        } catch (RuntimeException e) {
-            return "bad start time " + m.started();
-        }
-        if (m.devices().isEmpty()) {
-            return "no device";
-        }
-        for (Manifest.DeviceImage d : m.devices()) {
-            if (d.sizeBytes() <= 0 || d.chunks().size() != Math.ceilDiv(d.sizeBytes(), m.chunkSize())) {
-                return d.name() + ": " + d.chunks().size() + " chunks do not cover " + d.sizeBytes() + " bytes";
-            }
-            for (String c : d.chunks()) {
-                if (c != null && !CHUNK_ID.matcher(c).matches()) {
-                    return d.name() + ": bad chunk id '" + c + "'";
-                }
-            }
-        }
-        return null;
+        return ManifestCodec.decode(bytes, s.id());
     }
 
     /**
-     * Writes a manifest durably; call only after all its chunks are durable.
-     *
-     * @param m the manifest
-     * @throws IOException if it cannot be written
+     * @return every visible backup's manifest, oldest first
+     * @throws RepositoryException if one is damaged (named in the message)
+     * @throws IOException if the store cannot be read
      */
-    public void putManifest(Manifest m) throws IOException {
-        requireWriter();
-        String problem = problem(m, m.id());
-        if (problem != null) {
-            throw new IllegalStateException("refusing to write an invalid manifest: " + problem);
+    public List<Manifest> manifests() throws IOException {
+        Listing l = summaries();
+        if (!l.warnings().isEmpty()) {
+            throw new RepositoryException(l.warnings().getFirst());
         }
-        byte[] bytes = JSON.writeValueAsBytes(m);
-        store.flush();
-        store.put(Kind.MANIFEST, m.id(), bytes, bytes.length);
+        List<Manifest> out = new ArrayList<>();
+        for (BackupSummary s : l.backups()) {
+            out.add(manifest(s.id()));
+        }
+        return out;
     }
 
     /**
-     * Removes a manifest (prune).
+     * Removes a backup: its summary (it is gone from then on), then its
+     * manifest. Its chunks stay until a garbage collection.
      *
      * @param id backup id
      * @throws IOException if it cannot be removed
      */
-    public void deleteManifest(String id) throws IOException {
-        requireWriter();
+    public void deleteBackup(String id) throws IOException {
+        requireExclusive();
+        store.delete(Kind.SUMMARY, id);
         store.delete(Kind.MANIFEST, id);
     }
 
+    private void removeLeftovers() throws IOException {
+        store.removeLeftovers();
+        Set<String> visible = new HashSet<>(store.list(Kind.SUMMARY));
+        for (String m : store.list(Kind.MANIFEST)) {
+            if (!visible.contains(m)) {
+                // A create stopped between its manifest and its summary.
+                store.delete(Kind.MANIFEST, m);
+            }
+        }
+    }
+
     /**
-     * @param m a manifest
-     * @return its JSON text
+     * @param o a record
+     * @return its JSON text (snake_case keys)
      */
-    public static String toJson(Object m) {
+    public static String toJson(Object o) {
         try {
-            return JSON.writeValueAsString(m);
+            return JSON.writeValueAsString(o);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
     }
 
-    private void requireWriter() {
-        if (mode != LockMode.EXCLUSIVE) {
-            throw new IllegalStateException("repository opened for reading only");
-        }
+    /** @return how this process holds the repository */
+    public LockMode mode() {
+        return mode;
     }
 
-    private static String firstLine(Throwable e) {
-        String m = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
-        if (m == null) {
-            return e.getClass().getSimpleName();
+    private void requireExclusive() {
+        if (mode != LockMode.EXCLUSIVE) {
+            throw new IllegalStateException("repository not held exclusively");
         }
-        int nl = m.indexOf('\n');
-        return nl < 0 ? m : m.substring(0, nl);
     }
 
     private static void closeQuietly(ChunkStore.Lock c, Throwable primary) {

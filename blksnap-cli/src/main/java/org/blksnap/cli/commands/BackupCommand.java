@@ -22,13 +22,14 @@ import picocli.CommandLine.Command;
             "  blksnap backup list --repo /backup/vdb",
             "  blksnap backup restore latest --repo /backup/vdb --to /dev/vdc --verify",
             "  blksnap backup verify --repo /backup/vdb --read-data",
-            "  blksnap backup prune --repo /backup/vdb --keep-last 7"},
+            "  blksnap backup prune --repo /backup/vdb --keep-last 7",
+            "  blksnap backup forget 20261123-101500-3fa2 --repo /backup/vdb"},
         subcommands = {BackupCreateCommand.class, BackupListCommand.class, BackupRestoreCommand.class,
-            BackupVerifyCommand.class, BackupPruneCommand.class})
+            BackupVerifyCommand.class, BackupPruneCommand.class, BackupForgetCommand.class})
 public final class BackupCommand extends BaseCommand {
     @Override
     public Integer call() {
-        throw new UsageException("missing command: create, list, restore, verify or prune (see 'blksnap backup "
+        throw new UsageException("missing command: create, list, restore, verify, prune or forget (see 'blksnap backup "
                 + "--help')");
     }
 }

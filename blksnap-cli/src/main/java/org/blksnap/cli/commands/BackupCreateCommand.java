@@ -75,7 +75,8 @@ public final class BackupCreateCommand extends BaseCommand {
     Integer threads;
 
     @Option(names = "--chunk-size", paramLabel = "SIZE", converter = Converters.Size.class,
-            description = "Chunk size of a new repository, a power of two from 64K to 64M (default: 1M).")
+            description = "Chunk size of a new repository, a power of two from 64K to 16M (default: 256K, four "
+                    + "default CBT blocks: an incremental reads every chunk a changed block touches).")
     Long chunkSize;
 
     @Mixin
@@ -98,10 +99,10 @@ public final class BackupCreateCommand extends BaseCommand {
             if (threads < 1) {
                 throw new IllegalArgumentException("--threads must be at least 1");
             }
-            options = new BackupEngine.Options(threads, options.zstdLevel(), full, tag, options.toolVersion());
+            options = options.withThreads(threads);
         }
         int cs = chunkSize == null ? Repository.DEFAULT_CHUNK_SIZE : (int) Math.min(Integer.MAX_VALUE, chunkSize);
-        try (Repository r = Repository.openOrCreate(repo.store(), cs)) {
+        try (Repository r = Repository.openForBackup(repo.store(), cs, repo.lockWait)) {
             BackupEngine engine = new BackupEngine(r, options,
                     ConsoleProgress.create("bytes", spec.qualifiedName() + ": ", err()));
             BackupResult result = new SignalSafe<BackupResult>() {

@@ -5,8 +5,8 @@ import java.util.List;
 import java.util.Map;
 
 import org.blksnap.api.Sizes;
+import org.blksnap.backup.repo.BackupSummary;
 import org.blksnap.backup.repo.ChunkStore;
-import org.blksnap.backup.repo.Manifest;
 import org.blksnap.backup.repo.Repository;
 import org.blksnap.cli.JsonOption;
 import org.blksnap.cli.Output;
@@ -17,7 +17,10 @@ import picocli.CommandLine.Mixin;
 /** {@code blksnap backup list}. */
 @Command(name = "list", mixinStandardHelpOptions = true,
         description = {"List the backups of a repository, oldest first: id, time of the snapshot, tag, and per "
-                + "device its size, whether it was full or incremental and how much was read."},
+                + "device its size, whether it was full or incremental and how much was read.",
+            "",
+            "Only each backup's small summary is read, never its chunk list, so listing costs the same for any "
+                    + "device size. A summary that cannot be read is skipped, and named on stderr."},
         footer = {"", "Examples:", "  blksnap backup list --repo /backup/vdb",
             "  blksnap backup list -r /backup/vdb --json | jq -r '.backups[-1].id'"})
 public final class BackupListCommand extends BaseCommand {
@@ -28,13 +31,17 @@ public final class BackupListCommand extends BaseCommand {
 
     @Override
     public Integer call() throws Exception {
-        List<Manifest> all;
-        try (Repository r = Repository.open(repo.store(), ChunkStore.LockMode.SHARED)) {
-            all = r.manifests();
+        Repository.Listing listing;
+        try (Repository r = Repository.open(repo.store(), ChunkStore.LockMode.SHARED, repo.lockWait)) {
+            listing = r.summaries();
         }
+        for (String w : listing.warnings()) {
+            note("warning: " + w);
+        }
+        List<BackupSummary> all = listing.backups();
         if (json.json) {
             List<Map<String, Object>> list = new ArrayList<>();
-            for (Manifest m : all) {
+            for (BackupSummary m : all) {
                 Map<String, Object> o = Output.record();
                 o.put("id", m.id());
                 o.put("started", m.started());
@@ -43,7 +50,7 @@ public final class BackupListCommand extends BaseCommand {
                 o.put("tool_version", m.toolVersion());
                 o.put("chunk_size", m.chunkSize());
                 List<Map<String, Object>> ds = new ArrayList<>();
-                for (Manifest.DeviceImage d : m.devices()) {
+                for (BackupSummary.DeviceSummary d : m.devices()) {
                     Map<String, Object> x = Output.record();
                     x.put("device", d.name());
                     x.put("size", d.sizeBytes());
@@ -52,12 +59,13 @@ public final class BackupListCommand extends BaseCommand {
                     x.put("generation_id", d.generationId());
                     x.put("changes_number", d.changesNumber());
                     x.put("bytes_read", d.bytesRead());
+                    x.put("bytes_stored", d.bytesStored());
                     ds.add(x);
                 }
                 o.put("devices", ds);
                 list.add(o);
             }
-            new Output(out(), true).print(Map.of("backups", list));
+            new Output(out(), true).print(Map.of("backups", list, "warnings", listing.warnings()));
             return 0;
         }
         if (all.isEmpty()) {
@@ -67,9 +75,9 @@ public final class BackupListCommand extends BaseCommand {
         }
         String format = "%-22s %-20s %-12s %s%n";
         out().printf(format, "ID", "STARTED (UTC)", "TAG", "DEVICES");
-        for (Manifest m : all) {
+        for (BackupSummary m : all) {
             StringBuilder devs = new StringBuilder();
-            for (Manifest.DeviceImage d : m.devices()) {
+            for (BackupSummary.DeviceSummary d : m.devices()) {
                 devs.append(devs.isEmpty() ? "" : ", ").append(d.name()).append(' ').append(Sizes.format(d.sizeBytes()))
                         .append(' ').append(d.mode()).append(" (read ").append(Sizes.format(d.bytesRead()))
                         .append(')');

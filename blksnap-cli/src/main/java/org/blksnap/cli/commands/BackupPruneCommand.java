@@ -14,12 +14,13 @@ import picocli.CommandLine.Option;
 
 /** {@code blksnap backup prune}. */
 @Command(name = "prune", mixinStandardHelpOptions = true,
-        description = {"Remove old backups, then the chunks no remaining backup needs.",
+        description = {"Remove old backups, then the chunks no remaining backup needs (from the index) and the pack "
+                + "files that hold none of them.",
             "",
             "Kept: the newest --keep-last backups, and the newest backup of each of the --keep-daily most recent "
                     + "days that have one. Incrementals need no parent: every backup names all its chunks, so "
-                    + "any backup may go. Needs the repository alone (no create meanwhile); refuses to remove "
-                    + "chunks if a manifest is damaged."},
+                    + "any backup may go. Needs the repository alone (no create, list or restore meanwhile: see "
+                    + "--lock-wait); refuses to remove anything if a backup's summary or manifest is damaged."},
         footer = {"", "Examples:", "  blksnap backup prune --repo /backup/vdb --keep-last 7",
             "  blksnap backup prune -r /backup/vdb --keep-last 3 --keep-daily 14 --dry-run"})
 public final class BackupPruneCommand extends BaseCommand {
@@ -47,7 +48,7 @@ public final class BackupPruneCommand extends BaseCommand {
         }
         Pruner.Result r;
         try (Repository repository = Repository.open(repo.store(),
-                org.blksnap.backup.repo.ChunkStore.LockMode.EXCLUSIVE)) {
+                org.blksnap.backup.repo.ChunkStore.LockMode.EXCLUSIVE, repo.lockWait)) {
             r = new Pruner(repository).prune(keepLast, keepDaily, dryRun);
         }
         if (json.json) {
@@ -62,7 +63,7 @@ public final class BackupPruneCommand extends BaseCommand {
             for (String id : r.removed()) {
                 out().println((dryRun ? "would remove " : "removed ") + id);
             }
-            out().printf("%s %d backups, kept %d; %d unreferenced chunks removed (%s freed)%n",
+            out().printf("%s %d backups, kept %d; %d unreferenced chunks dropped (%s of packs freed)%n",
                     dryRun ? "would remove" : "removed", r.removed().size(), r.kept().size(), r.chunksRemoved(),
                     Sizes.format(r.bytesFreed()));
             out().flush();

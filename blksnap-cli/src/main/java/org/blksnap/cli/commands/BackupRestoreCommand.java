@@ -53,7 +53,7 @@ public final class BackupRestoreCommand extends BaseCommand {
 
     @Override
     public Integer call() throws Exception {
-        try (Repository r = Repository.open(repo.store(), ChunkStore.LockMode.SHARED)) {
+        try (Repository r = Repository.open(repo.store(), ChunkStore.LockMode.SHARED, repo.lockWait)) {
             Manifest m = r.manifest(backup);
             Manifest.DeviceImage image = RestoreEngine.select(m, device);
             int n = threads == null ? Runtime.getRuntime().availableProcessors() : Math.max(1, threads);

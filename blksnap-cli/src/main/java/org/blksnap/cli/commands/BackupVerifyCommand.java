@@ -20,8 +20,9 @@ import picocli.CommandLine.Parameters;
 /** {@code blksnap backup verify}. */
 @Command(name = "verify", mixinStandardHelpOptions = true,
         description = {"Check that every chunk a backup (default: every backup) needs is in the repository and "
-                + "intact. Without --read-data each chunk file is checked against its own checksum; with it, "
-                + "each chunk is decompressed and its data hashed against its id.",
+                + "intact. Without --read-data no chunk data is read: every chunk must be in the index and every "
+                + "pack holding one must be there and long enough. With it, every chunk is read, checked against "
+                + "its CRC32C, decompressed and its data hashed (SHA-256) against its id.",
             "",
             "Every problem is printed on its own line, naming the chunk and a backup that needs it; the exit "
                     + "status is then 1."},
@@ -35,7 +36,7 @@ public final class BackupVerifyCommand extends BaseCommand {
     @Mixin
     RepoOption repo;
 
-    @Option(names = "--read-data", description = "Decompress every chunk and check its SHA-256.")
+    @Option(names = "--read-data", description = "Read, decompress and hash every chunk.")
     boolean readData;
 
     @Mixin
@@ -44,7 +45,7 @@ public final class BackupVerifyCommand extends BaseCommand {
     @Override
     public Integer call() throws Exception {
         Verifier.Report report;
-        try (Repository r = Repository.open(repo.store(), ChunkStore.LockMode.SHARED)) {
+        try (Repository r = Repository.open(repo.store(), ChunkStore.LockMode.SHARED, repo.lockWait)) {
             List<Manifest> which = backup == null ? r.manifests() : List.of(r.manifest(backup));
             report = new Verifier(r, Runtime.getRuntime().availableProcessors(),
                     ConsoleProgress.create("chunks", spec.qualifiedName() + ": ", err())).verify(which, readData);
