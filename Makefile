@@ -11,6 +11,8 @@
 #   make java    Maven build with the host unit tests
 #   make bench   benchmarks in one guest boot; writes bench/results/ and the
 #                README's table (about 15 minutes under TCG)
+#   make bench-backup  the backup engine on the host, next to borg and
+#                restic on the same images (no guest; 30-60 minutes)
 #   make deb     Debian packages blksnap-dkms and blksnap-tools in build/deb/
 #   make install   install on this machine: the module with DKMS (built and
 #                loaded for the running kernel), the command under /usr/local
@@ -49,10 +51,10 @@ MVN = jh="$$(scripts/find-jdk)" && JAVA_HOME="$$jh" mvn $(MVN_FLAGS)
 # Lines that make a kernel build fail: compiler, sparse and modpost findings.
 FINDINGS := 'warning:|error:|WARNING:|ERROR:'
 
-.PHONY: help setup module check java java-nocheck runtime deb install uninstall kernels package-test test soak bench demo clean
+.PHONY: help setup module check java java-nocheck runtime deb install uninstall kernels package-test test soak bench bench-backup demo clean
 
 help:
-	@sed -n '3,23s/^# \{0,1\}//p' Makefile
+	@sed -n '3,25s/^# \{0,1\}//p' Makefile
 
 setup:
 	@scripts/setup-host
@@ -142,6 +144,11 @@ soak:
 
 # The guest measures; the host draws the table and chart and updates the
 # README. A failed scenario still gets its row (failed, never hidden).
+bench-backup:
+	@scripts/setup-host --bench-backup
+	@$(MAKE) --no-print-directory java-nocheck
+	@scripts/bench-backup --publish bench/results --readme README.md
+
 bench:
 	@$(MAKE) --no-print-directory setup
 	@$(MAKE) --no-print-directory module
