@@ -15,13 +15,16 @@ import java.util.List;
 import java.util.Set;
 
 import org.blksnap.backup.engine.BackupResult;
+import org.blksnap.backup.engine.Checker;
 import org.blksnap.backup.engine.Pruner;
+import org.blksnap.backup.engine.RestoreEngine;
 import org.blksnap.backup.engine.Verifier;
 import org.blksnap.backup.repo.BackupSummary;
 import org.blksnap.backup.repo.ChunkException;
 import org.blksnap.backup.repo.ChunkId;
 import org.blksnap.backup.repo.ChunkStore;
 import org.blksnap.backup.repo.LocalDirectoryStore;
+import org.blksnap.backup.repo.Manifest;
 import org.blksnap.backup.repo.PackFormat;
 import org.blksnap.backup.repo.Repository;
 import org.blksnap.backup.repo.RepositoryException;
@@ -55,6 +58,58 @@ class VerifyPruneTest {
                 e.getMessage());
         assertFalse(Files.list(dir).anyMatch(p -> p.toString().endsWith(".blksnap-partial")),
                 "a failed restore leaves no partial file");
+    }
+
+    @Test
+    void restoreIgnoringErrorsWritesZerosForWhatIsLostAndNamesIt() throws IOException {
+        Fixture fx = new Fixture(dir);
+        byte[] content = Images.content(16 * Images.CHUNK, 28);
+        Images.Device vda = new Images.Device("/dev/vda", dir.resolve("vda.img"), content);
+        BackupResult r = fx.backup(vda.take());
+        ChunkId damaged = fx.chunkOf(r.backupId(), 1);
+        ChunkId missing = fx.chunkOf(r.backupId(), 9);
+        fx.damage(damaged);
+        fx.dropFromIndex(missing);
+        Path out = dir.resolve("out.img");
+        RestoreEngine.Result result;
+        try (Repository repo = fx.read()) {
+            Manifest m = repo.manifest(r.backupId());
+            result = RestoreEngine.of(repo).restore(m, m.devices().getFirst(), out, true, true);
+        }
+        assertEquals(2, result.lost().size(), result.lost().toString());
+        assertTrue(result.lost().get(0).startsWith("bytes " + Images.CHUNK + ".." + (2 * Images.CHUNK - 1)
+                + " written as zeros: chunk " + damaged), result.lost().get(0));
+        assertTrue(result.lost().get(1).contains("chunk " + missing + " is missing"), result.lost().get(1));
+        byte[] expected = content.clone();
+        java.util.Arrays.fill(expected, Images.CHUNK, 2 * Images.CHUNK, (byte) 0);
+        java.util.Arrays.fill(expected, 9 * Images.CHUNK, 10 * Images.CHUNK, (byte) 0);
+        assertArrayEquals(expected, Files.readAllBytes(out));
+    }
+
+    @Test
+    void checkNamesAndRepairRemovesAnInterruptedBackupsPackAndKeepsTheRest() throws IOException {
+        Fixture fx = new Fixture(dir);
+        Images.Device vda = new Images.Device("/dev/vda", dir.resolve("vda.img"), Images.content(8 * Images.CHUNK, 29));
+        BackupResult r = fx.backup(vda.take());
+        // What a killed backup leaves: a pack published but cut short, named by no index.
+        Path leftover = fx.repoStore().path(ChunkStore.Kind.PACK, "00deadbeef");
+        Files.createDirectories(leftover.getParent());
+        Files.write(leftover, new byte[] {'B', 'S', 'P', '2', 1, 2, 3});
+        Checker.Report found;
+        try (Repository repo = fx.read()) {
+            found = new Checker(repo, Verifier.of(repo)).check(100, false);
+        }
+        assertEquals(1, found.problems().size(), found.problems().toString());
+        assertTrue(found.problems().getFirst().contains("pack 00deadbeef is incomplete"), found.problems().toString());
+        assertTrue(found.chunks().clean());
+        Checker.Report repaired;
+        try (Repository repo = Repository.open(fx.repoStore(), ChunkStore.LockMode.EXCLUSIVE)) {
+            repaired = new Checker(repo, Verifier.of(repo)).check(10, true);
+        }
+        assertTrue(repaired.clean(), repaired.toString());
+        assertEquals(1, repaired.repaired().size(), repaired.repaired().toString());
+        assertFalse(Files.exists(leftover));
+        assertArrayEquals(Images.content(8 * Images.CHUNK, 29), fx.restore(r.backupId(), null));
     }
 
     @Test

@@ -92,7 +92,7 @@ class BackupCliTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"create", "list", "restore", "verify", "prune", "forget"})
+    @ValueSource(strings = {"create", "list", "restore", "verify", "prune", "forget", "check"})
     void everyBackupCommandHasHelpWithExamplesAndExitStatus(String command) {
         Run r = Run.of("backup", command, "--help");
         assertEquals(0, r.status(), r::err);
@@ -105,7 +105,7 @@ class BackupCliTest {
     void theManPageDescribesTheBackupCommands() {
         String page = ManPage.render(Main.commandLine(new PrintWriter(new StringWriter()),
                 new PrintWriter(new StringWriter())), "9.9");
-        for (String c : List.of("create", "list", "restore", "verify", "prune", "forget")) {
+        for (String c : List.of("create", "list", "restore", "verify", "prune", "forget", "check")) {
             assertTrue(page.contains("\n.SS backup " + c + "\n"), c);
         }
     }
@@ -185,6 +185,15 @@ class BackupCliTest {
         assertEquals(1, restore.errLines(), restore::err);
         assertTrue(restore.err().contains(damaged.toString()), restore.err());
         assertTrue(!Files.exists(target), "no half-restored file");
+        Run ignoring = Run.of("backup", "restore", backupId, "-r", repo.toString(), "--to", target.toString(),
+                "--ignore-errors");
+        assertEquals(1, ignoring.status(), ignoring::err);
+        assertTrue(ignoring.err().contains("lost: bytes " + CHUNK + ".." + (2 * CHUNK - 1) + " written as zeros: chunk "
+                + damaged), ignoring.err());
+        byte[] expected = content.clone();
+        java.util.Arrays.fill(expected, CHUNK, 2 * CHUNK, (byte) 0);
+        assertArrayEquals(expected, Files.readAllBytes(target), "everything else restored");
+        Files.delete(target);
 
         Path summary = repo.resolve("summaries").resolve(backupId + ".json");
         Files.writeString(summary, "{\"format\": 2, \"id\": \"");
@@ -231,5 +240,27 @@ class BackupCliTest {
         assertEquals(1, list.get("backups").size());
         assertEquals(second, list.get("backups").get(0).get("id").asText());
         assertOneLine(Run.of("backup", "forget", "nosuch", "-r", repo.toString()), 1, "no backup 'nosuch'");
+    }
+
+    @Test
+    void checkRepairsALostIndexFromThePacks() throws IOException {
+        Path index = repo.resolve("index");
+        try (var files = Files.list(index)) {
+            for (Path f : files.toList()) {
+                Files.delete(f);
+            }
+        }
+        Run check = Run.of("backup", "check", "-r", repo.toString());
+        assertEquals(1, check.status(), check::out);
+        assertTrue(check.out().contains("chunks no index names (--repair indexes them again)"), check.out());
+        assertTrue(check.out().contains("is missing from"), check.out());
+        Run repair = Run.of("backup", "check", "-r", repo.toString(), "--repair", "--read-data-subset", "50%");
+        assertEquals(0, repair.status(), repair::out);
+        assertTrue(repair.out().contains("repaired: indexed again 17 chunks"), repair.out());
+        Path out = dir.resolve("after-repair.img");
+        assertEquals(0, Run.of("backup", "restore", "latest", "-r", repo.toString(), "--to", out.toString()).status());
+        assertArrayEquals(content, Files.readAllBytes(out));
+        Run bad = Run.of("backup", "check", "-r", repo.toString(), "--read-data-subset", "0%");
+        assertOneLine(bad, ExitCodes.USAGE, "expected a share from 1% to 100%");
     }
 }

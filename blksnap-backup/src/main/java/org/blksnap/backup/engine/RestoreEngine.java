@@ -14,6 +14,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import org.blksnap.backup.BackupException;
 import org.blksnap.backup.repo.ChunkCodec;
+import org.blksnap.backup.repo.ChunkException;
 import org.blksnap.backup.repo.ChunkId;
 import org.blksnap.backup.repo.ChunkIds;
 import org.blksnap.backup.repo.Manifest;
@@ -28,6 +29,8 @@ public final class RestoreEngine {
     private final Repository repo;
     private final int threads;
     private final ProgressListener progress;
+    /** Chunks written as zeros by the running restore, or null to fail at the first bad chunk. */
+    private volatile java.util.SortedMap<Integer, String> lost;
 
     /**
      * What a restore did.
@@ -35,8 +38,14 @@ public final class RestoreEngine {
      * @param bytesWritten bytes written to the target (zero chunks of a file excluded)
      * @param verified     true if the target was read back and matched
      * @param elapsed      wall time
+     * @param lost         with ignoreErrors, one line per chunk that could not be read and was
+     *                     written as zeros (its byte range and why), in device order
      */
-    public record Result(long bytesWritten, boolean verified, Duration elapsed) {
+    public record Result(long bytesWritten, boolean verified, Duration elapsed, List<String> lost) {
+        /** Copies the list. */
+        public Result {
+            lost = List.copyOf(lost);
+        }
     }
 
     /**
@@ -94,7 +103,25 @@ public final class RestoreEngine {
      * @throws IOException if writing fails
      */
     public Result restore(Manifest m, Manifest.DeviceImage image, Path target, boolean verify) throws IOException {
+        return restore(m, image, target, verify, false);
+    }
+
+    /**
+     * @param m            the backup
+     * @param image        the device of it to restore
+     * @param target       a block device or a file (created or replaced)
+     * @param verify       read the target back and compare (lost chunks excepted)
+     * @param ignoreErrors write a missing or damaged chunk as zeros and go on, instead of failing
+     * @return what was done, with the chunks lost
+     * @throws BackupException if the target is unsuitable, or a chunk is missing or damaged and
+     *                         errors are not ignored
+     * @throws IOException if writing fails
+     */
+    public Result restore(Manifest m, Manifest.DeviceImage image, Path target, boolean verify, boolean ignoreErrors)
+            throws IOException {
         long t0 = System.nanoTime();
+        java.util.SortedMap<Integer, String> lost = new java.util.concurrent.ConcurrentSkipListMap<>();
+        this.lost = ignoreErrors ? lost : null;
         boolean device = Targets.isBlockDevice(target);
         if (Files.isDirectory(target)) {
             throw new BackupException(target + " is a directory: give a block device or a file name");
@@ -123,9 +150,9 @@ public final class RestoreEngine {
             Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         }
         if (verify) {
-            compare(image, target);
+            compare(image, target, lost.keySet());
         }
-        return new Result(written, verify, Duration.ofNanos(System.nanoTime() - t0));
+        return new Result(written, verify, Duration.ofNanos(System.nanoTime() - t0), List.copyOf(lost.values()));
     }
 
     private long write(Manifest.DeviceImage image, FileChannel ch, boolean zeros) throws IOException {
@@ -136,6 +163,7 @@ public final class RestoreEngine {
             ChunkIds chunks = image.chunks();
             for (int i = 0; i < chunks.size(); i++) {
                 ChunkId id = chunks.get(i);
+                int chunk = i;
                 long offset = i * cs;
                 int len = (int) Math.min(cs, image.sizeBytes() - offset);
                 if (id == null && !zeros) {
@@ -147,10 +175,19 @@ public final class RestoreEngine {
                     if (id == null) {
                         java.util.Arrays.fill(buf, 0, len, (byte) 0);
                     } else {
-                        int n = repo.readChunk(id, buf);
-                        if (n != len) {
-                            throw new BackupException("chunk " + id + " holds " + n + " bytes, the backup of "
-                                    + image.name() + " expects " + len + " at byte " + offset);
+                        try {
+                            int n = repo.readChunk(id, buf);
+                            if (n != len) {
+                                throw new ChunkException(id, "chunk " + id + " holds " + n + " bytes, the backup "
+                                        + "of " + image.name() + " expects " + len + " at byte " + offset);
+                            }
+                        } catch (ChunkException e) {
+                            if (lost == null) {
+                                throw e;
+                            }
+                            lost.put(chunk, "bytes " + offset + ".." + (offset + len - 1) + " written as zeros: "
+                                    + e.getMessage());
+                            java.util.Arrays.fill(buf, 0, len, (byte) 0);
                         }
                     }
                     ByteBuffer b = ByteBuffer.wrap(buf, 0, len);
@@ -180,10 +217,17 @@ public final class RestoreEngine {
      * @throws IOException if reading fails
      */
     public void compare(Manifest.DeviceImage image, Path target) throws IOException {
+        compare(image, target, java.util.Set.of());
+    }
+
+    private void compare(Manifest.DeviceImage image, Path target, java.util.Set<Integer> skip) throws IOException {
         long cs = repo.chunkSize();
         byte[] buf = new byte[repo.chunkSize()];
         try (FileChannel ch = FileChannel.open(target, StandardOpenOption.READ)) {
             for (int i = 0; i < image.chunks().size(); i++) {
+                if (skip.contains(i)) {
+                    continue;
+                }
                 long offset = i * cs;
                 int len = (int) Math.min(cs, image.sizeBytes() - offset);
                 BackupEngine.readFully(ch, buf, 0, len, offset);

@@ -75,6 +75,21 @@ public final class Verifier {
      * @throws IOException if the repository cannot be read
      */
     public Report verify(List<Manifest> backups, boolean readData) throws IOException {
+        return verify(backups, readData ? 100 : 0);
+    }
+
+    /**
+     * @param backups       the backups to check
+     * @param readPercent   read, decompress and re-hash the chunks of this share (0..100) of the
+     *                      packs, chosen at random: a different part each run
+     * @return the findings
+     * @throws IOException if the repository cannot be read
+     */
+    public Report verify(List<Manifest> backups, int readPercent) throws IOException {
+        if (readPercent < 0 || readPercent > 100) {
+            throw new IllegalArgumentException("the share of data to read must be 0..100%: " + readPercent);
+        }
+        boolean readData = readPercent > 0;
         Map<ChunkId, String> users = new LinkedHashMap<>();
         for (Manifest m : backups) {
             for (Manifest.DeviceImage d : m.devices()) {
@@ -119,6 +134,13 @@ public final class Verifier {
         }
         if (readData) {
             present.removeIf(e -> badPacks.containsKey(e.getValue().pack()));
+            if (readPercent < 100) {
+                List<String> packs = new ArrayList<>(packEnds.keySet());
+                Collections.shuffle(packs);
+                java.util.Set<String> chosen = new java.util.HashSet<>(packs.subList(0,
+                        (int) Math.ceil(packs.size() * readPercent / 100.0)));
+                present.removeIf(e -> !chosen.contains(e.getValue().pack()));
+            }
             present.sort(Comparator.comparing((Map.Entry<ChunkId, ChunkIndex.Location> e) -> e.getValue().pack())
                     .thenComparingLong(e -> e.getValue().offset()));
             readAll(present, users, problems);

@@ -300,6 +300,30 @@ public final class Repository implements AutoCloseable {
     }
 
     /**
+     * Reads the list of chunks a pack carries at its end.
+     *
+     * @param pack a pack's name
+     * @return its chunks
+     * @throws RepositoryException if the pack is missing, incomplete or damaged
+     * @throws IOException if it cannot be read
+     */
+    public List<PackFormat.Entry> packEntries(String pack) throws IOException {
+        long size = store.size(Kind.PACK, pack);
+        if (size < PackFormat.PACK_MAGIC.length + PackFormat.PACK_TAIL) {
+            throw new RepositoryException("pack " + pack + (size < 0 ? " is missing" : " is incomplete"));
+        }
+        byte[] tail = new byte[PackFormat.PACK_TAIL];
+        store.read(Kind.PACK, pack, size - tail.length, tail, 0, tail.length);
+        int len = PackFormat.trailerLength(tail, pack);
+        if (len < 4 || len > size - PackFormat.PACK_TAIL - PackFormat.PACK_MAGIC.length) {
+            throw new RepositoryException("pack " + pack + " is damaged: bad length of its list of chunks");
+        }
+        byte[] trailer = new byte[len + PackFormat.PACK_TAIL];
+        store.read(Kind.PACK, pack, size - trailer.length, trailer, 0, trailer.length);
+        return PackFormat.readPackTrailer(trailer, pack);
+    }
+
+    /**
      * Makes a backup visible: flushes its packs, then writes its index
      * object, its manifest and, last, its summary, each durably.
      *

@@ -23,13 +23,15 @@ import picocli.CommandLine.Command;
             "  blksnap backup restore latest --repo /backup/vdb --to /dev/vdc --verify",
             "  blksnap backup verify --repo /backup/vdb --read-data",
             "  blksnap backup prune --repo /backup/vdb --keep-last 7",
-            "  blksnap backup forget 20261123-101500-3fa2 --repo /backup/vdb"},
+            "  blksnap backup forget 20261123-101500-3fa2 --repo /backup/vdb",
+            "  blksnap backup check --repo /backup/vdb --read-data-subset 10%"},
         subcommands = {BackupCreateCommand.class, BackupListCommand.class, BackupRestoreCommand.class,
-            BackupVerifyCommand.class, BackupPruneCommand.class, BackupForgetCommand.class})
+            BackupVerifyCommand.class, BackupPruneCommand.class, BackupForgetCommand.class,
+            BackupCheckCommand.class})
 public final class BackupCommand extends BaseCommand {
     @Override
     public Integer call() {
-        throw new UsageException("missing command: create, list, restore, verify, prune or forget (see 'blksnap backup "
+        throw new UsageException("missing command: create, list, restore, verify, prune, forget or check (see 'blksnap backup "
                 + "--help')");
     }
 }

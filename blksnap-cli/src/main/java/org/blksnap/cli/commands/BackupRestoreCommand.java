@@ -48,6 +48,10 @@ public final class BackupRestoreCommand extends BaseCommand {
     @Option(names = "--threads", paramLabel = "N", description = "Threads (default: one per core).")
     Integer threads;
 
+    @Option(names = "--ignore-errors", description = "Write a chunk that is missing or damaged in the repository "
+            + "as zeros and go on; every such byte range is named on stderr and the exit status is 1.")
+    boolean ignoreErrors;
+
     @Mixin
     JsonOption json;
 
@@ -59,7 +63,10 @@ public final class BackupRestoreCommand extends BaseCommand {
             int n = threads == null ? Runtime.getRuntime().availableProcessors() : Math.max(1, threads);
             RestoreEngine.Result result = new RestoreEngine(r, n,
                     ConsoleProgress.create("bytes", spec.qualifiedName() + ": ", err()))
-                    .restore(m, image, target, verify);
+                    .restore(m, image, target, verify, ignoreErrors);
+            for (String l : result.lost()) {
+                note("lost: " + l);
+            }
             if (json.json) {
                 Map<String, Object> o = Output.record();
                 o.put("backup", m.id());
@@ -68,15 +75,19 @@ public final class BackupRestoreCommand extends BaseCommand {
                 o.put("size", image.sizeBytes());
                 o.put("bytes_written", result.bytesWritten());
                 o.put("verified", result.verified());
+                o.put("lost", result.lost());
                 o.put("seconds", result.elapsed().toMillis() / 1000.0);
                 new Output(out(), true).print(o);
             } else {
                 out().printf("restored %s of backup %s to %s: %s (%s written)%s in %.1f s%n", image.name(), m.id(),
                         target, Sizes.format(image.sizeBytes()), Sizes.format(result.bytesWritten()),
                         result.verified() ? ", verified" : "", result.elapsed().toMillis() / 1000.0);
+                if (!result.lost().isEmpty()) {
+                    out().printf("%d chunks could not be read and were written as zeros%n", result.lost().size());
+                }
                 out().flush();
             }
+            return result.lost().isEmpty() ? 0 : org.blksnap.cli.ExitCodes.FAILURE;
         }
-        return 0;
     }
 }
