@@ -27,7 +27,7 @@ import picocli.CommandLine.Option;
                     + "stays named, and 'backup forget' removes the backups that need it. Every problem left is "
                     + "printed on its own line; the exit status is then 1."},
         footer = {"", "Examples:", "  blksnap backup check --repo /backup/vdb",
-            "  blksnap backup check -r /backup/vdb --read-data-subset 10%",
+            "  blksnap backup check -r /backup/vdb --read-data-subset 10%%",
             "  blksnap backup check -r /backup/vdb --repair"})
 public final class BackupCheckCommand extends BaseCommand {
     @Mixin
@@ -40,7 +40,7 @@ public final class BackupCheckCommand extends BaseCommand {
     boolean readData;
 
     @Option(names = "--read-data-subset", paramLabel = "N%",
-            description = "Read the chunks of N% of the packs, chosen at random (a different part each run).")
+            description = "Read the chunks of N%% of the packs, chosen at random (a different part each run).")
     String subset;
 
     @Mixin

@@ -24,7 +24,7 @@ import picocli.CommandLine.Command;
             "  blksnap backup verify --repo /backup/vdb --read-data",
             "  blksnap backup prune --repo /backup/vdb --keep-last 7",
             "  blksnap backup forget 20261123-101500-3fa2 --repo /backup/vdb",
-            "  blksnap backup check --repo /backup/vdb --read-data-subset 10%"},
+            "  blksnap backup check --repo /backup/vdb --read-data-subset 10%%"},
         subcommands = {BackupCreateCommand.class, BackupListCommand.class, BackupRestoreCommand.class,
             BackupVerifyCommand.class, BackupPruneCommand.class, BackupForgetCommand.class,
             BackupCheckCommand.class})
