@@ -237,6 +237,21 @@ class VerifyPruneTest {
             assertEquals(older.backupId(), repo.summary("latest").id());
         }
         assertArrayEquals(Images.content(8 * Images.CHUNK, 27), fx.restore("latest", null));
+
+        // A newest backup whose summary reads but whose manifest does not: latest is the one before.
+        vda.write(0, new byte[] {10});
+        BackupResult newest = fx.backup(vda.take());
+        Path manifest = fx.repoDir().resolve("manifests").resolve(newest.backupId());
+        byte[] bytes = Files.readAllBytes(manifest);
+        bytes[bytes.length / 2] ^= 1;
+        Files.write(manifest, bytes);
+        try (Repository repo = fx.read()) {
+            List<String> warnings = new java.util.ArrayList<>();
+            assertEquals(older.backupId(), repo.latestManifest(warnings).id());
+            assertEquals(2, warnings.size(), warnings.toString());
+            assertTrue(warnings.get(1).startsWith("backup " + newest.backupId() + ": its manifest is damaged"),
+                    warnings.toString());
+        }
     }
 
     @Test

@@ -414,7 +414,37 @@ public final class Repository implements AutoCloseable {
      * @throws IOException if the store cannot be read
      */
     public Manifest manifest(String id) throws IOException {
-        BackupSummary s = summary(id);
+        if ("latest".equals(id)) {
+            return latestManifest(new ArrayList<>());
+        }
+        return manifestOf(summary(id));
+    }
+
+    /**
+     * The newest backup whose summary and manifest both read; newer ones
+     * that do not are skipped, each with a warning.
+     *
+     * @param warnings where one line per skipped backup goes
+     * @return its manifest
+     * @throws RepositoryException if no backup reads
+     * @throws IOException if the store cannot be read
+     */
+    public Manifest latestManifest(List<String> warnings) throws IOException {
+        Listing l = summaries();
+        warnings.addAll(l.warnings());
+        List<BackupSummary> all = l.backups();
+        for (int i = all.size() - 1; i >= 0; i--) {
+            try {
+                return manifestOf(all.get(i));
+            } catch (RepositoryException e) {
+                warnings.add(e.getMessage() + "; skipped");
+            }
+        }
+        throw new RepositoryException(location() + (all.isEmpty() ? " holds no backup yet"
+                : " holds no backup whose manifest can be read"));
+    }
+
+    private Manifest manifestOf(BackupSummary s) throws IOException {
         byte[] bytes;
         try {
             bytes = store.get(Kind.MANIFEST, s.id());

@@ -1,6 +1,7 @@
 package org.blksnap.cli.commands;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 import org.blksnap.api.Sizes;
@@ -58,7 +59,11 @@ public final class BackupRestoreCommand extends BaseCommand {
     @Override
     public Integer call() throws Exception {
         try (Repository r = Repository.open(repo.store(), ChunkStore.LockMode.SHARED, repo.lockWait)) {
-            Manifest m = r.manifest(backup);
+            List<String> warnings = new java.util.ArrayList<>();
+            Manifest m = "latest".equals(backup) ? r.latestManifest(warnings) : r.manifest(backup);
+            for (String w : warnings) {
+                note("warning: " + w);
+            }
             Manifest.DeviceImage image = RestoreEngine.select(m, device);
             int n = threads == null ? Runtime.getRuntime().availableProcessors() : Math.max(1, threads);
             RestoreEngine.Result result = new RestoreEngine(r, n,
