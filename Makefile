@@ -54,7 +54,7 @@ FINDINGS := 'warning:|error:|WARNING:|ERROR:'
 .PHONY: help setup module check java java-nocheck runtime deb install uninstall kernels package-test test soak bench bench-backup demo clean
 
 help:
-	@sed -n '3,25s/^# \{0,1\}//p' Makefile
+	@sed -n '3,27s/^# \{0,1\}//p' Makefile
 
 setup:
 	@scripts/setup-host
