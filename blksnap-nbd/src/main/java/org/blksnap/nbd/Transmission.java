@@ -100,12 +100,13 @@ final class Transmission {
     }
 
     private void read(Request r) throws IOException {
-        if (!checkRange(r, session.structured() ? CMD_FLAG_DF : 0)) {
-            return;
-        }
-        if (r.length() > MAX_PAYLOAD) {
+        if (r.length() > MAX_PAYLOAD && (r.flags() & ~CMD_FLAG_DF) == 0) {
+            // EOVERFLOW is defined for structured replies; older clients know only EINVAL.
             error(r, session.structured() ? NbdError.EOVERFLOW : NbdError.EINVAL,
                     "read of " + r.length() + " bytes is longer than the maximum " + MAX_PAYLOAD);
+            return;
+        }
+        if (!checkRange(r, session.structured() ? CMD_FLAG_DF : 0)) {
             return;
         }
         if (piece == null) {
