@@ -36,9 +36,9 @@ import picocli.CommandLine.Option;
 /** {@code blksnap serve}: a live snapshot's images over NBD, read-only, with their CBT. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = {"Take one snapshot of the devices and serve each image read-only over NBD (the Network "
-                + "Block Device protocol), for nbdcopy, nbdinfo, qemu-img, qemu-nbd clients and the kernel's "
-                + "nbd-client. The export of /dev/NAME is named NAME. The snapshot is destroyed when the last "
-                + "client disconnects, or on Ctrl-C or SIGTERM.",
+                + "Block Device protocol), for NBD clients such as nbdcopy, nbdinfo and qemu-img. The export "
+                + "of /dev/NAME is named NAME. The snapshot is destroyed when the last client "
+                + "disconnects, or on Ctrl-C or SIGTERM.",
             "",
             "Each export offers the meta context blksnap:changed:N for N = 0..255 (NBD block status): bit 0 set "
                     + "on the blocks written after the take whose changes number was N (as 'blksnap cbtinfo' and "
