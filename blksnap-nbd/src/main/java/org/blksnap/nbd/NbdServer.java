@@ -24,6 +24,11 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class NbdServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(NbdServer.class.getName());
+    /**
+     * Pending connections the kernel queues. The JDK's default of 50 made a
+     * Unix socket refuse (EAGAIN) some of 64 clients that connected at once.
+     */
+    static final int BACKLOG = 256;
 
     private final ServerSocketChannel listener;
     private final ListenAddress address;
@@ -67,7 +72,7 @@ public final class NbdServer implements AutoCloseable {
                 removeStale(u.path());
                 ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
                 try {
-                    ch.bind(u.socketAddress());
+                    ch.bind(u.socketAddress(), BACKLOG);
                     Files.setPosixFilePermissions(u.path(), PosixFilePermissions.fromString("rw-------"));
                 } catch (IOException e) {
                     ch.close();
@@ -77,7 +82,7 @@ public final class NbdServer implements AutoCloseable {
             case ListenAddress.Tcp t -> {
                 ch = ServerSocketChannel.open();
                 try {
-                    ch.bind(t.socketAddress());
+                    ch.bind(t.socketAddress(), BACKLOG);
                 } catch (IOException e) {
                     ch.close();
                     throw new IOException("cannot listen on " + t.host() + ":" + t.port() + ": " + e.getMessage(), e);
