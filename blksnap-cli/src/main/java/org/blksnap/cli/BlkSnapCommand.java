@@ -6,6 +6,7 @@ import org.blksnap.cli.commands.CbtInfoCommand;
 import org.blksnap.cli.commands.DetachCommand;
 import org.blksnap.cli.commands.MarkDirtyBlockCommand;
 import org.blksnap.cli.commands.ReadCbtMapCommand;
+import org.blksnap.cli.commands.ServeCommand;
 import org.blksnap.cli.commands.SnapshotAddCommand;
 import org.blksnap.cli.commands.SnapshotCollectCommand;
 import org.blksnap.cli.commands.SnapshotCommand;
@@ -42,6 +43,7 @@ import picocli.CommandLine.ScopeType;
             "      sh -c 'dd if=$BLKSNAP_IMAGE_0 of=/backup/vdb.img bs=1M'",
             "  blksnap cbtinfo --device /dev/vdb --json",
             "  blksnap backup create --device /dev/vdb --repo /backup/vdb",
+            "  blksnap serve --device /dev/vdb",
             "  blksnap COMMAND --help"},
         subcommands = {
             HelpCommand.class,
@@ -49,6 +51,7 @@ import picocli.CommandLine.ScopeType;
             StatusCommand.class,
             SnapshotCommand.class,
             BackupCommand.class,
+            ServeCommand.class,
             AttachCommand.class,
             DetachCommand.class,
             CbtInfoCommand.class,

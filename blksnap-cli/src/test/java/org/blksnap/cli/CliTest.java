@@ -17,7 +17,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /** Command-line parsing, messages and exit codes; the host has no module loaded. */
 class CliTest {
-    static final List<String> COMMANDS = List.of("version", "status", "snapshot", "attach", "detach", "cbtinfo",
+    static final List<String> COMMANDS = List.of("version", "status", "snapshot", "serve", "attach", "detach", "cbtinfo",
             "readcbtmap", "markdirtyblock", "snapshot_create", "snapshot_add", "snapshot_take", "snapshot_info",
             "snapshot_waitevent", "snapshot_watcher", "snapshot_collect", "snapshot_destroy");
 

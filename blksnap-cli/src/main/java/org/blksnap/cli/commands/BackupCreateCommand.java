@@ -92,7 +92,7 @@ public final class BackupCreateCommand extends BaseCommand {
             }
         }
         DiffStorage diff = DiffStorage.of(storage != null ? storage : defaultStorage());
-        long limitBytes = limit != null ? limit : defaultLimit();
+        long limitBytes = limit != null ? limit : defaultLimit(devices);
         BackupEngine.Options options = BackupEngine.Options.defaults().withFull(full).withTag(tag)
                 .withToolVersion(toolVersion());
         if (threads != null) {
@@ -169,12 +169,13 @@ public final class BackupCreateCommand extends BaseCommand {
         out().flush();
     }
 
-    private static Path defaultStorage() {
+    static Path defaultStorage() {
         Path vt = Path.of("/var/tmp");
         return Files.isDirectory(vt) && Files.isWritable(vt) ? vt : Path.of(System.getProperty("java.io.tmpdir"));
     }
 
-    private long defaultLimit() throws BackupException {
+    /** @return 10 % of the devices' size, at least 256 MiB */
+    static long defaultLimit(List<Path> devices) {
         long total = 0;
         for (Path d : devices) {
             try {

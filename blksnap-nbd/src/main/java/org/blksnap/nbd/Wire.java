@@ -1,0 +1,75 @@
+package org.blksnap.nbd;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ByteChannel;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Blocking, exact-length reads and writes on a connection's channel.
+ */
+final class Wire {
+    private final ByteChannel channel;
+
+    Wire(ByteChannel channel) {
+        this.channel = channel;
+    }
+
+    /**
+     * Reads exactly {@code n} bytes.
+     *
+     * @throws EOFException if the peer closes first
+     */
+    ByteBuffer read(int n) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(n);
+        readFully(b);
+        return b.flip();
+    }
+
+    void readFully(ByteBuffer b) throws IOException {
+        while (b.hasRemaining()) {
+            if (channel.read(b) < 0) {
+                throw new EOFException("peer closed the connection");
+            }
+        }
+    }
+
+    /** Reads and drops {@code n} bytes, a bounded piece at a time. */
+    void skip(long n) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate((int) Math.min(n, 65536));
+        long left = n;
+        while (left > 0) {
+            b.clear().limit((int) Math.min(left, b.capacity()));
+            readFully(b);
+            left -= b.limit();
+        }
+    }
+
+    void write(ByteBuffer... buffers) throws IOException {
+        for (ByteBuffer b : buffers) {
+            while (b.hasRemaining()) {
+                channel.write(b);
+            }
+        }
+    }
+
+    /**
+     * @return {@code bytes} as a protocol string
+     * @throws ProtocolException if it is not UTF-8 or contains NUL
+     */
+    static String string(byte[] bytes) throws ProtocolException {
+        try {
+            String s = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
+            if (s.indexOf('\0') >= 0) {
+                throw new ProtocolException("string contains NUL");
+            }
+            return s;
+        } catch (CharacterCodingException e) {
+            throw new ProtocolException("string is not UTF-8");
+        }
+    }
+}
