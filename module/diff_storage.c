@@ -27,10 +27,34 @@
 #include "diff_storage.h"
 #include "event_queue.h"
 
+/* A step of more than 1 TiB would be one fallocate nobody waits out. */
+#define DIFF_STORAGE_STEP_HIGHEST	(1UL << 31)
+
+static int diff_storage_minimum_set(const char *val,
+				    const struct kernel_param *kp)
+{
+	unsigned long step;
+	int ret;
+
+	ret = kstrtoul(val, 0, &step);
+	if (ret)
+		return ret;
+	if (step < PAGE_SECTORS || step > DIFF_STORAGE_STEP_HIGHEST)
+		return -EINVAL;
+	WRITE_ONCE(*(unsigned long *)kp->arg, step);
+	return 0;
+}
+
+static const struct kernel_param_ops diff_storage_minimum_ops = {
+	.set = diff_storage_minimum_set,
+	.get = param_get_ulong,
+};
+
 static unsigned long diff_storage_minimum = 2097152;
-module_param(diff_storage_minimum, ulong, 0644);
+module_param_cb(diff_storage_minimum, &diff_storage_minimum_ops,
+		&diff_storage_minimum, 0644);
 MODULE_PARM_DESC(diff_storage_minimum,
-		 "Sectors a difference storage file grows by at a time");
+		 "Sectors a difference storage file grows by at a time (8..2^31)");
 
 static sector_t diff_storage_step(void)
 {
