@@ -23,7 +23,8 @@
  *                encryption: the original data is not all in the sectors
  *   ENODEV       take of a snapshot without devices; SNAPSHOTINFO on a
  *                device that is in no snapshot
- *   ENODATA      collect with too little room; count says how much
+ *   ENODATA      collect with too little room; count says how many ids
+ *                were written (a null ids array only counts, like upstream)
  *   ENOENT       wait_event: no event within the timeout
  *   EINTR        wait_event: interrupted by a signal
  *   anything freeze_bdev() returns: the take is undone, nothing changed
@@ -36,6 +37,7 @@
 #include <linux/blk-integrity.h>
 #include <linux/blkdev.h>
 #include <linux/capability.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/sched.h>
@@ -50,6 +52,12 @@
 #include "snapimage.h"
 #include "snapshot.h"
 #include "tracker.h"
+
+/*
+ * Snapshots share one list; more than this many is not a backup session
+ * but a leak, and COLLECT need not allocate beyond it.
+ */
+#define BLKSNAP_COLLECT_MAX	65536U
 
 /**
  * struct snapshot_device - one device of a snapshot
@@ -324,41 +332,49 @@ long snapshot_ioctl_take(void __user *arg)
 	return ret;
 }
 
+/*
+ * As upstream: a null @ids only counts (count = number of snapshots, 0
+ * returned whatever count was).  Otherwise up to count ids are written,
+ * count becomes the number written, and ENODATA says that more exist.
+ */
 long snapshot_ioctl_collect(void __user *arg)
 {
 	struct blksnap_snapshot_collect karg;
-	struct snapshot *snapshot;
 	struct blksnap_uuid *ids = NULL;
-	u32 count = 0, i = 0;
+	struct snapshot *snapshot;
+	u32 n = 0, room;
 	long ret = 0;
 
 	if (copy_from_user(&karg, arg, sizeof(karg)))
 		return -EFAULT;
+	room = karg.ids ? min(karg.count, BLKSNAP_COLLECT_MAX) : 0;
+	/* Allocated before locking, for the room given, not the list's size. */
+	if (room) {
+		ids = kvcalloc(room, sizeof(*ids), GFP_KERNEL);
+		if (!ids)
+			return -ENOMEM;
+	}
 
 	mutex_lock(&snapshots_lock);
-	list_for_each_entry(snapshot, &snapshots, link)
-		count++;
-	if (karg.count < count) {
-		ret = -ENODATA;
-	} else if (count) {
-		ids = kcalloc(count, sizeof(*ids), GFP_KERNEL);
-		if (!ids)
-			ret = -ENOMEM;
-		else
-			list_for_each_entry(snapshot, &snapshots, link)
-				memcpy(ids[i++].b, snapshot->id.b,
-				       sizeof(ids->b));
+	list_for_each_entry(snapshot, &snapshots, link) {
+		if (!karg.ids) {
+			n++;
+			continue;
+		}
+		if (n == room) {
+			ret = -ENODATA;
+			break;
+		}
+		memcpy(ids[n++].b, snapshot->id.b, sizeof(ids->b));
 	}
 	mutex_unlock(&snapshots_lock);
 
-	if (ret == -ENOMEM)
-		return ret;
-	if (ids && copy_to_user(u64_to_user_ptr(karg.ids), ids,
-				array_size(count, sizeof(*ids))))
+	if (ids && n && copy_to_user(u64_to_user_ptr(karg.ids), ids,
+				     array_size(n, sizeof(*ids))))
 		ret = -EFAULT;
-	kfree(ids);
-	karg.count = count;
-	if (ret != -EFAULT && copy_to_user(arg, &karg, sizeof(karg)))
+	kvfree(ids);
+	karg.count = n;
+	if (copy_to_user(arg, &karg, sizeof(karg)))
 		ret = -EFAULT;
 	return ret;
 }
