@@ -229,6 +229,19 @@ void diff_area_stop(struct diff_area *da)
 	wake_up_all(&da->queue_wq);
 }
 
+/**
+ * diff_area_wait_stored() - wait until no saved chunk waits for the storage
+ * @da:		a stopped diff area
+ *
+ * Once stopped, every queued store ends at once and frees its chunk's
+ * pages; after this only the chunk descriptors remain, until the last
+ * reference (an image still open) goes.
+ */
+void diff_area_wait_stored(struct diff_area *da)
+{
+	wait_event(da->queue_wq, !atomic_read(&da->in_queue));
+}
+
 static bool diff_area_broken(struct diff_area *da)
 {
 	return READ_ONCE(da->error) ||
@@ -285,10 +298,10 @@ static void diff_area_store_work(struct work_struct *work)
 
 		chunk_iter(chunk, &iter);
 		ret = diff_storage_rw(ds, offset, &iter, true);
-		if (ret) {
+		if (ret && ret != -ESHUTDOWN) {
 			pr_err("writing to the difference storage failed: %d\n",
 			       ret);
-			cmpxchg(&ds->error, 0, ret);
+			diff_storage_fail(ds, ret);
 		}
 	}
 	if (ret) {

@@ -211,12 +211,20 @@ static void snapshot_destroy(struct snapshot *snapshot)
 		snapshot_unpublish(sd->tracker);
 		if (sd->image)
 			snapimage_destroy(sd->image);
-		if (sd->diff_area)
+		if (sd->diff_area) {
+			diff_area_wait_stored(sd->diff_area);
 			diff_area_put(sd->diff_area);
+		}
 		tracker_put(sd->tracker);
 		list_del(&sd->link);
 		kfree(sd);
 	}
+	/*
+	 * Whoever still holds the snapshot (an image open, a release queued)
+	 * can no longer do I/O: give the storage back now, so that it is
+	 * reusable when DESTROY returns.
+	 */
+	diff_storage_release_file(snapshot->storage);
 	pr_debug("snapshot %pUb destroyed\n", &snapshot->id);
 	snapshot_put(snapshot);
 }
