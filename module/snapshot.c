@@ -258,6 +258,29 @@ static void snapshot_thaw(struct snapshot *snapshot,
 }
 
 /*
+ * After the switch the take has happened: copy-on-write runs and the CBT
+ * maps have moved on, so nothing can be undone.  A device whose image
+ * cannot be made is marked corrupted with the reason (SNAPSHOTINFO and the
+ * corrupted event report it) and TAKE still succeeds for the others.
+ */
+static void snapshot_create_images(struct snapshot *snapshot)
+{
+	struct snapshot_device *sd;
+
+	list_for_each_entry(sd, &snapshot->devices, link) {
+		struct snapimage *image = snapimage_create(sd->diff_area);
+
+		if (IS_ERR(image)) {
+			pr_err("no image for %pg: %ld\n", sd->tracker->bdev,
+			       PTR_ERR(image));
+			diff_area_set_corrupted(sd->diff_area, PTR_ERR(image));
+			continue;
+		}
+		sd->image = image;
+	}
+}
+
+/*
  * Everything that can fail without side effects is done before the
  * freeze, so that the frozen window holds only the switch itself.
  */
@@ -303,18 +326,8 @@ static int snapshot_take_locked(struct snapshot *snapshot)
 		 &snapshot->id, ktime_us_delta(ktime_get(), frozen));
 	snapshot->taken = true;
 
-	list_for_each_entry(sd, &snapshot->devices, link) {
-		struct snapimage *image = snapimage_create(sd->diff_area);
-
-		if (IS_ERR(image)) {
-			/* The point in time is gone for this device only. */
-			ret = PTR_ERR(image);
-			diff_area_set_corrupted(sd->diff_area, ret);
-			continue;
-		}
-		sd->image = image;
-	}
-	return ret;
+	snapshot_create_images(snapshot);
+	return 0;
 
 fail:
 	list_for_each_entry(sd, &snapshot->devices, link) {
