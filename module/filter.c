@@ -525,10 +525,31 @@ int filter_init(void)
 }
 
 /*
- * Every tracker holds a module reference, so none is left when the module
- * exits; only the hooks remain to be removed.
+ * First step of module exit: once this returns no replacement runs, so no
+ * attach, ioctl, bio or removal can reach the table or the snapshots.  An
+ * attach that raced the unload finished before and is undone by
+ * filter_detach_all().
  */
-void filter_done(void)
+void filter_unhook(void)
 {
 	hook_remove(filter_hooks, ARRAY_SIZE(filter_hooks));
+}
+
+/*
+ * Last step of module exit, as upstream's (filters do not pin the module):
+ * every filter goes, with its CBT map.  The snapshots are gone already.
+ */
+void filter_detach_all(void)
+{
+	struct filter_set *set;
+	unsigned long key;
+
+	mutex_lock(&filter_lock);
+	xa_for_each(&filter_table, key, set) {
+		/* Each unlink replaces the set: look it up afresh. */
+		while ((set = xa_load(&filter_table, key)))
+			filter_unlink(set->trackers[0]);
+	}
+	mutex_unlock(&filter_lock);
+	xa_destroy(&filter_table);
 }

@@ -28,9 +28,12 @@
  *   ENOENT       wait_event: no event within the timeout
  *   EINTR        wait_event: interrupted by a signal
  *   anything freeze_bdev() returns: the take is undone, nothing changed
+ * A take whose image cannot be created for a device succeeds; that device
+ * is marked corrupted with the reason (see snapshot_create_images()).
  *
- * Module unload destroys every snapshot; the kernel itself refuses the
- * unload while an image is open, and attached filters pin the module too.
+ * Module unload destroys every snapshot and then detaches every filter, as
+ * upstream's does; the kernel itself refuses the unload while an image (or
+ * the control device) is open, through the block device's module owner.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME "-snapshot: " fmt
 
@@ -657,7 +660,8 @@ fail_wq:
 	return ret;
 }
 
-void snapshot_done(void)
+/* Module exit, once no ioctl and no hook can run any more. */
+void snapshot_destroy_all(void)
 {
 	struct snapshot *snapshot, *next;
 
@@ -665,6 +669,10 @@ void snapshot_done(void)
 	list_for_each_entry_safe(snapshot, next, &snapshots, link)
 		snapshot_destroy(snapshot);
 	mutex_unlock(&snapshots_lock);
+}
+
+void snapshot_done(void)
+{
 	snapimage_done();
 	/* Draining runs the last stores and releases of diff areas. */
 	destroy_workqueue(snapshot_wq);
