@@ -12,7 +12,8 @@
  *
  * BLKFILTER_* ioctl errors (after CAP_SYS_ADMIN, EPERM, and copying the
  * argument, EFAULT):
- *   ENOENT     name is not "blksnap"; DETACH/CTL when not attached
+ *   ENOENT     ATTACH: name is not "blksnap"; DETACH/CTL when not attached
+ *   EINVAL     DETACH/CTL naming another filter while blksnap is attached
  *   EINVAL     ATTACH with optlen != 0 (blksnap takes no options)
  *   EALREADY   ATTACH when already attached
  *   ENODEV     ATTACH to a device that is going away or has no medium
@@ -277,6 +278,20 @@ static long filter_ioctl_attach(struct block_device *bdev,
 	return filter_attach(bdev);
 }
 
+/*
+ * DETACH and CTL naming another filter: as upstream, ENOENT when no filter
+ * is attached, EINVAL when ours is (the name does not match it).
+ */
+static long filter_wrong_name(struct block_device *bdev)
+{
+	struct tracker *tracker = filter_get(bdev);
+
+	if (!tracker)
+		return -ENOENT;
+	tracker_put(tracker);
+	return -EINVAL;
+}
+
 static long filter_ioctl_detach(struct block_device *bdev,
 				struct blkfilter_detach __user *argp)
 {
@@ -285,7 +300,7 @@ static long filter_ioctl_detach(struct block_device *bdev,
 	if (copy_from_user(&arg, argp, sizeof(arg)))
 		return -EFAULT;
 	if (!filter_name_is_ours(arg.name))
-		return -ENOENT;
+		return filter_wrong_name(bdev);
 	return filter_detach(bdev);
 }
 
@@ -299,7 +314,7 @@ static long filter_ioctl_ctl(struct block_device *bdev,
 	if (copy_from_user(&arg, argp, sizeof(arg)))
 		return -EFAULT;
 	if (!filter_name_is_ours(arg.name))
-		return -ENOENT;
+		return filter_wrong_name(bdev);
 	tracker = filter_get(bdev);
 	if (!tracker)
 		return -ENOENT;
