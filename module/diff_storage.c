@@ -28,7 +28,7 @@
 #include "event_queue.h"
 
 /* A step of more than 1 TiB would be one fallocate nobody waits out. */
-#define DIFF_STORAGE_STEP_HIGHEST	(1UL << 31)
+#define DIFF_STORAGE_STEP_HIGHEST	BIT(31)
 
 static int diff_storage_minimum_set(const char *val,
 				    const struct kernel_param *kp)
