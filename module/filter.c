@@ -42,8 +42,14 @@
 /* A disk and its partitions: at most this many filters act on one bio. */
 #define FILTER_COW_MAX	4
 
+/*
+ * @disk is the disk every tracker of the set is on.  A dev_t is free for a
+ * new disk as soon as del_gendisk() returns, before filter_del_gendisk()
+ * detaches the old disk's filters: bios of the new disk must not reach them.
+ */
 struct filter_set {
 	struct rcu_head rcu;
+	struct gendisk *disk;
 	unsigned int count;
 	struct tracker *trackers[];
 };
@@ -77,6 +83,7 @@ static int filter_set_update(dev_t key, struct tracker *add,
 		if (add)
 			new->trackers[n++] = add;
 		new->count = n;
+		new->disk = new->trackers[0]->bdev->bd_disk;
 	}
 	if (new)
 		ret = xa_err(xa_store(&filter_table, key, new, GFP_KERNEL));
@@ -364,6 +371,8 @@ static bool filter_bio(struct bio *bio)
 
 	rcu_read_lock();
 	set = xa_load(&filter_table, filter_key(bdev));
+	if (set && set->disk != bdev->bd_disk)
+		set = NULL;	/* a reused dev_t: the set belongs to a gone disk */
 	for (i = 0; set && i < set->count; i++) {
 		struct tracker *tracker = set->trackers[i];
 		sector_t first = tracker->bdev->bd_start_sect;
