@@ -80,7 +80,8 @@ struct workqueue_struct *snapshot_wq;
 
 /*
  * Guards the list, every snapshot's devices and state, and the
- * diff_area pointers of trackers.  Never taken in the bio path.
+ * diff_area pointers of trackers.  Never taken in the bio path.  Where it
+ * stands among the module's locks: module/README.md, "Lock order".
  */
 static DEFINE_MUTEX(snapshots_lock);
 static LIST_HEAD(snapshots);
