@@ -57,86 +57,86 @@ class UnloadWithSnapshotIT {
         }
     }
 
+    /**
+     * A loop device over a scratch file, and on it what user space does
+     * for a backup: attach, create, add, take. Closing undoes whatever is
+     * left (after a failure) so that the next test starts clean.
+     */
+    private static final class LoopSession implements AutoCloseable {
+        private final Path file;
+        private final Path loop;
+        private SnapshotId id;
+
+        LoopSession(String name) throws IOException {
+            file = Files.createTempFile(name, ".img");
+            Shell.sh("truncate", "-s", Long.toString(32L << 20), file.toString());
+            loop = Path.of(Shell.sh("losetup", "--find", "--show", file.toString()));
+        }
+
+        /** @return the image of the taken snapshot */
+        Path take(BlkSnap blksnap, Filter f) throws IOException {
+            f.attach();
+            id = blksnap.createSnapshot(DiffStorage.directory(Path.of("/tmp")), 1L << 20);
+            f.snapshotAdd(id);
+            blksnap.take(id);
+            return f.snapshotInfo().imagePath().orElseThrow();
+        }
+
+        @Override
+        public void close() throws IOException {
+            try {
+                if (Files.isDirectory(MODULE)) {
+                    try (BlkSnap blksnap = BlkSnap.open(); Filter f = Filter.open(loop)) {
+                        if (id != null && blksnap.collect().contains(id)) {
+                            blksnap.destroy(id);
+                        }
+                        if (f.isAttached()) {
+                            f.detach();
+                        }
+                    }
+                }
+            } finally {
+                Shell.run("losetup", "-d", loop.toString());
+                Files.deleteIfExists(file);
+                ensureLoaded();
+            }
+        }
+    }
+
     /** The end of upstream's test scripts: destroy, detach, modprobe -r, nothing in between. */
     @Test
     void unloadRightAfterASession() throws Exception {
-        Path file = Files.createTempFile("unload-session", ".img");
-        Path loop = null;
-        SnapshotId id = null;
-        try {
-            Shell.sh("truncate", "-s", Long.toString(32L << 20), file.toString());
-            loop = Path.of(Shell.sh("losetup", "--find", "--show", file.toString()));
-            try (BlkSnap blksnap = BlkSnap.open(); Filter f = Filter.open(loop)) {
-                f.attach();
-                id = blksnap.createSnapshot(DiffStorage.directory(Path.of("/tmp")), 1L << 20);
-                f.snapshotAdd(id);
-                blksnap.take(id);
-                Data.writeDirect(loop, Data.randomWrites(32L << 20, 20, 71), 72);
-                Data.md5Range(f.snapshotInfo().imagePath().orElseThrow(), 0, 1 << 20);
-                blksnap.destroy(id);
+        try (LoopSession s = new LoopSession("unload-session")) {
+            try (BlkSnap blksnap = BlkSnap.open(); Filter f = Filter.open(s.loop)) {
+                Path image = s.take(blksnap, f);
+                Data.writeDirect(s.loop, Data.randomWrites(32L << 20, 20, 71), 72);
+                Data.md5Range(image, 0, 1 << 20);
+                blksnap.destroy(s.id);
                 f.detach();
             }
             Shell.Result rmmod = Shell.run("rmmod", "blksnap");
             assertTrue(rmmod.ok(), "rmmod right after destroy and detach: " + rmmod.output());
             assertFalse(Files.isDirectory(MODULE));
-        } finally {
-            if (loop != null) {
-                undoSession(id, loop);
-                Shell.run("losetup", "-d", loop.toString());
-            }
-            Files.deleteIfExists(file);
-            ensureLoaded();
         }
     }
 
     @Test
     void unloadDestroysATakenSnapshotAndDetaches() throws Exception {
-        Path file = Files.createTempFile("unload-taken", ".img");
-        Path loop = null;
-        SnapshotId id = null;
-        try {
-            Shell.sh("truncate", "-s", Long.toString(32L << 20), file.toString());
-            loop = Path.of(Shell.sh("losetup", "--find", "--show", file.toString()));
+        try (LoopSession s = new LoopSession("unload-taken")) {
             Path image;
-            try (BlkSnap blksnap = BlkSnap.open(); Filter f = Filter.open(loop)) {
-                f.attach();
-                id = blksnap.createSnapshot(DiffStorage.directory(Path.of("/tmp")), 1L << 20);
-                f.snapshotAdd(id);
-                blksnap.take(id);
-                image = f.snapshotInfo().imagePath().orElseThrow();
+            try (BlkSnap blksnap = BlkSnap.open(); Filter f = Filter.open(s.loop)) {
+                image = s.take(blksnap, f);
             }
-            Data.writeDirect(loop, Data.randomWrites(32L << 20, 20, 81), 82);
+            Data.writeDirect(s.loop, Data.randomWrites(32L << 20, 20, 81), 82);
             Shell.Result rmmod = Shell.run("rmmod", "blksnap");
             assertTrue(rmmod.ok(), "rmmod with a taken snapshot and no image open: " + rmmod.output());
             assertFalse(Files.isDirectory(MODULE));
             assertFalse(Files.exists(image), "the image went with the module");
-            Data.writeDirect(loop, Data.randomWrites(32L << 20, 20, 83), 84);
+            Data.writeDirect(s.loop, Data.randomWrites(32L << 20, 20, 83), 84);
             ensureLoaded();
-            try (BlkSnap blksnap = BlkSnap.open(); Filter f = Filter.open(loop)) {
+            try (BlkSnap blksnap = BlkSnap.open(); Filter f = Filter.open(s.loop)) {
                 assertTrue(blksnap.collect().isEmpty(), "a fresh module has no snapshots");
                 assertFalse(f.isAttached(), "a fresh module has no filters");
-            }
-        } finally {
-            if (loop != null) {
-                undoSession(id, loop);
-                Shell.run("losetup", "-d", loop.toString());
-            }
-            Files.deleteIfExists(file);
-            ensureLoaded();
-        }
-    }
-
-    /** After a failure, leaves no snapshot or filter behind to fail the next test. */
-    private static void undoSession(SnapshotId id, Path loop) throws IOException {
-        if (!Files.isDirectory(MODULE)) {
-            return;
-        }
-        try (BlkSnap blksnap = BlkSnap.open(); Filter f = Filter.open(loop)) {
-            if (id != null && blksnap.collect().contains(id)) {
-                blksnap.destroy(id);
-            }
-            if (f.isAttached()) {
-                f.detach();
             }
         }
     }
