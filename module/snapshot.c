@@ -342,6 +342,51 @@ fail:
 	return ret;
 }
 
+/*
+ * A device whose size changed since the last ioctl still has the map of the
+ * old size; rebuilding it allocates, and the rebuild would come at the next
+ * CTL and wipe the switch the take makes.  So every device's capacity is
+ * checked before the take, under its ctl_lock, which ranks above
+ * snapshots_lock: the trackers are collected first and the lock dropped.
+ * A snapshot that is missing or taken already is left to the take.
+ */
+static int snapshot_check_capacities(const struct blksnap_uuid *id)
+{
+	struct tracker **trackers = NULL;
+	struct snapshot_device *sd;
+	struct snapshot *snapshot;
+	unsigned int n = 0, i;
+	int ret = 0;
+
+	mutex_lock(&snapshots_lock);
+	snapshot = snapshot_find(id);
+	if (snapshot && !snapshot->taken)
+		list_for_each_entry(sd, &snapshot->devices, link)
+			n++;
+	if (n)
+		trackers = kcalloc(n, sizeof(*trackers), GFP_KERNEL);
+	if (trackers) {
+		i = 0;
+		list_for_each_entry(sd, &snapshot->devices, link) {
+			tracker_get(sd->tracker);
+			trackers[i++] = sd->tracker;
+		}
+	}
+	mutex_unlock(&snapshots_lock);
+	if (n && !trackers)
+		return -ENOMEM;
+
+	for (i = 0; i < n; i++) {
+		mutex_lock(&trackers[i]->ctl_lock);
+		if (!ret)
+			ret = tracker_check_capacity(trackers[i]);
+		mutex_unlock(&trackers[i]->ctl_lock);
+		tracker_put(trackers[i]);
+	}
+	kfree(trackers);
+	return ret;
+}
+
 long snapshot_ioctl_take(void __user *arg)
 {
 	struct blksnap_uuid id;
@@ -350,6 +395,9 @@ long snapshot_ioctl_take(void __user *arg)
 
 	if (copy_from_user(&id, arg, sizeof(id)))
 		return -EFAULT;
+	ret = snapshot_check_capacities(&id);
+	if (ret)
+		return ret;
 	mutex_lock(&snapshots_lock);
 	snapshot = snapshot_find(&id);
 	ret = snapshot ? snapshot_take_locked(snapshot) : -ESRCH;
