@@ -12,7 +12,8 @@
  *
  * BLKFILTER_* ioctl errors (after CAP_SYS_ADMIN, EPERM, and copying the
  * argument, EFAULT):
- *   ENOENT     name is not "blksnap"; DETACH/CTL when not attached
+ *   ENOENT     ATTACH: name is not "blksnap"; DETACH/CTL when not attached
+ *   EINVAL     DETACH/CTL naming another filter while blksnap is attached
  *   EINVAL     ATTACH with optlen != 0 (blksnap takes no options)
  *   EALREADY   ATTACH when already attached
  *   ENODEV     ATTACH to a device that is going away or has no medium
@@ -41,8 +42,14 @@
 /* A disk and its partitions: at most this many filters act on one bio. */
 #define FILTER_COW_MAX	4
 
+/*
+ * @disk is the disk every tracker of the set is on.  A dev_t is free for a
+ * new disk as soon as del_gendisk() returns, before filter_del_gendisk()
+ * detaches the old disk's filters: bios of the new disk must not reach them.
+ */
 struct filter_set {
 	struct rcu_head rcu;
+	struct gendisk *disk;
 	unsigned int count;
 	struct tracker *trackers[];
 };
@@ -76,6 +83,7 @@ static int filter_set_update(dev_t key, struct tracker *add,
 		if (add)
 			new->trackers[n++] = add;
 		new->count = n;
+		new->disk = new->trackers[0]->bdev->bd_disk;
 	}
 	if (new)
 		ret = xa_err(xa_store(&filter_table, key, new, GFP_KERNEL));
@@ -277,6 +285,20 @@ static long filter_ioctl_attach(struct block_device *bdev,
 	return filter_attach(bdev);
 }
 
+/*
+ * DETACH and CTL naming another filter: as upstream, ENOENT when no filter
+ * is attached, EINVAL when ours is (the name does not match it).
+ */
+static long filter_wrong_name(struct block_device *bdev)
+{
+	struct tracker *tracker = filter_get(bdev);
+
+	if (!tracker)
+		return -ENOENT;
+	tracker_put(tracker);
+	return -EINVAL;
+}
+
 static long filter_ioctl_detach(struct block_device *bdev,
 				struct blkfilter_detach __user *argp)
 {
@@ -285,7 +307,7 @@ static long filter_ioctl_detach(struct block_device *bdev,
 	if (copy_from_user(&arg, argp, sizeof(arg)))
 		return -EFAULT;
 	if (!filter_name_is_ours(arg.name))
-		return -ENOENT;
+		return filter_wrong_name(bdev);
 	return filter_detach(bdev);
 }
 
@@ -299,7 +321,7 @@ static long filter_ioctl_ctl(struct block_device *bdev,
 	if (copy_from_user(&arg, argp, sizeof(arg)))
 		return -EFAULT;
 	if (!filter_name_is_ours(arg.name))
-		return -ENOENT;
+		return filter_wrong_name(bdev);
 	tracker = filter_get(bdev);
 	if (!tracker)
 		return -ENOENT;
@@ -349,6 +371,8 @@ static bool filter_bio(struct bio *bio)
 
 	rcu_read_lock();
 	set = xa_load(&filter_table, filter_key(bdev));
+	if (set && set->disk != bdev->bd_disk)
+		set = NULL;	/* a reused dev_t: the set belongs to a gone disk */
 	for (i = 0; set && i < set->count; i++) {
 		struct tracker *tracker = set->trackers[i];
 		sector_t first = tracker->bdev->bd_start_sect;
@@ -525,10 +549,31 @@ int filter_init(void)
 }
 
 /*
- * Every tracker holds a module reference, so none is left when the module
- * exits; only the hooks remain to be removed.
+ * First step of module exit: once this returns no replacement runs, so no
+ * attach, ioctl, bio or removal can reach the table or the snapshots.  An
+ * attach that raced the unload finished before and is undone by
+ * filter_detach_all().
  */
-void filter_done(void)
+void filter_unhook(void)
 {
 	hook_remove(filter_hooks, ARRAY_SIZE(filter_hooks));
+}
+
+/*
+ * Last step of module exit, as upstream's (filters do not pin the module):
+ * every filter goes, with its CBT map.  The snapshots are gone already.
+ */
+void filter_detach_all(void)
+{
+	struct filter_set *set;
+	unsigned long key;
+
+	mutex_lock(&filter_lock);
+	xa_for_each(&filter_table, key, set) {
+		/* Each unlink replaces the set: look it up afresh. */
+		while ((set = xa_load(&filter_table, key)))
+			filter_unlink(set->trackers[0]);
+	}
+	mutex_unlock(&filter_lock);
+	xa_destroy(&filter_table);
 }

@@ -132,7 +132,7 @@ class SnapshotErrorsIT {
     }
 
     @Test
-    void collectWithTooLittleRoomIsEnodataAndSaysHowMuch() throws Exception {
+    void collectWithTooLittleRoomIsEnodataAndFillsWhatFits() throws Exception {
         SnapshotId a = rig.create(TMP, 1L << 20);
         SnapshotId b = rig.blksnap().createSnapshot(TMP, 1L << 20);
         try {
@@ -140,8 +140,9 @@ class SnapshotErrorsIT {
             ids.fill((byte) 0x5a);
             MemorySegment c = raw.collect(1, ids.address());
             assertErrno(Errno.ENODATA, raw.ioctl(Ioctl.IOCTL_BLKSNAP_SNAPSHOT_COLLECT, c), "collect");
-            assertTrue(c.get(JAVA_INT, 0) >= 2, "count says how many are needed");
-            assertEquals(0x5a, ids.get(JAVA_BYTE, 0), "nothing copied on ENODATA");
+            // As upstream: count is the number written, the array holds that many ids.
+            assertEquals(1, c.get(JAVA_INT, 0), "count says how many were written");
+            assertTrue(rig.blksnap().collect().contains(new SnapshotId(Uuid.read(ids, 0))), "an id was written");
             assertTrue(rig.blksnap().collect().containsAll(List.of(a, b)));
         } finally {
             rig.blksnap().destroy(b);
