@@ -27,11 +27,11 @@ import picocli.CommandLine.Command;
             "  blksnap backup check --repo /backup/vdb --read-data-subset 10%%"},
         subcommands = {BackupCreateCommand.class, BackupListCommand.class, BackupRestoreCommand.class,
             BackupVerifyCommand.class, BackupPruneCommand.class, BackupForgetCommand.class,
-            BackupCheckCommand.class})
+            BackupCheckCommand.class, KeyCommand.class})
 public final class BackupCommand extends BaseCommand {
     @Override
     public Integer call() {
-        throw new UsageException("missing command: create, list, restore, verify, prune, forget or check (see 'blksnap backup "
+        throw new UsageException("missing command: create, list, restore, verify, prune, forget, check or key (see 'blksnap backup "
                 + "--help')");
     }
 }
