@@ -8,13 +8,11 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Random;
 
 import org.blksnap.backup.engine.BackupEngine;
 import org.blksnap.backup.engine.ProgressListener;
 import org.blksnap.backup.engine.SnapshotSource;
-import org.blksnap.backup.engine.SourceDevice;
 import org.blksnap.backup.repo.KeyRing;
 import org.blksnap.backup.repo.LocalDirectoryStore;
 import org.blksnap.backup.repo.Repository;
@@ -41,20 +39,7 @@ class KeyCliTest {
         new Random(3).nextBytes(content);
         Path image = dir.resolve("vdb.img");
         Files.write(image, content);
-        SnapshotSource files = new SnapshotSource() {
-            @Override
-            public List<SourceDevice> devices() {
-                return List.of(new SourceDevice("/dev/vdb", image, content.length, null));
-            }
-
-            @Override
-            public void checkIntact() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
+        SnapshotSource files = new FileSource("/dev/vdb", image, content.length);
         Secret pw = new Secret.Password("first pw".toCharArray());
         try (Repository r = Repository.openForBackup(new LocalDirectoryStore(repo), new Repository.NewRepository(
                 CHUNK, Repository.DEFAULT_PACK_SIZE, true, new KeyRing.Argon2(64, 1, 1)), Duration.ZERO, () -> pw)) {

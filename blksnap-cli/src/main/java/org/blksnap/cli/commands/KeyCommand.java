@@ -80,12 +80,28 @@ public final class KeyCommand extends BaseCommand {
         }
     }
 
-    /** Opens the repository alone with an existing key: only a key holder may change keys. */
-    static KeyRing.Unlocked unlockAlone(RepoOption repo, Repository r, Secret current) throws java.io.IOException {
-        if (!r.config().encrypted()) {
-            throw new RepositoryException(repo.repo + " is not encrypted: it has no keys");
+    /** What a key command does once the repository is held alone and open with an existing key. */
+    @FunctionalInterface
+    interface KeyChange {
+        /**
+         * @param store  the repository's store, held exclusively
+         * @param opened the master key and the key that opened it
+         * @return the line to print
+         * @throws java.io.IOException if the key object cannot be changed
+         */
+        String apply(ChunkStore store, KeyRing.Unlocked opened) throws java.io.IOException;
+    }
+
+    /** Only a holder of a key may change keys: opens the repository alone with one, then changes. */
+    static void changeKeys(BaseCommand cmd, RepoOption repo, KeyChange change) throws java.io.IOException {
+        Secret current = repo.secrets().get();
+        try (Repository r = Repository.open(repo.store(), ChunkStore.LockMode.EXCLUSIVE, repo.lockWait,
+                () -> current)) {
+            if (!r.config().encrypted()) {
+                throw new RepositoryException(repo.repo + " is not encrypted: it has no keys");
+            }
+            cmd.note(change.apply(r.store(), KeyRing.unlock(r.store(), current)));
         }
-        return KeyRing.unlock(r.store(), current);
     }
 
     /** {@code key add}. */
@@ -99,14 +115,8 @@ public final class KeyCommand extends BaseCommand {
 
         @Override
         public Integer call() throws Exception {
-            Secret current = repo.secrets().get();
-            try (Repository r = Repository.open(repo.store(), ChunkStore.LockMode.EXCLUSIVE, repo.lockWait,
-                    () -> current)) {
-                KeyRing.Unlocked u = unlockAlone(repo, r, current);
-                String id = KeyRing.add(r.store(), u.master(), next.source(repo).get(),
-                        cost(next.kdfMemory, next.kdfIterations));
-                note("added key " + id);
-            }
+            changeKeys(this, repo, (store, u) -> "added key " + KeyRing.add(store, u.master(),
+                    next.source(repo).get(), cost(next.kdfMemory, next.kdfIterations)));
             return 0;
         }
     }
@@ -122,14 +132,8 @@ public final class KeyCommand extends BaseCommand {
 
         @Override
         public Integer call() throws Exception {
-            Secret current = repo.secrets().get();
-            try (Repository r = Repository.open(repo.store(), ChunkStore.LockMode.EXCLUSIVE, repo.lockWait,
-                    () -> current)) {
-                KeyRing.Unlocked u = unlockAlone(repo, r, current);
-                String id = KeyRing.replace(r.store(), u, next.source(repo).get(),
-                        cost(next.kdfMemory, next.kdfIterations));
-                note("key " + u.keyId() + " replaced by key " + id);
-            }
+            changeKeys(this, repo, (store, u) -> "key " + u.keyId() + " replaced by key " + KeyRing.replace(store,
+                    u, next.source(repo).get(), cost(next.kdfMemory, next.kdfIterations)));
             return 0;
         }
     }
@@ -146,13 +150,10 @@ public final class KeyCommand extends BaseCommand {
 
         @Override
         public Integer call() throws Exception {
-            Secret current = repo.secrets().get();
-            try (Repository r = Repository.open(repo.store(), ChunkStore.LockMode.EXCLUSIVE, repo.lockWait,
-                    () -> current)) {
-                unlockAlone(repo, r, current);
-                KeyRing.remove(r.store(), id);
-                note("removed key " + id);
-            }
+            changeKeys(this, repo, (store, u) -> {
+                KeyRing.remove(store, id);
+                return "removed key " + id;
+            });
             return 0;
         }
     }
