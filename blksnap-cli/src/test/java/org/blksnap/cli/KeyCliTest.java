@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Random;
 
 import org.blksnap.backup.engine.BackupEngine;
@@ -72,6 +73,37 @@ class KeyCliTest {
         Run failing = list("--password-command", "exit 3");
         assertEquals(ExitCodes.FAILURE, failing.status());
         assertEquals("blksnap backup list: --password-command failed (exit status 3)", failing.err().strip());
+    }
+
+    /** Runs the command in its own JVM, where the environment can be set. */
+    private Run process(String passwordFile, String... args) throws IOException, InterruptedException {
+        List<String> cmd = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString(), "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File(
+                "/dev/null")));
+        pb.environment().put("BLKSNAP_PASSWORD_FILE", passwordFile);
+        Path out = dir.resolve("out.txt");
+        Path err = dir.resolve("err.txt");
+        Process p = pb.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        assertTrue(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), "blksnap did not finish");
+        return new Run(p.exitValue(), Files.readString(out), Files.readString(err));
+    }
+
+    @Test
+    void thePasswordComesFromBlksnapPasswordFileAndAWrongOneExits8() throws Exception {
+        Path good = dir.resolve("good.pw");
+        Files.writeString(good, "first pw\n");
+        Run ok = process(good.toString(), "backup", "list", "-r", repo.toString());
+        assertEquals(0, ok.status(), ok.err());
+        assertTrue(ok.out().contains(backupId), ok.out());
+
+        Path bad = dir.resolve("bad.pw");
+        Files.writeString(bad, "first pw, almost\n");
+        Run wrong = process(bad.toString(), "backup", "list", "-r", repo.toString());
+        assertEquals(8, wrong.status(), wrong.err());
+        assertEquals("blksnap backup list: wrong password for " + repo + " (none of its keys opens with it)",
+                wrong.err().strip());
     }
 
     @Test
