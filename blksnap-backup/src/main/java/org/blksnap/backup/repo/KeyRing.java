@@ -57,8 +57,8 @@ public final class KeyRing {
 
     /**
      * Argon2id cost. The default follows RFC 9106's second recommended
-     * option (64 MiB, 3 passes, 4 lanes): about a second here, costly to
-     * guess at scale.
+     * option (64 MiB, 3 passes, 4 lanes): 0.5 to 2 s on the development host,
+     * costly to guess at scale.
      *
      * @param memoryKib   memory in KiB (at least 8 x parallelism)
      * @param iterations  passes over the memory

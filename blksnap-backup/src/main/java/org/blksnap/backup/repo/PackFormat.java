@@ -16,8 +16,8 @@ import java.util.zip.CRC32C;
  * blob:   a zstd frame of one chunk; encrypted: nonce | AES-GCM of the frame | tag
  * list:   entries; encrypted: nonce | AES-GCM of the entries | tag
  * entries: int32 count | count x entry
- * entry:  32-byte chunk id | int64 offset in the pack | int32 stored length | int32 plain length
- *         | int32 CRC32C of the stored bytes
+ * entry:  32-byte chunk id | int64 offset in the pack | int32 stored length (of the blob) | int32 plain length
+ *         | int32 CRC32C of the stored bytes (the blob)
  * index:  "BSI2" | int32 packs | packs x (int8 name length | name | entries) | int32 CRC32C of all before
  * </pre>
  *
