@@ -355,6 +355,24 @@ class EncryptionTest {
     }
 
     @Test
+    void aDamagedKeyDoesNotLockOutTheOthers() throws IOException {
+        String id = backup(true, content(), "t");
+        Secret second = new Secret.Password("second".toCharArray());
+        try (Repository r = open(ChunkStore.LockMode.EXCLUSIVE)) {
+            KeyRing.add(r.store(), KeyRing.unlock(r.store(), PASSWORD).master(), second, CHEAP);
+        }
+        Path keys = dir.resolve("repo").resolve(KeyRing.OBJECT);
+        String first = KeyRing.read(store()).keys().getFirst().salt();
+        String text = Files.readString(keys);
+        Files.writeString(keys, text.replace(first, (first.charAt(0) == 'A' ? "B" : "A") + first.substring(1)));
+        try (Repository r = Repository.open(store(), ChunkStore.LockMode.SHARED, Duration.ZERO, source(second))) {
+            assertEquals(1, r.manifest(id).devices().size());
+        }
+        assertFailsNaming("key object " + KeyRing.OBJECT, () -> open(ChunkStore.LockMode.SHARED).close(),
+                "the damaged key of the password");
+    }
+
+    @Test
     void aPlainRepositoryRecordsNoneAndRefusesAConfigDowngradedToNone() throws IOException {
         String id = backup(false, content(), "t");
         assertFalse(Files.exists(dir.resolve("repo").resolve(KeyRing.OBJECT)));

@@ -194,8 +194,15 @@ public final class KeyRing {
         Ring r = read(store);
         String algorithm = secret instanceof Secret.Password ? ARGON2ID : KEY_FILE;
         int tried = 0;
+        RepositoryException damaged = null;
         for (Key k : r.keys()) {
-            verifyChecksum(store, k);
+            try {
+                verifyChecksum(store, k);
+            } catch (RepositoryException e) {
+                // Another key may still open it; the damage is reported if none does.
+                damaged = damaged == null ? e : damaged;
+                continue;
+            }
             if (k.kdf() == null || !algorithm.equals(k.kdf().algorithm())) {
                 continue;
             }
@@ -204,6 +211,9 @@ public final class KeyRing {
             if (master != null) {
                 return new Unlocked(new MasterKey(master), k.id());
             }
+        }
+        if (damaged != null) {
+            throw damaged;
         }
         String what = secret instanceof Secret.Password ? "password" : "key file";
         throw new WrongKeyException(tried == 0 ? store.location() + " has no " + what + " key (key list shows its "
