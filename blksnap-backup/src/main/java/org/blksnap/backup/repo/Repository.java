@@ -295,7 +295,7 @@ public final class Repository implements AutoCloseable {
         if (c.encrypted()) {
             return new Envelope.Encrypted(KeyRing.unlock(store, secrets.get()).master());
         }
-        if (store.exists() && hasKeys(store)) {
+        if (hasKeys(store)) {
             // A config rewritten to "none" must not make the engine trust what it reads unauthenticated.
             throw new RepositoryException(store.location() + ": " + LocalDirectoryStore.CONFIG_FILE
                     + " says the repository is not encrypted, but it holds keys (" + KeyRing.OBJECT
