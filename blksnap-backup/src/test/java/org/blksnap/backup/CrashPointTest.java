@@ -20,8 +20,9 @@ import org.blksnap.backup.repo.ChunkStore;
 import org.blksnap.backup.repo.LocalDirectoryStore;
 import org.blksnap.backup.repo.Manifest;
 import org.blksnap.backup.repo.Repository;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Stops a backup and a prune at every step of the store's write protocol,
@@ -73,9 +74,10 @@ class CrashPointTest {
         }
     }
 
-    @Test
-    void aBackupStoppedAtAnyStepLeavesAValidRepository() throws IOException {
-        Fixture base = new Fixture(dir.resolve("base"));
+    @ParameterizedTest(name = "encrypted={0}")
+    @ValueSource(booleans = {false, true})
+    void aBackupStoppedAtAnyStepLeavesAValidRepository(boolean encrypted) throws IOException {
+        Fixture base = new Fixture(dir.resolve("base"), encrypted);
         Files.createDirectories(base.dir);
         Images.Device vda = new Images.Device("/dev/vda", dir.resolve("vda.img"), Images.content(SIZE, 30));
         byte[] state0 = vda.bytes();
@@ -88,10 +90,10 @@ class CrashPointTest {
 
         int crashes = 0;
         for (int n = 1; ; n++) {
-            Fixture fx = new Fixture(dir.resolve("run" + n));
+            Fixture fx = new Fixture(dir.resolve("run" + n), encrypted);
             copyTree(base.repoDir(), fx.repoDir());
             CrashingStore store = new CrashingStore(fx.repoDir(), n);
-            try (Repository repo = Fixture.openForBackup(store)) {
+            try (Repository repo = fx.openToBackUp(store)) {
                 new BackupEngine(repo, BackupEngine.Options.defaults(), ProgressListener.NONE)
                         .run(Images.source(second));
             } catch (LocalDirectoryStore.SimulatedCrash expected) {
@@ -122,9 +124,10 @@ class CrashPointTest {
         System.out.println("crash points tried: " + crashes);
     }
 
-    @Test
-    void aPruneStoppedAtAnyStepLeavesAValidRepository() throws IOException {
-        Fixture base = new Fixture(dir.resolve("base"));
+    @ParameterizedTest(name = "encrypted={0}")
+    @ValueSource(booleans = {false, true})
+    void aPruneStoppedAtAnyStepLeavesAValidRepository(boolean encrypted) throws IOException {
+        Fixture base = new Fixture(dir.resolve("base"), encrypted);
         Files.createDirectories(base.dir);
         Images.Device vda = new Images.Device("/dev/vda", dir.resolve("vda.img"), Images.content(SIZE, 31));
         base.backup(vda.take());
@@ -135,10 +138,10 @@ class CrashPointTest {
         long garbage = 1; // the old chunk 1; chunk 2 was all zero
 
         for (int n = 1; ; n++) {
-            Fixture fx = new Fixture(dir.resolve("prune" + n));
+            Fixture fx = new Fixture(dir.resolve("prune" + n), encrypted);
             copyTree(base.repoDir(), fx.repoDir());
             CrashingStore store = new CrashingStore(fx.repoDir(), n);
-            try (Repository repo = Repository.open(store, ChunkStore.LockMode.EXCLUSIVE)) {
+            try (Repository repo = fx.open(store, ChunkStore.LockMode.EXCLUSIVE)) {
                 new Pruner(repo).prune(1, 0, false);
             } catch (LocalDirectoryStore.SimulatedCrash expected) {
                 // The point of the test.
@@ -150,7 +153,7 @@ class CrashPointTest {
             assertTrue(fx.verify(true).clean(), where);
             assertArrayEquals(state, fx.restore(kept.backupId(), null), where);
             Pruner.Result again;
-            try (Repository repo = Repository.open(fx.repoStore(), ChunkStore.LockMode.EXCLUSIVE)) {
+            try (Repository repo = fx.open(fx.repoStore(), ChunkStore.LockMode.EXCLUSIVE)) {
                 again = new Pruner(repo).prune(1, 0, false);
                 assertEquals(List.of(kept.backupId()), repo.manifests().stream().map(Manifest::id).toList(), where);
             }

@@ -22,10 +22,33 @@ import org.blksnap.backup.repo.Repository;
 
 /** Shortcuts over a repository in a temporary directory. */
 final class Fixture {
+    /** The password of encrypted test repositories. */
+    static final org.blksnap.backup.repo.Secret TEST_PASSWORD =
+            new org.blksnap.backup.repo.Secret.Password("test password".toCharArray());
+    /** Argon2id cheap enough to open a repository hundreds of times. */
+    static final org.blksnap.backup.repo.KeyRing.Argon2 CHEAP = new org.blksnap.backup.repo.KeyRing.Argon2(64, 1, 1);
+
     final Path dir;
+    final boolean encrypted;
 
     Fixture(Path dir) {
+        this(dir, false);
+    }
+
+    Fixture(Path dir, boolean encrypted) {
         this.dir = dir;
+        this.encrypted = encrypted;
+    }
+
+    /** Opens (creating, encrypted if this fixture is) a repository of test geometry. */
+    Repository openToBackUp(ChunkStore store) throws IOException {
+        return Repository.openForBackup(store, new Repository.NewRepository(Images.CHUNK, Images.PACK, encrypted,
+                CHEAP), java.time.Duration.ZERO, () -> TEST_PASSWORD);
+    }
+
+    /** Opens an existing repository with the test password. */
+    Repository open(ChunkStore store, ChunkStore.LockMode mode) throws IOException {
+        return Repository.open(store, mode, java.time.Duration.ZERO, () -> TEST_PASSWORD);
     }
 
     Path repoDir() {
@@ -41,7 +64,7 @@ final class Fixture {
     }
 
     BackupResult backup(ChunkStore store, boolean full, SourceDevice... devices) throws IOException {
-        try (Repository repo = openForBackup(store)) {
+        try (Repository repo = openToBackUp(store)) {
             return new BackupEngine(repo, BackupEngine.Options.defaults().withFull(full), ProgressListener.NONE)
                     .run(Images.source(devices));
         }
@@ -85,7 +108,7 @@ final class Fixture {
     }
 
     Repository read() throws IOException {
-        return Repository.open(repoStore(), ChunkStore.LockMode.SHARED);
+        return open(repoStore(), ChunkStore.LockMode.SHARED);
     }
 
     byte[] restore(String backup, String device) throws IOException {

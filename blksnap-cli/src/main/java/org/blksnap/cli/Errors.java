@@ -52,6 +52,7 @@ public final class Errors implements IExecutionExceptionHandler, IParameterExcep
             case DeviceBusyException x -> ExitCodes.BUSY;
             case SnapshotStateException x -> ExitCodes.BUSY;
             case org.blksnap.backup.repo.RepositoryBusyException x -> ExitCodes.BUSY;
+            case org.blksnap.backup.repo.WrongKeyException x -> ExitCodes.WRONG_KEY;
             case UsageException x -> ExitCodes.USAGE;
             case IllegalArgumentException x -> ExitCodes.USAGE;
             default -> ExitCodes.FAILURE;

@@ -21,6 +21,8 @@ public final class ExitCodes {
     public static final int BUSY = 6;
     /** The snapshot broke while COMMAND ran: its images are not valid. */
     public static final int CORRUPTED = 7;
+    /** The password or key file opens no key of the encrypted repository. */
+    public static final int WRONG_KEY = 8;
 
     /** Help footer text. */
     static final String[] FOOTER = {
@@ -34,6 +36,7 @@ public final class ExitCodes {
         "  5  no such device or snapshot, or filter not attached",
         "  6  busy or wrong state (already attached, already in a snapshot, repository in use, ...)",
         "  7  the snapshot broke while COMMAND ran (blksnap snapshot)",
+        "  8  wrong password or key file for the encrypted repository",
     };
 
     private ExitCodes() {

@@ -16,7 +16,6 @@ import org.blksnap.backup.engine.BackupEngine;
 import org.blksnap.backup.engine.BackupResult;
 import org.blksnap.backup.engine.ProgressListener;
 import org.blksnap.backup.engine.SnapshotSource;
-import org.blksnap.backup.engine.SourceDevice;
 import org.blksnap.backup.repo.ChunkId;
 import org.blksnap.backup.repo.ChunkIndex;
 import org.blksnap.backup.repo.ChunkStore;
@@ -58,20 +57,7 @@ class BackupCliTest {
     }
 
     private BackupResult backup(Path image) throws IOException {
-        SnapshotSource files = new SnapshotSource() {
-            @Override
-            public List<SourceDevice> devices() {
-                return List.of(new SourceDevice("/dev/vdb", image, content.length, null));
-            }
-
-            @Override
-            public void checkIntact() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
+        SnapshotSource files = new FileSource("/dev/vdb", image, content.length);
         try (Repository r = Repository.openOrCreate(new LocalDirectoryStore(repo), CHUNK)) {
             return new BackupEngine(r, BackupEngine.Options.defaults(), ProgressListener.NONE).run(files);
         }
@@ -105,7 +91,8 @@ class BackupCliTest {
     void theManPageDescribesTheBackupCommands() {
         String page = ManPage.render(Main.commandLine(new PrintWriter(new StringWriter()),
                 new PrintWriter(new StringWriter())), "9.9");
-        for (String c : List.of("create", "list", "restore", "verify", "prune", "forget", "check")) {
+        for (String c : List.of("create", "list", "restore", "verify", "prune", "forget", "check", "key add",
+                "key list", "key remove", "key passwd")) {
             assertTrue(page.contains("\n.SS backup " + c + "\n"), c);
         }
     }

@@ -365,7 +365,7 @@ public final class BackupEngine {
                 ids.set(chunk, null);
                 chunksZero.incrementAndGet();
             } else {
-                ChunkId id = ChunkId.of(buf, len);
+                ChunkId id = repo.chunkId(buf, len);
                 if (!index.contains(id) && claimed.add(id)) {
                     byte[] frame = Pipeline.frameBuffer(ChunkCodec.maxFrame(len));
                     int n = ChunkCodec.compress(buf, len, options.zstdLevel(), frame);

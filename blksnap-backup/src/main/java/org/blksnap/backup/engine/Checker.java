@@ -83,7 +83,7 @@ public final class Checker {
         Set<String> indexed = new HashSet<>();
         for (String name : store.list(ChunkStore.Kind.INDEX)) {
             try {
-                for (PackFormat.PackEntries p : PackFormat.decodeIndex(store.get(ChunkStore.Kind.INDEX, name), name)) {
+                for (PackFormat.PackEntries p : repo.readIndex(name)) {
                     indexed.add(p.name());
                 }
             } catch (NoSuchFileException e) {
@@ -137,8 +137,7 @@ public final class Checker {
             }
         }
         if (!reindex.isEmpty()) {
-            byte[] idx = PackFormat.encodeIndex(reindex);
-            store.put(ChunkStore.Kind.INDEX, PackWriter.newName(), idx, idx.length);
+            repo.putIndex(reindex);
             repo.reloadIndex();
             long n = reindex.stream().mapToLong(p -> p.entries().size()).sum();
             repaired.add("indexed again " + n + " chunks of " + reindex.size() + " packs from the packs' own lists");

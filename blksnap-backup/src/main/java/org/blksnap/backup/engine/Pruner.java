@@ -195,8 +195,7 @@ public final class Pruner {
             packs.add(new PackFormat.PackEntries(p.getKey(), es));
         }
         if (!packs.isEmpty()) {
-            byte[] idx = PackFormat.encodeIndex(packs);
-            repo.store().put(ChunkStore.Kind.INDEX, org.blksnap.backup.repo.PackWriter.newName(), idx, idx.length);
+            repo.putIndex(packs);
         }
         for (String name : oldIndexes) {
             repo.store().delete(ChunkStore.Kind.INDEX, name);

@@ -232,7 +232,7 @@ public final class RestoreEngine {
                 int len = (int) Math.min(cs, image.sizeBytes() - offset);
                 BackupEngine.readFully(ch, buf, 0, len, offset);
                 ChunkId want = image.chunks().get(i);
-                boolean same = want == null ? ChunkCodec.isZero(buf, len) : want.equals(ChunkId.of(buf, len));
+                boolean same = want == null ? ChunkCodec.isZero(buf, len) : want.equals(repo.chunkId(buf, len));
                 if (!same) {
                     throw new BackupException(target + " differs from the backup of " + image.name()
                             + " at bytes " + offset + ".." + (offset + len - 1));

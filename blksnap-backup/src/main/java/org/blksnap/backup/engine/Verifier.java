@@ -160,7 +160,7 @@ public final class Verifier {
                 pipeline.submit(buf, () -> {
                     try {
                         int n = repo.readChunk(e.getKey(), buf);
-                        if (!ChunkId.of(buf, n).equals(e.getKey())) {
+                        if (!repo.chunkId(buf, n).equals(e.getKey())) {
                             throw new ChunkException(e.getKey(), "chunk " + e.getKey() + " is damaged: its data "
                                     + "does not hash to its id");
                         }

@@ -5,10 +5,11 @@ import java.util.Arrays;
 import com.github.luben.zstd.Zstd;
 
 /**
- * How a chunk's data is stored in a pack: one zstd frame. The frame's
- * CRC32C (in the index and the pack's own entries) finds damaged bytes
- * without decompressing; the chunk's id, the SHA-256 of the plain data,
- * proves the decompressed data with {@code --read-data}.
+ * How a chunk's data is stored in a pack: one zstd frame (sealed with
+ * AES-GCM in an encrypted repository). The stored bytes' CRC32C (in the index
+ * and the pack's own entries) finds damaged bytes without decompressing or a
+ * key; the chunk's id (SHA-256 of the plain data, HMAC-SHA-256 when
+ * encrypted) proves the decompressed data with {@code --read-data}.
  */
 public final class ChunkCodec {
     private static final byte[] ZEROS = new byte[64 * 1024];
@@ -55,21 +56,34 @@ public final class ChunkCodec {
     }
 
     /**
-     * Checks a stored frame against its CRC32C and decompresses it.
+     * Checks a chunk's stored bytes (the frame, or its sealed blob) against
+     * their CRC32C: cheap, and names damage without a key.
      *
-     * @param id    the chunk, for messages
-     * @param loc   where it was read from
-     * @param frame the stored bytes
-     * @param dst   at least the plain length
-     * @throws ChunkException if the frame is damaged
+     * @param id     the chunk, for messages
+     * @param loc    where it was read from
+     * @param stored the stored bytes
+     * @throws ChunkException if they are damaged
      */
-    public static void decompress(ChunkId id, ChunkIndex.Location loc, byte[] frame, byte[] dst)
-            throws ChunkException {
-        if (PackFormat.crc(frame, 0, loc.length()) != loc.crc()) {
+    public static void checkStored(ChunkId id, ChunkIndex.Location loc, byte[] stored) throws ChunkException {
+        if (PackFormat.crc(stored, 0, loc.length()) != loc.crc()) {
             throw new ChunkException(id, "chunk " + id + " in pack " + loc.pack() + " at byte " + loc.offset()
                     + " is damaged: its bytes fail their checksum");
         }
-        long n = Zstd.decompressByteArray(dst, 0, loc.plainLength(), frame, 0, loc.length());
+    }
+
+    /**
+     * Decompresses a checked frame.
+     *
+     * @param id     the chunk, for messages
+     * @param loc    where it was read from
+     * @param frame  the zstd frame
+     * @param length bytes of it
+     * @param dst    at least the plain length
+     * @throws ChunkException if the frame is damaged
+     */
+    public static void decompress(ChunkId id, ChunkIndex.Location loc, byte[] frame, int length, byte[] dst)
+            throws ChunkException {
+        long n = Zstd.decompressByteArray(dst, 0, loc.plainLength(), frame, 0, length);
         if (Zstd.isError(n) || n != loc.plainLength()) {
             throw new ChunkException(id, "chunk " + id + " in pack " + loc.pack() + " is damaged: it does not "
                     + "decompress");

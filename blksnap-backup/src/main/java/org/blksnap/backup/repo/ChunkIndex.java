@@ -39,23 +39,22 @@ public final class ChunkIndex {
     /**
      * Reads every index object not read yet.
      *
-     * @param store the repository's store
+     * @param store    the repository's store
+     * @param envelope how its objects are sealed
      * @return this
      * @throws RepositoryException if an index object is damaged
      * @throws IOException if the store cannot be read
      */
-    synchronized ChunkIndex refresh(ChunkStore store) throws IOException {
+    synchronized ChunkIndex refresh(ChunkStore store, Envelope envelope) throws IOException {
         for (String name : store.list(ChunkStore.Kind.INDEX)) {
             if (indexNames.contains(name)) {
                 continue;
             }
-            byte[] bytes;
             try {
-                bytes = store.get(ChunkStore.Kind.INDEX, name);
+                add(Repository.readIndex(store, envelope, name));
             } catch (NoSuchFileException e) {
                 continue; // removed by a prune since it was listed
             }
-            add(PackFormat.decodeIndex(bytes, name));
             indexNames.add(name);
         }
         return this;

@@ -10,7 +10,10 @@ import java.util.List;
  * object service (S3-compatible) can replace the local directory: objects
  * are written once under their final name and never modified or renamed
  * afterwards; the only operations are create, read (whole or a byte range),
- * list and delete.
+ * list and delete. One exception: the key object of an encrypted repository
+ * ({@link KeyRing#OBJECT}, kind {@link Kind#CONFIG}) is replaced whole by
+ * {@link #put} when a key is added, changed or removed, under the exclusive
+ * lock.
  *
  * <p>Contract: an object is either absent or complete, never a part.
  * {@link #put} is durable when it returns. An object streamed through

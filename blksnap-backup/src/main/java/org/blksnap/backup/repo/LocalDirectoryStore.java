@@ -102,7 +102,7 @@ public class LocalDirectoryStore implements ChunkStore {
             try (DirectoryStream<Path> s = Files.newDirectoryStream(root)) {
                 for (Path p : s) {
                     String n = p.getFileName().toString();
-                    if (!DIRS.contains(n) && !n.equals("lock")) {
+                    if (!DIRS.contains(n) && !n.equals("lock") && !n.equals(KeyRing.OBJECT)) {
                         throw new RepositoryException(root + " is not empty and not a blksnap backup repository "
                                 + "(it holds " + n + ")");
                     }

@@ -12,11 +12,12 @@ import java.util.zip.CRC32C;
  * The bytes of pack files and index objects.
  *
  * <pre>
- * pack:   "BSP2" | blob ... | entries | int32 entries' length | int32 CRC32C of entries | "BSPE"
- * blob:   a zstd frame of one chunk
+ * pack:   "BSP2" | blob ... | list | int32 list's length | int32 CRC32C of list | "BSPE"
+ * blob:   a zstd frame of one chunk; encrypted: nonce | AES-GCM of the frame | tag
+ * list:   entries; encrypted: nonce | AES-GCM of the entries | tag
  * entries: int32 count | count x entry
- * entry:  32-byte chunk id | int64 offset in the pack | int32 stored length | int32 plain length
- *         | int32 CRC32C of the stored bytes
+ * entry:  32-byte chunk id | int64 offset in the pack | int32 stored length (of the blob) | int32 plain length
+ *         | int32 CRC32C of the stored bytes (the blob)
  * index:  "BSI2" | int32 packs | packs x (int8 name length | name | entries) | int32 CRC32C of all before
  * </pre>
  *
@@ -106,20 +107,29 @@ public final class PackFormat {
 
     /**
      * @param entries the pack's chunks
+     * @return their list, as a pack carries it (before sealing)
+     */
+    static byte[] encodeEntries(List<Entry> entries) {
+        ByteBuffer bb = ByteBuffer.allocate(4 + entries.size() * ENTRY_BYTES);
+        putEntries(bb, entries);
+        return bb.array();
+    }
+
+    /**
+     * @param body the pack's list of chunks (sealed when the repository is encrypted)
      * @return the bytes that end the pack
      */
-    static byte[] packTrailer(List<Entry> entries) {
-        int len = 4 + entries.size() * ENTRY_BYTES;
+    static byte[] packTrailer(byte[] body) {
+        int len = body.length;
         ByteBuffer bb = ByteBuffer.allocate(len + PACK_TAIL);
-        putEntries(bb, entries);
-        bb.putInt(len).putInt(crc(bb.array(), 0, len)).put(PACK_END);
+        bb.put(body).putInt(len).putInt(crc(body, 0, len)).put(PACK_END);
         return bb.array();
     }
 
     /**
      * @param tail the last {@link #PACK_TAIL} bytes of a pack
      * @param name the pack, for messages
-     * @return the length of its entries, which precede the tail
+     * @return the length of its list of chunks, which precedes the tail
      * @throws RepositoryException if the pack is not complete
      */
     static int trailerLength(byte[] tail, String name) throws RepositoryException {
@@ -130,19 +140,29 @@ public final class PackFormat {
     }
 
     /**
-     * @param trailer the entries and the tail of a pack
+     * @param trailer the list of chunks and the tail of a pack
      * @param name    the pack
-     * @return its chunks
-     * @throws RepositoryException if the entries are damaged
+     * @return the list of chunks, checked against its CRC32C (still sealed when encrypted)
+     * @throws RepositoryException if it is damaged
      */
-    static List<Entry> readPackTrailer(byte[] trailer, String name) throws RepositoryException {
+    static byte[] trailerBody(byte[] trailer, String name) throws RepositoryException {
         int len = trailer.length - PACK_TAIL;
         int crc = ByteBuffer.wrap(trailer, len + 4, 4).getInt();
         if (len < 4 || crc(trailer, 0, len) != crc) {
             throw new RepositoryException("pack " + name + " is damaged: its list of chunks fails its checksum");
         }
+        return Arrays.copyOf(trailer, len);
+    }
+
+    /**
+     * @param body a pack's list of chunks
+     * @param name the pack
+     * @return its chunks
+     * @throws RepositoryException if the list is damaged
+     */
+    static List<Entry> parseEntries(byte[] body, String name) throws RepositoryException {
         try {
-            return getEntries(ByteBuffer.wrap(trailer, 0, len), "pack " + name);
+            return getEntries(ByteBuffer.wrap(body), "pack " + name);
         } catch (BufferUnderflowException e) {
             throw new RepositoryException("pack " + name + " is damaged: its list of chunks is cut short");
         }

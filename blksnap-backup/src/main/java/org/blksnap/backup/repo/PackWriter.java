@@ -14,6 +14,7 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 public final class PackWriter implements AutoCloseable {
     private final ChunkStore store;
+    private final Envelope envelope;
     private final long targetBytes;
     private final List<PackFormat.PackEntries> done = new ArrayList<>();
     private ChunkStore.ObjectWriter current;
@@ -21,8 +22,9 @@ public final class PackWriter implements AutoCloseable {
     private List<PackFormat.Entry> currentEntries;
     private long bytes;
 
-    PackWriter(ChunkStore store, long targetBytes) {
+    PackWriter(ChunkStore store, Envelope envelope, long targetBytes) {
         this.store = store;
+        this.envelope = envelope;
         this.targetBytes = targetBytes;
     }
 
@@ -35,7 +37,7 @@ public final class PackWriter implements AutoCloseable {
 
     /**
      * @param id          the chunk
-     * @param frame       its zstd frame
+     * @param frame       its zstd frame (sealed here when the repository is encrypted)
      * @param length      bytes of the frame
      * @param plainLength bytes of plain data
      * @throws IOException if the pack cannot be written
@@ -47,17 +49,22 @@ public final class PackWriter implements AutoCloseable {
             current.write(PackFormat.PACK_MAGIC, 0, PackFormat.PACK_MAGIC.length);
             currentEntries = new ArrayList<>();
         }
+        byte[] sealed = envelope.sealBlob(currentName, id, frame, length);
+        byte[] stored = sealed != null ? sealed : frame;
+        int storedLength = sealed != null ? sealed.length : length;
         long offset = current.size();
-        current.write(frame, 0, length);
-        currentEntries.add(new PackFormat.Entry(id, offset, length, plainLength, PackFormat.crc(frame, 0, length)));
-        bytes += length;
+        current.write(stored, 0, storedLength);
+        currentEntries.add(new PackFormat.Entry(id, offset, storedLength, plainLength,
+                PackFormat.crc(stored, 0, storedLength)));
+        bytes += storedLength;
         if (current.size() >= targetBytes) {
             closePack();
         }
     }
 
     private void closePack() throws IOException {
-        byte[] trailer = PackFormat.packTrailer(currentEntries);
+        byte[] trailer = PackFormat.packTrailer(envelope.seal(ChunkStore.Kind.PACK, currentName,
+                PackFormat.encodeEntries(currentEntries)));
         current.write(trailer, 0, trailer.length);
         current.publish();
         current.close();

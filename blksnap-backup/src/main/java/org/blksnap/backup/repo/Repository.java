@@ -50,6 +50,7 @@ public final class Repository implements AutoCloseable {
 
     private final ChunkStore store;
     private final Config config;
+    private final Envelope envelope;
     private final ChunkStore.Lock lock;
     private final LockMode mode;
     private ChunkIndex index;
@@ -62,8 +63,55 @@ public final class Repository implements AutoCloseable {
      * @param compression chunk compression, "zstd"
      * @param packSize    bytes per pack file (about)
      * @param created     ISO-8601 instant
+     * @param encryption  {@link Envelope.Encrypted#SCHEME}, or {@link Envelope.Plain#SCHEME} (also when absent:
+     *                    repositories from before encryption)
      */
-    public record Config(int format, int chunkSize, String compression, long packSize, String created) {
+    public record Config(int format, int chunkSize, String compression, long packSize, String created,
+            String encryption) {
+        /** @return true if the objects are encrypted */
+        public boolean encrypted() {
+            return Envelope.Encrypted.SCHEME.equals(encryption);
+        }
+    }
+
+    /**
+     * How a new repository is made.
+     *
+     * @param chunkSize bytes per chunk
+     * @param packSize  bytes per pack file (at least a chunk)
+     * @param encrypted true to encrypt every object (the secret then comes from the {@link Secret.Source})
+     * @param cost      Argon2id cost of a password key
+     */
+    public record NewRepository(int chunkSize, long packSize, boolean encrypted, KeyRing.Argon2 cost) {
+        /** Checks the sizes. */
+        public NewRepository {
+            if (chunkSize < MIN_CHUNK_SIZE || chunkSize > MAX_CHUNK_SIZE || Integer.bitCount(chunkSize) != 1) {
+                throw new IllegalArgumentException("chunk size must be a power of two between 64K and 16M: "
+                        + chunkSize);
+            }
+            if (packSize < chunkSize) {
+                throw new IllegalArgumentException("pack size must be at least the chunk size: " + packSize);
+            }
+            if (cost == null) {
+                cost = KeyRing.Argon2.DEFAULT;
+            }
+        }
+
+        /**
+         * @param chunkSize bytes per chunk
+         * @return an unencrypted repository with the default pack size
+         */
+        public static NewRepository plain(int chunkSize) {
+            return new NewRepository(chunkSize, DEFAULT_PACK_SIZE, false, null);
+        }
+
+        /**
+         * @param chunkSize bytes per chunk
+         * @return an encrypted repository with the default pack size and Argon2id cost
+         */
+        public static NewRepository encrypted(int chunkSize) {
+            return new NewRepository(chunkSize, DEFAULT_PACK_SIZE, true, null);
+        }
     }
 
     /**
@@ -80,9 +128,10 @@ public final class Repository implements AutoCloseable {
         }
     }
 
-    private Repository(ChunkStore store, Config config, ChunkStore.Lock lock, LockMode mode) {
+    private Repository(ChunkStore store, Config config, Envelope envelope, ChunkStore.Lock lock, LockMode mode) {
         this.store = store;
         this.config = config;
+        this.envelope = envelope;
         this.lock = lock;
         this.mode = mode;
     }
@@ -111,13 +160,38 @@ public final class Repository implements AutoCloseable {
      * @throws IOException if it is not a repository, is damaged or unreadable
      */
     public static Repository open(ChunkStore store, LockMode mode, Duration lockWait) throws IOException {
+        return open(store, mode, lockWait, Secret.Source.NONE);
+    }
+
+    /**
+     * Opens an existing repository, encrypted or not. The exclusive holder
+     * first removes what interrupted commands left.
+     *
+     * @param store    where it is
+     * @param mode     shared to read or back up, exclusive to delete
+     * @param lockWait how long to wait for an incompatible holder
+     * @param secrets  asked for the password or key file if the repository is encrypted
+     * @return the open repository, locked
+     * @throws WrongKeyException if the secret opens no key
+     * @throws RepositoryBusyException if the lock stays held
+     * @throws IOException if it is not a repository, is damaged or unreadable
+     */
+    public static Repository open(ChunkStore store, LockMode mode, Duration lockWait, Secret.Source secrets)
+            throws IOException {
+        return open(store, mode, lockWait, secrets, null);
+    }
+
+    private static Repository open(ChunkStore store, LockMode mode, Duration lockWait, Secret.Source secrets,
+            Envelope known) throws IOException {
         if (!store.exists()) {
             throw new RepositoryException(store.location() + " is not a blksnap backup repository (no "
                     + LocalDirectoryStore.CONFIG_FILE + "; 'blksnap backup create' makes one)");
         }
         ChunkStore.Lock lock = store.lock(mode, lockWait);
         try {
-            Repository r = new Repository(store, readConfig(store), lock, mode);
+            Config c = readConfig(store);
+            Envelope e = known != null ? known : envelope(store, c, secrets);
+            Repository r = new Repository(store, c, e, lock, mode);
             if (mode == LockMode.EXCLUSIVE) {
                 r.removeLeftovers();
             }
@@ -156,32 +230,53 @@ public final class Repository implements AutoCloseable {
      */
     public static Repository openForBackup(ChunkStore store, int chunkSize, long packSize, Duration lockWait)
             throws IOException {
+        return openForBackup(store, new NewRepository(chunkSize, packSize, false, null), lockWait, Secret.Source.NONE);
+    }
+
+    /**
+     * Opens a repository to add backups to, creating it first if the store
+     * holds none (with a random master key wrapped by the secret when
+     * encrypted); an existing one keeps its own layout and encryption.
+     *
+     * @param store    where it is
+     * @param created  how a new repository is made
+     * @param lockWait how long to wait while a prune or forget runs
+     * @param secrets  asked for the password or key file if the repository is (to be) encrypted
+     * @return the open repository, locked shared
+     * @throws WrongKeyException if the secret opens no key
+     * @throws IOException if it cannot be created or opened
+     */
+    public static Repository openForBackup(ChunkStore store, NewRepository created, Duration lockWait,
+            Secret.Source secrets) throws IOException {
+        Envelope made = null;
         if (!store.exists()) {
-            if (chunkSize < MIN_CHUNK_SIZE || chunkSize > MAX_CHUNK_SIZE || Integer.bitCount(chunkSize) != 1) {
-                throw new IllegalArgumentException("chunk size must be a power of two between 64K and 16M: "
-                        + chunkSize);
-            }
-            if (packSize < chunkSize) {
-                throw new IllegalArgumentException("pack size must be at least the chunk size: " + packSize);
-            }
+            // Asked before anything is written: no secret, no repository.
+            Secret secret = created.encrypted() ? secrets.get() : null;
             store.create();
-            Config c = new Config(FORMAT, chunkSize, "zstd", packSize, Instant.now().toString());
-            byte[] bytes = JSON.writeValueAsBytes(c);
             ChunkStore.Lock l = store.lock(LockMode.EXCLUSIVE, lockWait);
             try {
                 if (!store.exists()) {
+                    String scheme = Envelope.Plain.SCHEME;
+                    if (secret != null) {
+                        // The keys first: a config is only ever visible with the keys that open it.
+                        made = new Envelope.Encrypted(KeyRing.create(store, secret, created.cost()));
+                        scheme = Envelope.Encrypted.SCHEME;
+                    }
+                    Config c = new Config(FORMAT, created.chunkSize(), "zstd", created.packSize(),
+                            Instant.now().toString(), scheme);
+                    byte[] bytes = JSON.writeValueAsBytes(c);
                     store.put(Kind.CONFIG, LocalDirectoryStore.CONFIG_FILE, bytes, bytes.length);
                 }
             } finally {
                 l.close();
             }
         }
-        try {
-            open(store, LockMode.EXCLUSIVE, Duration.ZERO).close();
+        try (Repository alone = open(store, LockMode.EXCLUSIVE, Duration.ZERO, secrets, made)) {
+            made = alone.envelope;
         } catch (RepositoryBusyException e) {
             // Someone else holds it: leftovers wait for a process that is alone.
         }
-        return open(store, LockMode.SHARED, lockWait);
+        return open(store, LockMode.SHARED, lockWait, secrets, made);
     }
 
     /**
@@ -194,6 +289,23 @@ public final class Repository implements AutoCloseable {
      */
     public static Repository openOrCreate(ChunkStore store, int chunkSize) throws IOException {
         return openForBackup(store, chunkSize, Duration.ZERO);
+    }
+
+    private static Envelope envelope(ChunkStore store, Config c, Secret.Source secrets) throws IOException {
+        if (c.encrypted()) {
+            return new Envelope.Encrypted(KeyRing.unlock(store, secrets.get()).master());
+        }
+        if (hasKeys(store)) {
+            // A config rewritten to "none" must not make the engine trust what it reads unauthenticated.
+            throw new RepositoryException(store.location() + ": " + LocalDirectoryStore.CONFIG_FILE
+                    + " says the repository is not encrypted, but it holds keys (" + KeyRing.OBJECT
+                    + "): the config is damaged or was tampered with");
+        }
+        return new Envelope.Plain();
+    }
+
+    private static boolean hasKeys(ChunkStore store) throws IOException {
+        return store.size(Kind.CONFIG, KeyRing.OBJECT) >= 0;
     }
 
     private static Config readConfig(ChunkStore store) throws IOException {
@@ -209,6 +321,9 @@ public final class Repository implements AutoCloseable {
             throw new RepositoryException(store.location() + " is a format 1 repository (one file per chunk, "
                     + "JSON manifests), which this version does not read: restore from it with the blksnap that "
                     + "wrote it, or start a new repository");
+        }
+        if (c.encryption() != null && !c.encrypted() && !Envelope.Plain.SCHEME.equals(c.encryption())) {
+            throw new RepositoryException(store.location() + ": unsupported encryption '" + c.encryption() + "'");
         }
         if (c.format() != FORMAT || !"zstd".equals(c.compression()) || c.chunkSize() < MIN_CHUNK_SIZE
                 || c.chunkSize() > MAX_CHUNK_SIZE || c.packSize() < c.chunkSize()) {
@@ -227,6 +342,49 @@ public final class Repository implements AutoCloseable {
     /** @return the repository's description */
     public Config config() {
         return config;
+    }
+
+    /** @return what is done to objects between the engine and the store */
+    public Envelope envelope() {
+        return envelope;
+    }
+
+    /**
+     * @param data   plain chunk data
+     * @param length bytes of it
+     * @return its id in this repository (SHA-256, or HMAC-SHA-256 when encrypted)
+     */
+    public ChunkId chunkId(byte[] data, int length) {
+        return envelope.chunkId(data, length);
+    }
+
+    /**
+     * Stores an index object, sealed when the repository is encrypted.
+     *
+     * @param packs packs and their chunks
+     * @throws IOException if it cannot be stored
+     */
+    public void putIndex(List<PackFormat.PackEntries> packs) throws IOException {
+        String name = PackWriter.newName();
+        byte[] idx = envelope.seal(Kind.INDEX, name, PackFormat.encodeIndex(packs));
+        store.put(Kind.INDEX, name, idx, idx.length);
+    }
+
+    /**
+     * @param name an index object
+     * @return the packs it describes
+     * @throws java.nio.file.NoSuchFileException if it is gone
+     * @throws RepositoryException if it is damaged
+     * @throws IOException if it cannot be read
+     */
+    public List<PackFormat.PackEntries> readIndex(String name) throws IOException {
+        return readIndex(store, envelope, name);
+    }
+
+    static List<PackFormat.PackEntries> readIndex(ChunkStore store, Envelope envelope, String name)
+            throws IOException {
+        byte[] b = envelope.open(Kind.INDEX, name, store.get(Kind.INDEX, name), "index " + name);
+        return PackFormat.decodeIndex(b, name);
     }
 
     /** @return bytes per chunk */
@@ -248,7 +406,7 @@ public final class Repository implements AutoCloseable {
      */
     public synchronized ChunkIndex index() throws IOException {
         if (index == null) {
-            index = new ChunkIndex().refresh(store);
+            index = new ChunkIndex().refresh(store, envelope);
         }
         return index;
     }
@@ -260,10 +418,11 @@ public final class Repository implements AutoCloseable {
 
     /** @return a writer for the packs of one backup */
     public PackWriter newPackWriter() {
-        return new PackWriter(store, config.packSize());
+        return new PackWriter(store, envelope, config.packSize());
     }
 
     private static final ThreadLocal<byte[]> FRAME = ThreadLocal.withInitial(() -> new byte[0]);
+    private static final ThreadLocal<byte[]> SEALED = ThreadLocal.withInitial(() -> new byte[0]);
 
     /**
      * Reads, checks (CRC32C) and decompresses a chunk.
@@ -287,15 +446,25 @@ public final class Repository implements AutoCloseable {
             frame = new byte[loc.length()];
             FRAME.set(frame);
         }
+        byte[] stored = frame;
+        if (!(envelope instanceof Envelope.Plain)) {
+            stored = SEALED.get();
+            if (stored.length < loc.length()) {
+                stored = new byte[loc.length()];
+                SEALED.set(stored);
+            }
+        }
         try {
-            store.read(Kind.PACK, loc.pack(), loc.offset(), frame, 0, loc.length());
+            store.read(Kind.PACK, loc.pack(), loc.offset(), stored, 0, loc.length());
         } catch (NoSuchFileException e) {
             throw new ChunkException(id, "chunk " + id + ": its pack " + loc.pack() + " is missing from "
                     + location());
         } catch (java.io.EOFException e) {
             throw new ChunkException(id, "chunk " + id + ": its pack " + loc.pack() + " is cut short");
         }
-        ChunkCodec.decompress(id, loc, frame, dst);
+        ChunkCodec.checkStored(id, loc, stored);
+        int n = envelope.openBlob(loc.pack(), id, stored, loc.length(), frame);
+        ChunkCodec.decompress(id, loc, frame, n, dst);
         return loc.plainLength();
     }
 
@@ -312,6 +481,11 @@ public final class Repository implements AutoCloseable {
         if (size < PackFormat.PACK_MAGIC.length + PackFormat.PACK_TAIL) {
             throw new RepositoryException("pack " + pack + (size < 0 ? " is missing" : " is incomplete"));
         }
+        byte[] magic = new byte[PackFormat.PACK_MAGIC.length];
+        store.read(Kind.PACK, pack, 0, magic, 0, magic.length);
+        if (!java.util.Arrays.equals(magic, PackFormat.PACK_MAGIC)) {
+            throw new RepositoryException("pack " + pack + " is damaged: it does not start as a blksnap pack");
+        }
         byte[] tail = new byte[PackFormat.PACK_TAIL];
         store.read(Kind.PACK, pack, size - tail.length, tail, 0, tail.length);
         int len = PackFormat.trailerLength(tail, pack);
@@ -320,7 +494,9 @@ public final class Repository implements AutoCloseable {
         }
         byte[] trailer = new byte[len + PackFormat.PACK_TAIL];
         store.read(Kind.PACK, pack, size - trailer.length, trailer, 0, trailer.length);
-        return PackFormat.readPackTrailer(trailer, pack);
+        byte[] body = PackFormat.trailerBody(trailer, pack);
+        return PackFormat.parseEntries(envelope.open(Kind.PACK, pack, body, "pack " + pack + "'s list of chunks"),
+                pack);
     }
 
     /**
@@ -339,8 +515,7 @@ public final class Repository implements AutoCloseable {
         List<PackFormat.PackEntries> packs = writer.finish();
         store.flush();
         if (!packs.isEmpty()) {
-            byte[] idx = PackFormat.encodeIndex(packs);
-            store.put(Kind.INDEX, PackWriter.newName(), idx, idx.length);
+            putIndex(packs);
             index().add(packs);
         }
         writeBackup(m);
@@ -354,9 +529,9 @@ public final class Repository implements AutoCloseable {
      * @throws IOException if it cannot be written
      */
     public void writeBackup(Manifest m) throws IOException {
-        byte[] bytes = ManifestCodec.encode(m);
+        byte[] bytes = envelope.seal(Kind.MANIFEST, m.id(), ManifestCodec.encode(m));
         store.put(Kind.MANIFEST, m.id(), bytes, bytes.length);
-        byte[] summary = ManifestCodec.encodeSummary(m.summary());
+        byte[] summary = envelope.seal(Kind.SUMMARY, m.id(), ManifestCodec.encodeSummary(m.summary()));
         store.put(Kind.SUMMARY, m.id(), summary, summary.length);
     }
 
@@ -373,7 +548,7 @@ public final class Repository implements AutoCloseable {
         List<String> warnings = new ArrayList<>();
         for (String name : store.list(Kind.SUMMARY)) {
             try {
-                all.add(ManifestCodec.decodeSummary(store.get(Kind.SUMMARY, name), name));
+                all.add(readSummary(name));
             } catch (NoSuchFileException e) {
                 // Forgotten since it was listed.
             } catch (RepositoryException e) {
@@ -400,7 +575,7 @@ public final class Repository implements AutoCloseable {
             return all.getLast();
         }
         try {
-            return ManifestCodec.decodeSummary(store.get(Kind.SUMMARY, id), id);
+            return readSummary(id);
         } catch (NoSuchFileException | IllegalArgumentException e) {
             throw new RepositoryException("no backup '" + id + "' in " + location()
                     + " ('blksnap backup list' shows them)");
@@ -451,7 +626,13 @@ public final class Repository implements AutoCloseable {
         } catch (NoSuchFileException e) {
             throw new RepositoryException("backup " + s.id() + ": its manifest is missing from " + location());
         }
-        return ManifestCodec.decode(bytes, s.id());
+        return ManifestCodec.decode(envelope.open(Kind.MANIFEST, s.id(), bytes, "backup " + s.id() + ": its manifest"), s.id());
+    }
+
+    private BackupSummary readSummary(String name) throws IOException {
+        byte[] b = envelope.open(Kind.SUMMARY, name, store.get(Kind.SUMMARY, name),
+                "backup " + name + ": its summary");
+        return ManifestCodec.decodeSummary(b, name);
     }
 
     /**

@@ -57,7 +57,8 @@ public final class BackupCheckCommand extends BaseCommand {
         }
         Checker.Report report;
         ChunkStore.LockMode mode = repair ? ChunkStore.LockMode.EXCLUSIVE : ChunkStore.LockMode.SHARED;
-        try (Repository r = Repository.open(repo.store(), mode, repo.lockWait)) {
+        try (Repository r = Repository.open(repo.store(), mode, repo.lockWait,
+                repo.secrets())) {
             Verifier v = new Verifier(r, Runtime.getRuntime().availableProcessors(),
                     ConsoleProgress.create("chunks", spec.qualifiedName() + ": ", err()));
             report = new Checker(r, v).check(percent, repair);

@@ -10,13 +10,18 @@ import picocli.CommandLine.Command;
                 + "restore.",
             "",
             "'create' takes one blksnap snapshot of all --device at one point in time, reads the images and stores "
-                    + "them in a repository directory as compressed chunks named by their SHA-256 (identical "
-                    + "chunks are stored once, all-zero chunks not at all), then destroys the snapshot. When the "
+                    + "them in a repository directory as compressed, encrypted chunks named by a keyed hash "
+                    + "(identical chunks are stored once, all-zero chunks not at all), then destroys the snapshot. When the "
                     + "device's change tracker is in the generation the previous backup recorded, only the blocks "
                     + "changed since then are read; everything else is taken from the previous backup.",
             "",
             "A backup is visible only when all its chunks are on disk: a backup that fails or is killed leaves "
-                    + "the repository as it was."},
+                    + "the repository as it was.",
+            "",
+            "New repositories are encrypted (AES-256-GCM; 'create --encryption none' opts out). The password "
+                    + "comes from $BLKSNAP_PASSWORD_FILE, --password-command or the terminal, or --key-file "
+                    + "replaces it; 'key' manages them. Lose every password and key file, and the backups are "
+                    + "lost."},
         footer = {"", "Examples:",
             "  blksnap backup create --device /dev/vdb --repo /backup/vdb",
             "  blksnap backup list --repo /backup/vdb",
@@ -27,11 +32,11 @@ import picocli.CommandLine.Command;
             "  blksnap backup check --repo /backup/vdb --read-data-subset 10%%"},
         subcommands = {BackupCreateCommand.class, BackupListCommand.class, BackupRestoreCommand.class,
             BackupVerifyCommand.class, BackupPruneCommand.class, BackupForgetCommand.class,
-            BackupCheckCommand.class})
+            BackupCheckCommand.class, KeyCommand.class})
 public final class BackupCommand extends BaseCommand {
     @Override
     public Integer call() {
-        throw new UsageException("missing command: create, list, restore, verify, prune, forget or check (see 'blksnap backup "
+        throw new UsageException("missing command: create, list, restore, verify, prune, forget, check or key (see 'blksnap backup "
                 + "--help')");
     }
 }

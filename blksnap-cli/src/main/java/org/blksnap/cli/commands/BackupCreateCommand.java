@@ -79,6 +79,20 @@ public final class BackupCreateCommand extends BaseCommand {
                     + "default CBT blocks: an incremental reads every chunk a changed block touches).")
     Long chunkSize;
 
+    @Option(names = "--encryption", paramLabel = "aes-256-gcm|none", defaultValue = "aes-256-gcm",
+            description = "Encryption of a new repository (default: aes-256-gcm, every object encrypted and "
+                    + "authenticated, chunk ids keyed; the password is asked for, see --password-command). "
+                    + "'none' stores everything readable. An existing repository keeps its own.")
+    String encryption;
+
+    @Option(names = "--kdf-memory", paramLabel = "SIZE", converter = Converters.Size.class,
+            description = "Argon2id memory for the password of a new repository (default: 64M).")
+    Long kdfMemory;
+
+    @Option(names = "--kdf-iterations", paramLabel = "N",
+            description = "Argon2id passes for the password of a new repository (default: 3).")
+    Integer kdfIterations;
+
     @Mixin
     JsonOption json;
 
@@ -102,7 +116,15 @@ public final class BackupCreateCommand extends BaseCommand {
             options = options.withThreads(threads);
         }
         int cs = chunkSize == null ? Repository.DEFAULT_CHUNK_SIZE : (int) Math.min(Integer.MAX_VALUE, chunkSize);
-        try (Repository r = Repository.openForBackup(repo.store(), cs, repo.lockWait)) {
+        boolean encrypted = switch (encryption) {
+            case "aes-256-gcm" -> true;
+            case "none" -> false;
+            default -> throw new IllegalArgumentException("--encryption must be aes-256-gcm or none: " + encryption);
+        };
+        Repository.NewRepository created = new Repository.NewRepository(cs, Repository.DEFAULT_PACK_SIZE, encrypted,
+                KeyCommand.cost(kdfMemory, kdfIterations));
+        try (Repository r = Repository.openForBackup(repo.store(), created, repo.lockWait,
+                repo.store().exists() ? repo.secrets() : repo.newSecrets())) {
             BackupEngine engine = new BackupEngine(r, options,
                     ConsoleProgress.create("bytes", spec.qualifiedName() + ": ", err()));
             BackupResult result = new SignalSafe<BackupResult>() {

@@ -36,7 +36,8 @@ public final class BackupForgetCommand extends BaseCommand {
     @Override
     public Integer call() throws Exception {
         Pruner.Garbage g;
-        try (Repository r = Repository.open(repo.store(), ChunkStore.LockMode.EXCLUSIVE, repo.lockWait)) {
+        try (Repository r = Repository.open(repo.store(), ChunkStore.LockMode.EXCLUSIVE, repo.lockWait,
+                repo.secrets())) {
             g = new Pruner(r).forget(backups);
         }
         if (json.json) {

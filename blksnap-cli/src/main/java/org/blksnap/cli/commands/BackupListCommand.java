@@ -32,7 +32,8 @@ public final class BackupListCommand extends BaseCommand {
     @Override
     public Integer call() throws Exception {
         Repository.Listing listing;
-        try (Repository r = Repository.open(repo.store(), ChunkStore.LockMode.SHARED, repo.lockWait)) {
+        try (Repository r = Repository.open(repo.store(), ChunkStore.LockMode.SHARED, repo.lockWait,
+                repo.secrets())) {
             listing = r.summaries();
         }
         for (String w : listing.warnings()) {

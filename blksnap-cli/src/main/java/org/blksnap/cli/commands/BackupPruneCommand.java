@@ -48,7 +48,7 @@ public final class BackupPruneCommand extends BaseCommand {
         }
         Pruner.Result r;
         try (Repository repository = Repository.open(repo.store(),
-                org.blksnap.backup.repo.ChunkStore.LockMode.EXCLUSIVE, repo.lockWait)) {
+                org.blksnap.backup.repo.ChunkStore.LockMode.EXCLUSIVE, repo.lockWait, repo.secrets())) {
             r = new Pruner(repository).prune(keepLast, keepDaily, dryRun);
         }
         if (json.json) {

@@ -58,7 +58,8 @@ public final class BackupRestoreCommand extends BaseCommand {
 
     @Override
     public Integer call() throws Exception {
-        try (Repository r = Repository.open(repo.store(), ChunkStore.LockMode.SHARED, repo.lockWait)) {
+        try (Repository r = Repository.open(repo.store(), ChunkStore.LockMode.SHARED, repo.lockWait,
+                repo.secrets())) {
             List<String> warnings = new java.util.ArrayList<>();
             Manifest m = "latest".equals(backup) ? r.latestManifest(warnings) : r.manifest(backup);
             for (String w : warnings) {

@@ -45,7 +45,8 @@ public final class BackupVerifyCommand extends BaseCommand {
     @Override
     public Integer call() throws Exception {
         Verifier.Report report;
-        try (Repository r = Repository.open(repo.store(), ChunkStore.LockMode.SHARED, repo.lockWait)) {
+        try (Repository r = Repository.open(repo.store(), ChunkStore.LockMode.SHARED, repo.lockWait,
+                repo.secrets())) {
             List<Manifest> which = backup == null ? r.manifests() : List.of(r.manifest(backup));
             report = new Verifier(r, Runtime.getRuntime().availableProcessors(),
                     ConsoleProgress.create("chunks", spec.qualifiedName() + ": ", err())).verify(which, readData);

@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 
 import org.blksnap.backup.repo.LocalDirectoryStore;
+import org.blksnap.backup.repo.Secret;
 import org.blksnap.cli.Converters;
 
 import picocli.CommandLine.Option;
@@ -20,7 +21,29 @@ public final class RepoOption {
                     + "prune and forget need it alone.")
     Duration lockWait;
 
+    @Option(names = "--password-command", paramLabel = "COMMAND",
+            description = "A command (run with /bin/sh -c) that prints the repository's password on its first "
+                    + "line. Without it the password comes from the file named by $" + Secrets.PASSWORD_FILE_ENV
+                    + ", else from a prompt on the terminal; never from the command line.")
+    String passwordCommand;
+
+    @Option(names = "--key-file", paramLabel = "FILE",
+            description = "Open the encrypted repository with a key file (at least 32 random bytes, e.g. from "
+                    + "head -c 64 /dev/urandom) instead of a password.")
+    Path keyFile;
+
     LocalDirectoryStore store() {
         return new LocalDirectoryStore(repo);
+    }
+
+    /** @return the repository's password or key file, asked only if the repository is encrypted */
+    Secret.Source secrets() {
+        return Secrets.source(keyFile, Secrets.PASSWORD_FILE_ENV, passwordCommand, "Password for " + repo, false);
+    }
+
+    /** @return the same, asked twice on a terminal: for a repository being created */
+    Secret.Source newSecrets() {
+        return Secrets.source(keyFile, Secrets.PASSWORD_FILE_ENV, passwordCommand, "New password for " + repo,
+                true);
     }
 }

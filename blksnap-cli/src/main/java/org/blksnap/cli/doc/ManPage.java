@@ -49,6 +49,7 @@ public final class ManPage {
         m.append(".TP\n.B 5\nno such device or snapshot, or the filter is not attached\n");
         m.append(".TP\n.B 6\nbusy or wrong state: already attached, already in a snapshot, taken twice\n");
         m.append(".TP\n.B 7\nthe snapshot broke while the COMMAND of \\fBblksnap snapshot\\fR ran\n");
+        m.append(".TP\n.B 8\nwrong password or key file for an encrypted backup repository\n");
         m.append(".SH ENVIRONMENT\n");
         env(m, "BLKSNAP_JAVA_HOME", "Java runtime (>= 22) the launcher uses instead of searching for one.");
         env(m, "BLKSNAP_JAVA_OPTS", "Extra options for the Java virtual machine.");

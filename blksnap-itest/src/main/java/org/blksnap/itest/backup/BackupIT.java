@@ -35,6 +35,7 @@ class BackupIT {
     private static final long MIB = 1L << 20;
     private static final long DEVICE = 64 * MIB;
     private static final int FILES = 100;
+    private static final String PASSWORD = "backup-it password";
 
     private Path repo;
 
@@ -49,18 +50,38 @@ class BackupIT {
         assertEquals(List.of(), Snapshots.list(), "a backup left a snapshot behind");
     }
 
+    /**
+     * The repositories are encrypted, the default: every command gets the
+     * password from a command (in-process runs cannot set the environment;
+     * the SIGTERM test's own process uses BLKSNAP_PASSWORD_FILE).
+     */
+    private static String[] withPassword(String... args) {
+        String[] out = java.util.Arrays.copyOf(args, args.length + 2);
+        out[args.length] = "--password-command";
+        out[args.length + 1] = "printf '" + PASSWORD + "'";
+        return out;
+    }
+
+    private static Blksnap.Result backup(String... args) {
+        String[] all = new String[args.length + 1];
+        all[0] = "backup";
+        System.arraycopy(args, 0, all, 1, args.length);
+        return Blksnap.run(withPassword(all));
+    }
+
     private JsonNode create(Path device, String... extra) throws IOException {
+        // A cheap Argon2id: under TCG the default cost (64 MiB, 3 passes) takes most of a minute per command.
         String[] base = {"backup", "create", "--device", device.toString(), "--repo", repo.toString(), "--storage",
-            "/tmp", "--limit", "64M", "--json"};
+            "/tmp", "--limit", "64M", "--json", "--kdf-memory", "8M", "--kdf-iterations", "1"};
         String[] args = java.util.Arrays.copyOf(base, base.length + extra.length);
         System.arraycopy(extra, 0, args, base.length, extra.length);
-        JsonNode r = Blksnap.run(args).ok().json();
+        JsonNode r = Blksnap.run(withPassword(args)).ok().json();
         Evidence.add(Evidence.Tally.SNAPSHOTS_TAKEN, 1);
         return r;
     }
 
     private Map<String, String> restoreAndCheck(String backup, Path device, LoopDevice target) throws IOException {
-        Blksnap.run("backup", "restore", backup, "--repo", repo.toString(), "--device", device.toString(), "--to",
+        backup("restore", backup, "--repo", repo.toString(), "--device", device.toString(), "--to",
                 target.path(), "--verify").ok();
         Shell.Result fsck = Shell.run("e2fsck", "-fn", target.path());
         assertEquals(0, fsck.status(), "fsck of the restored " + backup + ": " + fsck.output());
@@ -106,7 +127,7 @@ class BackupIT {
             // The incremental read exactly the chunks (of the repository's
             // default geometry) that the blocks CBT says changed between the
             // two takes touch, each whole; every other chunk is the full's.
-            JsonNode list = Blksnap.run("backup", "list", "--repo", repo.toString(), "--json").ok().json();
+            JsonNode list = backup("list", "--repo", repo.toString(), "--json").ok().json();
             JsonNode fullEntry = list.get("backups").get(0);
             int fullChanges = fullEntry.get("devices").get(0).get("changes_number").asInt();
             long chunk = fullEntry.get("chunk_size").asLong();
@@ -129,7 +150,7 @@ class BackupIT {
             assertEquals(atIncremental, restoreAndCheck(inc.get("backup").asText(), src.device(), disk2));
             Evidence.add(Evidence.Tally.BYTES_COMPARED, 2 * DEVICE);
 
-            JsonNode verify = Blksnap.run("backup", "verify", "--repo", repo.toString(), "--read-data", "--json")
+            JsonNode verify = backup("verify", "--repo", repo.toString(), "--read-data", "--json")
                     .ok().json();
             assertTrue(verify.get("ok").asBoolean());
             assertEquals(2, verify.get("backups").asInt());
@@ -144,31 +165,31 @@ class BackupIT {
             Shell.sh("sync");
             String id = create(src.device()).get("backup").asText();
 
-            Blksnap.Result r = Blksnap.run("backup", "restore", id, "--repo", repo.toString(), "--to", small.path());
+            Blksnap.Result r = backup("restore", id, "--repo", repo.toString(), "--to", small.path());
             assertEquals(1, r.status(), r.err());
             assertEquals(1, r.errLines(), r.err());
             assertTrue(r.err().contains("too small"), r.err());
 
-            r = Blksnap.run("backup", "restore", id, "--repo", repo.toString(), "--to", src.path());
+            r = backup("restore", id, "--repo", repo.toString(), "--to", src.path());
             assertEquals(1, r.status(), r.err());
             assertTrue(r.err().contains("is mounted on"), r.err());
 
-            r = Blksnap.run("backup", "create", "--device", "/dev/nonexistent", "--repo", repo.toString());
+            r = backup("create", "--device", "/dev/nonexistent", "--repo", repo.toString());
             assertEquals(5, r.status(), r.err());
             assertEquals(1, r.errLines(), r.err());
 
             // A writer fills a 1 MiB difference storage while the image is read.
             fs.startWriting();
-            r = Blksnap.run("backup", "create", "--device", src.path(), "--repo", repo.toString(), "--storage",
+            r = backup("create", "--device", src.path(), "--repo", repo.toString(), "--storage",
                     "/tmp", "--limit", "1M", "--full");
             fs.stopWriting();
             assertEquals(1, r.status(), r.out() + r.err());
             assertTrue(r.err().lines().anyMatch(l -> l.contains("snapshot")), r.err());
             Evidence.fault("storage overflow during backup");
 
-            JsonNode list = Blksnap.run("backup", "list", "--repo", repo.toString(), "--json").ok().json();
+            JsonNode list = backup("list", "--repo", repo.toString(), "--json").ok().json();
             assertEquals(1, list.get("backups").size(), "the failed backups are not visible");
-            Blksnap.run("backup", "verify", "--repo", repo.toString()).ok();
+            backup("verify", "--repo", repo.toString()).ok();
         }
     }
 
@@ -178,10 +199,15 @@ class BackupIT {
             LiveFs.write(src.file(), (int) (48 * MIB), 5);
             Path launcher = Path.of(System.getProperty("user.dir"), "bin", "blksnap");
             ProcessBuilder pb = new ProcessBuilder(launcher.toString(), "backup", "create", "--device", src.path(),
-                    "--repo", repo.toString(), "--storage", "/tmp", "--limit", "64M", "--threads", "1")
+                    "--repo", repo.toString(), "--storage", "/tmp", "--limit", "64M", "--threads", "1",
+                    "--kdf-memory", "8M", "--kdf-iterations", "1")
                     .redirectErrorStream(true);
             // No class-data-sharing archive to write at exit: that alone takes a minute under TCG.
             pb.environment().put("BLKSNAP_CDS", "0");
+            Path passwordFile = Files.createTempFile("backup-password", "");
+            passwordFile.toFile().deleteOnExit();
+            Files.writeString(passwordFile, PASSWORD + "\n");
+            pb.environment().put("BLKSNAP_PASSWORD_FILE", passwordFile.toString());
             Process p = pb.start();
             var out = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream()));
             StringBuilder seen = new StringBuilder();
@@ -197,9 +223,9 @@ class BackupIT {
             assertTrue(p.waitFor(120, TimeUnit.SECONDS), "blksnap backup create did not stop on SIGTERM");
             assertEquals(143, p.exitValue(), seen.toString());
             assertEquals(List.of(), Snapshots.list(), "SIGTERM left the snapshot behind: " + seen);
-            JsonNode list = Blksnap.run("backup", "list", "--repo", repo.toString(), "--json").ok().json();
+            JsonNode list = backup("list", "--repo", repo.toString(), "--json").ok().json();
             assertEquals(0, list.get("backups").size());
-            Blksnap.run("backup", "verify", "--repo", repo.toString()).ok();
+            backup("verify", "--repo", repo.toString()).ok();
             // And the next run succeeds.
             assertEquals("full", create(src.device()).get("devices").get(0).get("mode").asText());
         }
