@@ -150,7 +150,8 @@ class TestSummaryScriptTest {
     void nothingFoundIsAFailure() throws Exception {
         Files.createDirectories(root.resolve("build/reports/guest"));
         Run r = summary("--require-guest");
-        assertEquals("0 passed, 0 failed", r.last());
+        assertEquals("0 passed, 1 failed", r.last(), String.join("\n", r.lines()));
+        assertTrue(r.names("nothing was tested"), String.join("\n", r.lines()));
         assertEquals(1, r.exit());
     }
 }
