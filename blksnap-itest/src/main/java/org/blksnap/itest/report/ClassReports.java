@@ -6,6 +6,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -173,7 +175,8 @@ public final class ClassReports implements TestExecutionListener {
     /** The cases of one running class. */
     private final class ClassRun {
         private final String name;
-        private final String startedAt = LocalDateTime.now().withNano(0).toString();
+        private final String startedAt = LocalDateTime.now().truncatedTo(ChronoUnit.SECONDS)
+                .format(DateTimeFormatter.ISO_LOCAL_DATE_TIME);
         private final long startNanos = System.nanoTime();
         private final Map<String, Long> starts = new HashMap<>();
         private final Map<String, JunitXml.Case> cases = new LinkedHashMap<>();

@@ -120,6 +120,8 @@ class ClassReportsTest {
         }
 
         Element first = suite(tmp, First.class);
+        assertTrue(first.getAttribute("timestamp").matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d"),
+                first.getAttribute("timestamp"));
         assertEquals("6", first.getAttribute("tests"));
         assertEquals("1", first.getAttribute("failures"));
         assertEquals("1", first.getAttribute("errors"));
