@@ -80,7 +80,7 @@ class TestSummaryScriptTest {
     @Test
     void everyRunEndedWithItsReports() throws Exception {
         hostReport();
-        status("guest-suite-6-1", "guest suite (6.1)", "0", "passed");
+        status("guest-suite-6-1", "guest suite (6.1)", "0", "exited 0");
         write("build/reports/guest/guest-suite-6-1/TEST-a.TakeIT.xml", suite("a.TakeIT", 4, 0));
         Run r = summary("--require-guest");
         assertEquals("7 passed, 0 failed", r.last(), String.join("\n", r.lines()));
@@ -102,7 +102,7 @@ class TestSummaryScriptTest {
     @Test
     void aRunWithoutReportIsOneFailedTest() throws Exception {
         hostReport();
-        status("guest-suite", "guest suite", "0", "passed");
+        status("guest-suite", "guest suite", "0", "exited 0");
         status("package-test", "package test", "125", "module failed to load");
         Run r = summary();
         assertEquals("3 passed, 2 failed", r.last(), String.join("\n", r.lines()));
@@ -114,7 +114,7 @@ class TestSummaryScriptTest {
     @Test
     void aTruncatedReportIsOneFailedTestAndItsCompleteCasesCount() throws Exception {
         hostReport();
-        status("guest-suite", "guest suite", "0", "passed");
+        status("guest-suite", "guest suite", "0", "exited 0");
         String full = suite("a.TakeIT", 2, 1);
         write("build/reports/guest/guest-suite/TEST-a.TakeIT.xml", full.substring(0, full.indexOf("<testcase name=\"bad0")
                 + 40));
@@ -139,7 +139,7 @@ class TestSummaryScriptTest {
         hostReport();
         status("soak", "soak", "", "did not finish (the run was interrupted)");
         write("build/reports/guest/soak/TEST-a.StampedBlocksIT.xml", suite("a.StampedBlocksIT", 2, 0));
-        status("other", "other", "0", "passed");
+        status("other", "other", "0", "exited 0");
         write("build/reports/guest/other/TEST-a.TakeIT.xml", suite("a.TakeIT", 1, 1));
         Run r = summary("--run", "soak");
         assertEquals("2 passed, 1 failed", r.last(), String.join("\n", r.lines()));
