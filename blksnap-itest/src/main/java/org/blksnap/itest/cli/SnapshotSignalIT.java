@@ -25,8 +25,12 @@ class SnapshotSignalIT {
 
     private static void interrupted(String signal, int expectedStatus, String sleepSeconds) throws Exception {
         try (LoopDevice a = LoopDevice.create(16 * MIB)) {
-            Process p = new ProcessBuilder(Shell.LAUNCHER.toString(), "snapshot", "-d", a.path(), "-s", "/tmp",
-                    "-l", "16M", "--", "sleep", sleepSeconds).redirectErrorStream(true).start();
+            ProcessBuilder pb = new ProcessBuilder(Shell.LAUNCHER.toString(), "snapshot", "-d", a.path(), "-s",
+                    "/tmp", "-l", "16M", "--", "sleep", sleepSeconds).redirectErrorStream(true);
+            // No class-data-sharing archive to write at exit: under TCG that
+            // dump alone takes about a minute of the wait for the exit.
+            pb.environment().put("BLKSNAP_CDS", "0");
+            Process p = pb.start();
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(240);
             while (Snapshots.list().isEmpty() || !childRunning(sleepSeconds)) {
                 assertTrue(p.isAlive(), () -> "blksnap ended early: " + output(p));

@@ -6,13 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
+import java.util.function.Predicate;
 import java.util.stream.Stream;
 
 import org.blksnap.itest.support.Shell;
+import org.blksnap.itest.support.Snapshots;
 import org.blksnap.api.DeviceNumber;
 import org.blksnap.api.DiffStorage;
 import org.blksnap.api.Filter;
@@ -54,16 +53,12 @@ class OverflowIT {
             }
 
             assertEquals(-Errno.ENOSPC, Rig.info(device).errorCode());
-            List<SnapshotEvent> events = new ArrayList<>();
-            for (Optional<SnapshotEvent> e; (e = rig.blksnap().waitEvent(rig.id(), Duration.ofSeconds(2)))
-                    .isPresent();) {
-                events.add(e.get());
-            }
-            assertTrue(events.stream().anyMatch(e -> e instanceof SnapshotEvent.NoSpace ns
-                    && ns.requestedSectors() > 0), "no_space event in " + events);
-            assertTrue(events.stream().anyMatch(e -> e instanceof SnapshotEvent.Corrupted c
-                    && c.errno() == Errno.ENOSPC && c.major() == number.major() && c.minor() == number.minor()),
-                    "corrupted event in " + events);
+            Predicate<SnapshotEvent> noSpace = e -> e instanceof SnapshotEvent.NoSpace ns && ns.requestedSectors() > 0;
+            Predicate<SnapshotEvent> corrupted = e -> e instanceof SnapshotEvent.Corrupted c
+                    && c.errno() == Errno.ENOSPC && c.major() == number.major() && c.minor() == number.minor();
+            List<SnapshotEvent> events = Snapshots.eventsUntil(rig.blksnap(), rig.id(), List.of(noSpace, corrupted));
+            assertTrue(events.stream().anyMatch(noSpace), "no_space event in " + events);
+            assertTrue(events.stream().anyMatch(corrupted), "corrupted event in " + events);
 
             assertThrows(IOException.class, () -> Data.md5Range(image, 0, 1 << 20), "image I/O must fail");
             // The original keeps taking writes without stalling on the broken snapshot.

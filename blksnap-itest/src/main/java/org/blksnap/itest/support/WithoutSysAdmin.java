@@ -4,8 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -28,12 +31,15 @@ public final class WithoutSysAdmin {
 
     public static Report run(Class<?> probe, String... args) throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        String[] command = new String[9 + args.length];
-        System.arraycopy(new String[] {"setpriv", "--bounding-set=-sys_admin", "--inh-caps=-sys_admin", "--",
-            java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-            probe.getName()}, 0, command, 0, 9);
-        System.arraycopy(args, 0, command, 9, args.length);
-        Shell.Result r = Shell.run(command);
+        List<String> command = new ArrayList<>(List.of("setpriv", "--bounding-set=-sys_admin",
+                "--inh-caps=-sys_admin", "--", java, "--enable-native-access=ALL-UNNAMED"));
+        // The -XX options this JVM got (scripts/guest-tests: no C2, serial GC):
+        // under TCG they halve a JVM's start, and the probe is a JVM start.
+        ManagementFactory.getRuntimeMXBean().getInputArguments().stream().filter(a -> a.startsWith("-XX:"))
+                .forEach(command::add);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), probe.getName()));
+        command.addAll(List.of(args));
+        Shell.Result r = Shell.run(command.toArray(String[]::new));
         assertTrue(r.ok(), r.output());
         Map<String, String> seen = new HashMap<>();
         for (String line : r.output().split("\n")) {

@@ -15,7 +15,8 @@ import org.junit.platform.launcher.TestPlan;
 /**
  * Prints the verification summary when the test plan ends (registered as a
  * JUnit Platform listener through META-INF/services), and writes it to
- * build/reports/guest/verification-summary.txt. Runs that exercised no
+ * verification-summary.txt in the reports directory (system property
+ * blksnap.reports, set by scripts/guest-tests). Runs that exercised no
  * verification test print nothing.
  */
 public final class EvidenceReport implements TestExecutionListener {

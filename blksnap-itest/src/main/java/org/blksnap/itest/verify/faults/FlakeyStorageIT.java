@@ -9,12 +9,10 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Optional;
 import java.util.Random;
+import java.util.function.Predicate;
 
 import org.blksnap.api.BlkSnap;
 import org.blksnap.api.DeviceNumber;
@@ -23,6 +21,7 @@ import org.blksnap.api.Filter;
 import org.blksnap.api.SnapshotEvent;
 import org.blksnap.api.SnapshotId;
 import org.blksnap.itest.support.LoopDevice;
+import org.blksnap.itest.support.Snapshots;
 import org.blksnap.itest.verify.Evidence;
 import org.blksnap.itest.verify.Evidence.Tally;
 import org.junit.jupiter.api.Test;
@@ -70,14 +69,10 @@ class FlakeyStorageIT {
                     model.verify();
                     int error = f.snapshotInfo().errorCode();
                     assertTrue(error < 0, "snapshot not corrupted after storage failure: " + error);
-                    List<SnapshotEvent> events = new ArrayList<>();
-                    for (Optional<SnapshotEvent> e; (e = blksnap.waitEvent(id, Duration.ofSeconds(2)))
-                            .isPresent();) {
-                        events.add(e.get());
-                    }
-                    assertTrue(events.stream().anyMatch(e -> e instanceof SnapshotEvent.Corrupted c
-                            && c.errno() == -error && c.major() == number.major() && c.minor() == number.minor()),
-                            "corrupted event in " + events);
+                    Predicate<SnapshotEvent> corrupted = e -> e instanceof SnapshotEvent.Corrupted c
+                            && c.errno() == -error && c.major() == number.major() && c.minor() == number.minor();
+                    List<SnapshotEvent> events = Snapshots.eventsUntil(blksnap, id, List.of(corrupted));
+                    assertTrue(events.stream().anyMatch(corrupted), "corrupted event in " + events);
                     assertThrows(IOException.class, () -> DeviceModel.verify(image, atTake),
                             "the image of a corrupted snapshot must refuse reads");
                 } finally {

@@ -11,13 +11,12 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Predicate;
 
 import org.blksnap.api.BlkSnap;
 import org.blksnap.api.DeviceNumber;
@@ -28,6 +27,7 @@ import org.blksnap.api.SnapshotId;
 import org.blksnap.api.sys.Errno;
 import org.blksnap.itest.support.LoopDevice;
 import org.blksnap.itest.support.Shell;
+import org.blksnap.itest.support.Snapshots;
 import org.blksnap.itest.verify.Evidence;
 import org.blksnap.itest.verify.Evidence.Tally;
 import org.junit.jupiter.api.Test;
@@ -73,15 +73,13 @@ class WriteStormIT {
                 assertTrue(worstMs < STALL_MS, "a write was held " + worstMs + " ms");
 
                 assertEquals(-Errno.ENOSPC, f.snapshotInfo().errorCode(), "snapshot state after the overflow");
-                List<SnapshotEvent> events = new ArrayList<>();
-                for (Optional<SnapshotEvent> e; (e = blksnap.waitEvent(id, Duration.ofSeconds(2))).isPresent();) {
-                    events.add(e.get());
-                }
-                assertTrue(events.stream().anyMatch(e -> e instanceof SnapshotEvent.NoSpace ns
-                        && ns.requestedSectors() > 0), "no_space event in " + events);
-                assertTrue(events.stream().anyMatch(e -> e instanceof SnapshotEvent.Corrupted c
-                        && c.errno() == Errno.ENOSPC && c.major() == number.major()
-                        && c.minor() == number.minor()), "corrupted event in " + events);
+                Predicate<SnapshotEvent> noSpace = e -> e instanceof SnapshotEvent.NoSpace ns
+                        && ns.requestedSectors() > 0;
+                Predicate<SnapshotEvent> corrupted = e -> e instanceof SnapshotEvent.Corrupted c
+                        && c.errno() == Errno.ENOSPC && c.major() == number.major() && c.minor() == number.minor();
+                List<SnapshotEvent> events = Snapshots.eventsUntil(blksnap, id, List.of(noSpace, corrupted));
+                assertTrue(events.stream().anyMatch(noSpace), "no_space event in " + events);
+                assertTrue(events.stream().anyMatch(corrupted), "corrupted event in " + events);
                 assertThrows(IOException.class, () -> DeviceModel.verify(image, new byte[1 << 20]),
                         "the image of a corrupted snapshot must refuse reads");
                 model.verify();
