@@ -2,8 +2,11 @@
 #
 #   make demo    boot a guest and show blksnap working (installs what it needs)
 #   make test    everything: module with zero warnings, sparse, checkpatch,
-#                host unit tests, the in-guest integration suite; ends with
+#                host unit tests, the in-guest integration suite (whole on
+#                the installed kernel and the newest stable, a core subset
+#                on every other kernel of make kernels); ends with
 #                "N passed, N failed" and fails on any failure or warning
+#   make test-kernels  the whole in-guest suite on every kernel of the matrix
 #   make soak    the verification suite as a long run: make soak DURATION=2h
 #   make setup   install the Debian packages the build and the guest need
 #   make module  build module/blksnap.ko (W=1; any warning fails)
@@ -15,7 +18,9 @@
 #   make install   install on this machine: the module with DKMS (built and
 #                loaded for the running kernel), the command under /usr/local
 #   make uninstall remove exactly what make install installed
-#   make kernels build the module (W=1) against every kernel header set found
+#   make kernels fetch (cached) the newest Debian kernel of every suite,
+#                5.10 to the release candidate, and build the module W=1
+#                against each (scripts/kernels list says which)
 #   make package-test  make deb, then install, use and purge it in a guest
 #                (part of make test)
 #   make clean   remove build output
@@ -49,10 +54,10 @@ MVN = jh="$$(scripts/find-jdk)" && JAVA_HOME="$$jh" mvn $(MVN_FLAGS)
 # Lines that make a kernel build fail: compiler, sparse and modpost findings.
 FINDINGS := 'warning:|error:|WARNING:|ERROR:'
 
-.PHONY: help setup module check java java-nocheck runtime deb install uninstall kernels package-test test soak bench demo clean
+.PHONY: help setup module check java java-nocheck runtime deb install uninstall kernels package-test test test-kernels soak bench demo clean
 
 help:
-	@sed -n '3,23s/^# \{0,1\}//p' Makefile
+	@sed -n '3,30s/^# \{0,1\}//p' Makefile
 
 setup:
 	@scripts/setup-host
@@ -63,7 +68,8 @@ module:
 		| tee build/module-build.log; \
 	if grep -Eq $(FINDINGS) build/module-build.log; then \
 		echo "make module: the build printed warnings (see above); zero are allowed" >&2; exit 1; \
-	fi
+	fi; \
+	scripts/check-hooks module "/boot/vmlinuz-$$kver"
 
 # A fresh copy so every file is compiled (and checked) again, whatever the
 # state of module/'s own objects, which other builds may be using.
@@ -102,8 +108,8 @@ uninstall:
 	@scripts/install-host uninstall $(PREFIX)
 
 kernels:
-	@scripts/fetch-kernel-headers
-	@scripts/build-kernels
+	@scripts/kernels fetch
+	@scripts/kernels build
 
 # Part of make test: the packages installed, used and purged in a guest.
 package-test:
@@ -117,10 +123,16 @@ test:
 	@echo "== host unit tests (Maven)"
 	@# Failing unit tests must not stop the run: the summary counts them.
 	@$(MVN) package -Dmaven.test.failure.ignore=true
+	@echo "== the module against every kernel of the matrix (make kernels)"
+	@scripts/kernels fetch
+	@# A kernel it does not build for fails below, in its own row.
+	@scripts/kernels build || true
 	@echo "== in-guest integration tests"
-	@rc=0; \
+	@rc=0; t0=$$SECONDS; \
 	vm/run -v $(GUEST_DISKS) --timeout $(GUEST_TIMEOUT) -- scripts/guest-tests || rc=$$?; \
 	if ((rc)); then echo "make test: the guest run failed (exit $$rc)" >&2; fi; \
+	echo "== the other kernels: the whole suite on the newest stable, the core subset on the rest"; \
+	BLKSNAP_MAIN_RUN_SECONDS=$$((SECONDS - t0)) scripts/test-kernels --core --except "$$(scripts/kver)" || rc=1; \
 	echo "== benchmark smoke run (make bench --quick, its own guest boot)"; \
 	brc=0; \
 	vm/run -v $(BENCH_QUICK_DISKS) --timeout 600 -- scripts/bench run --quick --out build/bench/quick || brc=$$?; \
@@ -131,6 +143,14 @@ test:
 	echo "== summary"; \
 	scripts/test-summary --require-guest || rc=1; \
 	exit $$rc
+
+# The whole in-guest suite on every kernel of the matrix, one boot each.
+test-kernels:
+	@$(MAKE) --no-print-directory setup
+	@$(MAKE) --no-print-directory java-nocheck
+	@scripts/kernels fetch
+	@scripts/kernels build || true
+	@scripts/test-kernels
 
 DURATION ?= 1h
 
