@@ -2,8 +2,11 @@
 #
 #   make demo    boot a guest and show blksnap working (installs what it needs)
 #   make test    everything: module with zero warnings, sparse, checkpatch,
-#                host unit tests, the in-guest integration suite; ends with
+#                host unit tests, the in-guest integration suite (whole on
+#                the installed kernel and the newest stable, a core subset
+#                on every other kernel of make kernels); ends with
 #                "N passed, N failed" and fails on any failure or warning
+#   make test-kernels  the whole in-guest suite on every kernel of the matrix
 #   make soak    the verification suite as a long run: make soak DURATION=2h
 #   make setup   install the Debian packages the build and the guest need
 #   make module  build module/blksnap.ko (W=1; any warning fails)
@@ -17,7 +20,9 @@
 #   make install   install on this machine: the module with DKMS (built and
 #                loaded for the running kernel), the command under /usr/local
 #   make uninstall remove exactly what make install installed
-#   make kernels build the module (W=1) against every kernel header set found
+#   make kernels fetch (cached) the newest Debian kernel of every suite,
+#                5.10 to the release candidate, and build the module W=1
+#                against each (scripts/kernels list says which)
 #   make package-test  make deb, then install, use and purge it in a guest
 #                (part of make test)
 #   make clean   remove build output
@@ -63,7 +68,7 @@ MVN = jh="$$(scripts/find-jdk)" && JAVA_HOME="$$jh" mvn $(MVN_FLAGS)
 # Lines that make a kernel build fail: compiler, sparse and modpost findings.
 FINDINGS := 'warning:|error:|WARNING:|ERROR:'
 
-.PHONY: help setup module check java java-nocheck runtime deb install uninstall kernels package-test test soak bench bench-backup demo clean
+.PHONY: help setup module check java java-nocheck runtime deb install uninstall kernels package-test test test-kernels soak bench bench-backup demo clean
 
 help:
 	@sed -n '3,/^$$/s/^# \{0,1\}//p' Makefile
@@ -80,6 +85,7 @@ module:
 	fi
 	@# The hooks' recursion guard needs every call in module text to be a call.
 	@scripts/check-no-tail-calls module/blksnap.ko
+	@scripts/check-hooks module "/boot/vmlinuz-$$(scripts/kver)"
 
 # A fresh copy so every file is compiled (and checked) again, whatever the
 # state of module/'s own objects, which other builds may be using.
@@ -118,8 +124,8 @@ uninstall:
 	@scripts/install-host uninstall $(PREFIX)
 
 kernels:
-	@scripts/fetch-kernel-headers
-	@scripts/build-kernels
+	@scripts/kernels fetch
+	@scripts/kernels build
 
 # Part of make test: the packages installed, used and purged in a guest.
 package-test:
@@ -135,6 +141,10 @@ test:
 	@echo "== host unit tests (Maven)"
 	@# Failing unit tests must not stop the run: the summary counts them.
 	@$(MVN) package -Dmaven.test.failure.ignore=true
+	@echo "== the module against every kernel of the matrix (make kernels; one test each)"
+	@scripts/kernels fetch
+	@scripts/kernels build || true
+	@scripts/kernel-builds-report build/kernels/report.txt build/reports/guest/kernel-builds/TEST-kernel-builds.xml
 	@echo "== in-guest integration tests (guest timeout $(GUEST_TIMEOUT) s)"
 	@# Each guest run is accounted (scripts/guest-run): one that dies or
 	@# times out is a failed test in the summary, named.
@@ -150,6 +160,14 @@ test:
 	echo "== summary"; \
 	scripts/test-summary --require-guest || rc=1; \
 	exit $$rc
+
+# The whole in-guest suite on every kernel of the matrix, one boot each.
+test-kernels:
+	@$(MAKE) --no-print-directory setup
+	@$(MAKE) --no-print-directory java-nocheck
+	@scripts/kernels fetch
+	@scripts/kernels build || true
+	@scripts/test-kernels
 
 DURATION ?= 1h
 

@@ -13,6 +13,7 @@
 #include <linux/slab.h>
 #include <linux/uio.h>
 #include "chunk.h"
+#include "compat.h"
 
 /*
  * Our own bio pool: the reads below happen while a write of the original
@@ -163,10 +164,10 @@ int chunk_read_bdev(struct block_device *bdev, sector_t sector,
 	struct bio *bio;
 	int ret;
 
-	bio = bio_alloc_bioset(bdev, 0, REQ_OP_READ | REQ_SYNC, GFP_NOIO,
-			       &chunk_bioset);
+	bio = bio_alloc_bioset(bdev, blksnap_bvec_iter_npages(iter),
+			       REQ_OP_READ | REQ_SYNC, GFP_NOIO, &chunk_bioset);
 	bio->bi_iter.bi_sector = sector;
-	ret = bio_iov_iter_get_pages(bio, iter);
+	ret = blksnap_bio_add_bvec_iter(bio, iter);
 	if (!ret)
 		ret = chunk_submit_wait(bio);
 	bio_put(bio);

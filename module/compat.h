@@ -14,8 +14,10 @@
  * signature of a file operation, long (struct file *, unsigned int,
  * unsigned long), as since Linux 5.15; filter.c redirects it.
  */
+#include <linux/bio.h>
 #include <linux/blkdev.h>
 #include <linux/ftrace.h>
+#include <linux/uio.h>
 
 #if !defined(CONFIG_DYNAMIC_FTRACE_WITH_REGS) || !defined(CONFIG_KPROBES)
 #error "blksnap needs CONFIG_DYNAMIC_FTRACE_WITH_REGS and CONFIG_KPROBES"
@@ -104,6 +106,45 @@ static inline struct gendisk *blksnap_alloc_disk_like(struct block_device *orig)
 	}
 	return disk;
 #endif
+}
+
+/*
+ * The pages of a bvec iterator added to a bio.  bio_iov_iter_get_pages()
+ * did this until it gained an alignment argument (6.18) and stopped being
+ * exported (7.2), so the module does it itself, on every kernel: the
+ * iterator is always a piece of one chunk, well under BIO_MAX_VECS pages.
+ */
+static inline unsigned short blksnap_bvec_iter_npages(const struct iov_iter *iter)
+{
+	return iov_iter_npages(iter, BIO_MAX_VECS);
+}
+
+static inline int blksnap_bio_add_bvec_iter(struct bio *bio,
+					    struct iov_iter *iter)
+{
+	size_t left = iov_iter_count(iter);
+	const struct bio_vec *bv = iter->bvec;
+	size_t skip = iter->iov_offset;
+
+	if (WARN_ON_ONCE(!iov_iter_is_bvec(iter)))
+		return -EINVAL;
+	while (left) {
+		size_t off = bv->bv_offset + skip;
+		unsigned int len = min_t(size_t, left, bv->bv_len - skip);
+
+		len = min_t(size_t, len, PAGE_SIZE - offset_in_page(off));
+		if (bio_add_page(bio, bv->bv_page + (off >> PAGE_SHIFT), len,
+				 offset_in_page(off)) != len)
+			return -EIO;
+		left -= len;
+		skip += len;
+		if (skip == bv->bv_len) {
+			skip = 0;
+			bv++;
+		}
+	}
+	iov_iter_advance(iter, iov_iter_count(iter));
+	return 0;
 }
 
 #endif /* __BLKSNAP_COMPAT_H */
