@@ -57,12 +57,34 @@ final class Rig implements AutoCloseable {
 
     /** A loop device over a new sparse file in /tmp, detached on close. */
     Path loop(long bytes) throws IOException {
-        Path file = Files.createTempFile("snap-loop", ".img");
+        return loopOver(Files.createTempFile("snap-loop", ".img"), bytes);
+    }
+
+    /** Like {@link #loop}, with partition scanning ({@code losetup -P}). */
+    Path loopPartitioned(long bytes) throws IOException {
+        return loopOver(Files.createTempFile("snap-loop", ".img"), bytes, "--partscan");
+    }
+
+    /** A loop device over a sparse file of the given size at {@code file}, detached on close. */
+    Path loopOver(Path file, long bytes, String... options) throws IOException {
         undo.push(() -> Files.deleteIfExists(file));
         Shell.sh("truncate", "-s", Long.toString(bytes), file.toString());
-        Path dev = Path.of(Shell.sh("losetup", "--find", "--show", file.toString()));
+        List<String> losetup = new java.util.ArrayList<>(List.of("losetup", "--find", "--show"));
+        losetup.addAll(List.of(options));
+        losetup.add(file.toString());
+        Path dev = Path.of(Shell.sh(losetup.toArray(String[]::new)));
         undo.push(() -> Shell.run("losetup", "-d", dev.toString()));
         return dev;
+    }
+
+    /**
+     * A device-mapper device with the given table, removed on close. The
+     * guest runs no udev: the device is used through the /dev/dm-N node.
+     */
+    Path dm(String name, String table) throws IOException {
+        Shell.sh("dmsetup", "create", name, "--table", table);
+        undo.push(() -> Shell.run("dmsetup", "remove", "--retry", name));
+        return Path.of("/dev", Shell.sh("dmsetup", "info", "-c", "--noheadings", "-o", "blkdevname", name));
     }
 
     /** Mounts a device; unmounted on close. */
