@@ -87,6 +87,38 @@ final class Rig implements AutoCloseable {
         return Path.of("/dev", Shell.sh("dmsetup", "info", "-c", "--noheadings", "-o", "blkdevname", name));
     }
 
+    /**
+     * Deletes a loop device once it is detached (LOOP_CTL_REMOVE), for a
+     * test that may leave it counted as frozen by the kernel: a loop device
+     * keeps that count across detach and attach, and the next test to get
+     * the same number could not mount it. Call before creating the device,
+     * so that the removal comes after its detach on close.
+     */
+    void removeLoopOnClose(java.util.function.Supplier<Path> loop) {
+        undo.push(() -> {
+            Path dev = loop.get();
+            if (dev == null) {
+                return;
+            }
+            int n = Integer.parseInt(dev.getFileName().toString().replace("loop", ""));
+            var control = org.blksnap.api.sys.Linux.open("/dev/loop-control", org.blksnap.api.sys.Linux.O_RDWR);
+            if (!control.ok()) {
+                throw new IOException("open /dev/loop-control: " + control);
+            }
+            try {
+                var r = org.blksnap.api.sys.Linux.ioctl(control.intValue(), LOOP_CTL_REMOVE, n);
+                if (!r.ok()) {
+                    throw new IOException("LOOP_CTL_REMOVE " + dev + ": " + r);
+                }
+            } finally {
+                org.blksnap.api.sys.Linux.close(control.intValue());
+            }
+        });
+    }
+
+    /** From linux/loop.h. */
+    private static final long LOOP_CTL_REMOVE = 0x4C81;
+
     /** Mounts a device; unmounted on close. */
     Path mount(Path device, String fs) throws IOException {
         Path dir = Files.createTempDirectory("snap-mnt");

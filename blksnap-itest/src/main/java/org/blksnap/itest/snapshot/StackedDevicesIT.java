@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 
 import org.blksnap.api.BlkSnapException;
 import org.blksnap.api.DiffStorage;
@@ -62,6 +63,8 @@ class StackedDevicesIT {
 
     private static void takeStacked(boolean lowerFirst) throws Exception {
         try (Rig rig = new Rig()) {
+            AtomicReference<Path> thawedByHand = new AtomicReference<>();
+            rig.removeLoopOnClose(thawedByHand::get);
             Stack s = stack(rig);
             Data.writeFile(s.upperMount().resolve("kept"), 1 << 20, 1);
             Map<String, String> atTake = Data.md5Tree(s.upperMount());
@@ -96,6 +99,7 @@ class StackedDevicesIT {
                 // the upper freeze or thaw and so the take go on; the test
                 // still fails.
                 Shell.run("fsfreeze", "-u", s.lowerMount().toString());
+                thawedByHand.set(s.lower());
                 take.get(TAKE_TIMEOUT_S, TimeUnit.SECONDS);
                 fail("the take did not complete within " + TAKE_TIMEOUT_S + " s (freeze order deadlock)");
             }
