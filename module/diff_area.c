@@ -30,23 +30,69 @@
 #include "snapshot.h"
 #include "tracker.h"
 
+/*
+ * Writable at run time; a new value applies to the next take.  Each setter
+ * refuses with EINVAL what the chunk arithmetic cannot honour, instead of
+ * clamping it silently (a queue of 0 would hold every first write forever).
+ */
+#define CHUNK_SHIFT_HIGHEST		30
+#define CHUNK_COUNT_SHIFT_HIGHEST	62
+#define CHUNK_IN_QUEUE_HIGHEST		65536
+
+static int chunk_shift_set(const char *val, const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, PAGE_SHIFT, CHUNK_SHIFT_HIGHEST);
+}
+
+static const struct kernel_param_ops chunk_shift_ops = {
+	.set = chunk_shift_set,
+	.get = param_get_uint,
+};
+
+static int chunk_count_shift_set(const char *val,
+				 const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 0, CHUNK_COUNT_SHIFT_HIGHEST);
+}
+
+static const struct kernel_param_ops chunk_count_shift_ops = {
+	.set = chunk_count_shift_set,
+	.get = param_get_uint,
+};
+
+static int chunk_in_queue_set(const char *val, const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 1, CHUNK_IN_QUEUE_HIGHEST);
+}
+
+static const struct kernel_param_ops chunk_in_queue_ops = {
+	.set = chunk_in_queue_set,
+	.get = param_get_uint,
+};
+
 static unsigned int chunk_minimum_shift = 18;
-module_param(chunk_minimum_shift, uint, 0644);
-MODULE_PARM_DESC(chunk_minimum_shift, "log2 of the smallest chunk, bytes");
+module_param_cb(chunk_minimum_shift, &chunk_shift_ops, &chunk_minimum_shift,
+		0644);
+MODULE_PARM_DESC(chunk_minimum_shift,
+		 "log2 of the smallest chunk, bytes (12..30)");
 
 static unsigned int chunk_maximum_count_shift = 40;
-module_param(chunk_maximum_count_shift, uint, 0644);
+module_param_cb(chunk_maximum_count_shift, &chunk_count_shift_ops,
+		&chunk_maximum_count_shift, 0644);
 MODULE_PARM_DESC(chunk_maximum_count_shift,
-		 "log2 of the most chunks a device is divided into");
+		 "log2 of the most chunks a device is divided into (0..62)");
 
 static unsigned int chunk_maximum_shift = 26;
-module_param(chunk_maximum_shift, uint, 0644);
-MODULE_PARM_DESC(chunk_maximum_shift, "log2 of the largest chunk, bytes");
+module_param_cb(chunk_maximum_shift, &chunk_shift_ops, &chunk_maximum_shift,
+		0644);
+MODULE_PARM_DESC(chunk_maximum_shift,
+		 "log2 of the largest chunk, bytes (12..30)");
 
 static unsigned int chunk_maximum_in_queue = 16;
-module_param(chunk_maximum_in_queue, uint, 0644);
+module_param_cb(chunk_maximum_in_queue, &chunk_in_queue_ops,
+		&chunk_maximum_in_queue, 0644);
 MODULE_PARM_DESC(chunk_maximum_in_queue,
-		 "Saved chunks a device may hold in memory before storing");
+		 "Saved chunks a device may hold in memory before storing (1..65536)");
 
 /*
  * Start with the smallest chunk and double it while the device would have
@@ -188,6 +234,19 @@ void diff_area_stop(struct diff_area *da)
 	wake_up_all(&da->queue_wq);
 }
 
+/**
+ * diff_area_wait_stored() - wait until no saved chunk waits for the storage
+ * @da:		a stopped diff area
+ *
+ * Once stopped, every queued store ends at once and frees its chunk's
+ * pages; after this only the chunk descriptors remain, until the last
+ * reference (an image still open) goes.
+ */
+void diff_area_wait_stored(struct diff_area *da)
+{
+	wait_event(da->queue_wq, !atomic_read(&da->in_queue));
+}
+
 static bool diff_area_broken(struct diff_area *da)
 {
 	return READ_ONCE(da->error) ||
@@ -277,10 +336,10 @@ static void diff_area_store_work(struct work_struct *work)
 
 		chunk_iter(chunk, &iter);
 		ret = diff_storage_rw(ds, offset, &iter, true);
-		if (ret) {
+		if (ret && ret != -ESHUTDOWN) {
 			pr_err("writing to the difference storage failed: %d\n",
 			       ret);
-			cmpxchg(&ds->error, 0, ret);
+			diff_storage_fail(ds, ret);
 		}
 	}
 	if (ret) {

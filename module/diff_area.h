@@ -88,6 +88,7 @@ int diff_area_image_rw(struct diff_area *da, sector_t sector,
 		       struct iov_iter *iter, bool write);
 void diff_area_set_corrupted(struct diff_area *da, int error);
 void diff_area_stop(struct diff_area *da);
+void diff_area_wait_stored(struct diff_area *da);
 int diff_area_error(struct diff_area *da);
 void diff_area_show(struct diff_area *da, struct seq_file *m);
 

@@ -28,10 +28,34 @@
 #include "event_queue.h"
 #include "stack.h"
 
+/* A step of more than 1 TiB would be one fallocate nobody waits out. */
+#define DIFF_STORAGE_STEP_HIGHEST	BIT(31)
+
+static int diff_storage_minimum_set(const char *val,
+				    const struct kernel_param *kp)
+{
+	unsigned long step;
+	int ret;
+
+	ret = kstrtoul(val, 0, &step);
+	if (ret)
+		return ret;
+	if (step < PAGE_SECTORS || step > DIFF_STORAGE_STEP_HIGHEST)
+		return -EINVAL;
+	WRITE_ONCE(*(unsigned long *)kp->arg, step);
+	return 0;
+}
+
+static const struct kernel_param_ops diff_storage_minimum_ops = {
+	.set = diff_storage_minimum_set,
+	.get = param_get_ulong,
+};
+
 static unsigned long diff_storage_minimum = 2097152;
-module_param(diff_storage_minimum, ulong, 0644);
+module_param_cb(diff_storage_minimum, &diff_storage_minimum_ops,
+		&diff_storage_minimum, 0644);
 MODULE_PARM_DESC(diff_storage_minimum,
-		 "Sectors a difference storage file grows by at a time");
+		 "Sectors a difference storage file grows by at a time (8..2^31)");
 
 static sector_t diff_storage_step(void)
 {
@@ -92,17 +116,19 @@ int diff_storage_alloc(struct diff_storage *ds, sector_t count,
 {
 	int ret = 0;
 
+	down_read(&ds->file_lock);
 	mutex_lock(&ds->lock);
-	if (ds->error) {
-		ret = ds->error;
+	ret = diff_storage_error(ds);
+	if (!ret && !ds->file)
+		ret = -ESHUTDOWN;
+	if (ret)
 		goto out;
-	}
 	while (ds->capacity - ds->filled < count) {
 		ret = ds->growable ? diff_storage_grow(ds) : -ENOSPC;
 		if (ret) {
 			if (!ds->growable)
 				diff_storage_no_space(ds, count);
-			ds->error = ret;
+			diff_storage_fail(ds, ret);
 			goto out;
 		}
 	}
@@ -119,20 +145,12 @@ int diff_storage_alloc(struct diff_storage *ds, sector_t count,
 		diff_storage_grow(ds);
 out:
 	mutex_unlock(&ds->lock);
+	up_read(&ds->file_lock);
 	return ret;
 }
 
-/**
- * diff_storage_rw() - move chunk data between memory and the storage
- * @ds:		the storage
- * @offset:	sector of the storage where @iter starts
- * @iter:	the data; fully consumed on success
- * @write:	direction
- *
- * Return: 0 or a negative errno.
- */
-int diff_storage_rw(struct diff_storage *ds, sector_t offset,
-		    struct iov_iter *iter, bool write)
+static int diff_storage_file_rw(struct diff_storage *ds, sector_t offset,
+				struct iov_iter *iter, bool write)
 {
 	loff_t pos = (loff_t)offset << SECTOR_SHIFT;
 	size_t count = iov_iter_count(iter);
@@ -160,6 +178,28 @@ int diff_storage_rw(struct diff_storage *ds, sector_t offset,
 	if (done < 0)
 		return done;
 	return done == count ? 0 : -EIO;
+}
+
+/**
+ * diff_storage_rw() - move chunk data between memory and the storage
+ * @ds:		the storage
+ * @offset:	sector of the storage where @iter starts
+ * @iter:	the data; fully consumed on success
+ * @write:	direction
+ *
+ * Return: 0 or a negative errno; -ESHUTDOWN once the snapshot was
+ * destroyed and the file released.
+ */
+int diff_storage_rw(struct diff_storage *ds, sector_t offset,
+		    struct iov_iter *iter, bool write)
+{
+	int ret = -ESHUTDOWN;
+
+	down_read(&ds->file_lock);
+	if (ds->file)
+		ret = diff_storage_file_rw(ds, offset, iter, write);
+	up_read(&ds->file_lock);
+	return ret;
 }
 
 /**
@@ -254,6 +294,7 @@ struct diff_storage *diff_storage_open(const char *path, sector_t limit,
 		goto fail_file;
 	}
 	ds->file = file;
+	init_rwsem(&ds->file_lock);
 	ds->events = events;
 	mutex_init(&ds->lock);
 
@@ -297,8 +338,30 @@ fail_file:
 	return ERR_PTR(ret);
 }
 
+/**
+ * diff_storage_release_file() - close the file of a destroyed snapshot
+ * @ds:		the storage
+ *
+ * Waits for the I/O in progress; later I/O fails with -ESHUTDOWN.  Called
+ * from the DESTROY ioctl (or module exit), a user task: the final fput then
+ * runs before the task returns to user space, so an exclusively opened
+ * block device is free again and an unnamed file is gone by then.  The
+ * structure itself lives on with its last user (an image still open).
+ */
+void diff_storage_release_file(struct diff_storage *ds)
+{
+	struct file *file;
+
+	down_write(&ds->file_lock);
+	file = ds->file;
+	ds->file = NULL;
+	up_write(&ds->file_lock);
+	if (file)
+		fput(file);
+}
+
 void diff_storage_close(struct diff_storage *ds)
 {
-	fput(ds->file);
+	diff_storage_release_file(ds);
 	kfree(ds);
 }

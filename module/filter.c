@@ -12,7 +12,8 @@
  *
  * BLKFILTER_* ioctl errors (after CAP_SYS_ADMIN, EPERM, and copying the
  * argument, EFAULT):
- *   ENOENT     name is not "blksnap"; DETACH/CTL when not attached
+ *   ENOENT     ATTACH: name is not "blksnap"; DETACH/CTL when not attached
+ *   EINVAL     DETACH/CTL naming another filter while blksnap is attached
  *   EINVAL     ATTACH with optlen != 0 (blksnap takes no options)
  *   EALREADY   ATTACH when already attached
  *   ENODEV     ATTACH to a device that is going away or has no medium
@@ -28,6 +29,7 @@
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/rcupdate.h>
+#include <linux/rcupdate_wait.h>
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
@@ -78,8 +80,14 @@ static struct workqueue_struct *filter_wq;
 static void filter_deferred_fn(struct work_struct *work);
 static DECLARE_WORK(filter_deferred_work, filter_deferred_fn);
 
+/*
+ * @disk is the disk every tracker of the set is on.  A dev_t is free for a
+ * new disk as soon as del_gendisk() returns, before filter_del_gendisk()
+ * detaches the old disk's filters: bios of the new disk must not reach them.
+ */
 struct filter_set {
 	struct rcu_head rcu;
+	struct gendisk *disk;
 	unsigned int count;
 	struct tracker *trackers[];
 };
@@ -113,6 +121,7 @@ static int filter_set_update(dev_t key, struct tracker *add,
 		if (add)
 			new->trackers[n++] = add;
 		new->count = n;
+		new->disk = new->trackers[0]->bdev->bd_disk;
 	}
 	if (new)
 		ret = xa_err(xa_store(&filter_table, key, new, GFP_KERNEL));
@@ -321,6 +330,20 @@ static long filter_ioctl_attach(struct block_device *bdev,
 	return filter_attach(bdev);
 }
 
+/*
+ * DETACH and CTL naming another filter: as upstream, ENOENT when no filter
+ * is attached, EINVAL when ours is (the name does not match it).
+ */
+static long filter_wrong_name(struct block_device *bdev)
+{
+	struct tracker *tracker = filter_get(bdev);
+
+	if (!tracker)
+		return -ENOENT;
+	tracker_put(tracker);
+	return -EINVAL;
+}
+
 static long filter_ioctl_detach(struct block_device *bdev,
 				struct blkfilter_detach __user *argp)
 {
@@ -329,7 +352,7 @@ static long filter_ioctl_detach(struct block_device *bdev,
 	if (copy_from_user(&arg, argp, sizeof(arg)))
 		return -EFAULT;
 	if (!filter_name_is_ours(arg.name))
-		return -ENOENT;
+		return filter_wrong_name(bdev);
 	return filter_detach(bdev);
 }
 
@@ -343,7 +366,7 @@ static long filter_ioctl_ctl(struct block_device *bdev,
 	if (copy_from_user(&arg, argp, sizeof(arg)))
 		return -EFAULT;
 	if (!filter_name_is_ours(arg.name))
-		return -ENOENT;
+		return filter_wrong_name(bdev);
 	tracker = filter_get(bdev);
 	if (!tracker)
 		return -ENOENT;
@@ -441,6 +464,8 @@ static bool filter_mark(struct bio *bio, struct filter_io *io,
 	io->count = 0;
 	rcu_read_lock();
 	set = xa_load(&filter_table, filter_key(bdev));
+	if (set && set->disk != bdev->bd_disk)
+		set = NULL;	/* a reused dev_t: the set belongs to a gone disk */
 	*need = set ? set->count : 0;
 	if (*need > io->capacity) {
 		rcu_read_unlock();
@@ -468,10 +493,12 @@ static bool filter_mark(struct bio *bio, struct filter_io *io,
 
 static bool filter_disk_tracked(struct block_device *bdev)
 {
+	struct filter_set *set;
 	bool tracked;
 
 	rcu_read_lock();
-	tracked = xa_load(&filter_table, filter_key(bdev));
+	set = xa_load(&filter_table, filter_key(bdev));
+	tracked = set && set->disk == bdev->bd_disk;
 	rcu_read_unlock();
 	return tracked;
 }
@@ -743,13 +770,41 @@ fail_pool:
 }
 
 /*
- * Every tracker holds a module reference, so none is left when the module
- * exits; only the hooks remain to be removed.
+ * First step of module exit: once this returns no replacement runs, so no
+ * attach, ioctl, bio or removal can reach the table or the snapshots.  An
+ * attach that raced the unload finished before and is undone by
+ * filter_detach_all().
  */
-void filter_done(void)
+void filter_unhook(void)
 {
 	hook_remove(filter_hooks, ARRAY_SIZE(filter_hooks));
 	/* No write is deferred any more; run those that were. */
 	destroy_workqueue(filter_wq);
+}
+
+/*
+ * Last step of module exit, as upstream's (filters do not pin the module):
+ * every filter goes, with its CBT map.  The snapshots are gone already.
+ */
+void filter_detach_all(void)
+{
+	struct filter_set *set;
+	unsigned long key;
+
+	mutex_lock(&filter_lock);
+	xa_for_each(&filter_table, key, set) {
+		/* Each unlink replaces the set: look it up afresh. */
+		while ((set = xa_load(&filter_table, key)))
+			filter_unlink(set->trackers[0]);
+	}
+	mutex_unlock(&filter_lock);
+	xa_destroy(&filter_table);
+	/*
+	 * No write is in flight on a filter any more; the last completions
+	 * may still be on their way out of filter_io_end(), preempted in a
+	 * process-context completion: wait for those before the text and
+	 * the pool go.
+	 */
+	synchronize_rcu_tasks();
 	mempool_destroy(filter_io_pool);
 }

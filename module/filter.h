@@ -12,7 +12,8 @@ struct tracker;
  * device goes away.
  */
 int filter_init(void);
-void filter_done(void);
+void filter_unhook(void);
+void filter_detach_all(void);
 
 /* Calls @fn for every attached tracker, with the filter table locked. */
 void filter_for_each(void (*fn)(struct tracker *tracker, void *data),

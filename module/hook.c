@@ -9,6 +9,15 @@
  * this module are left alone, which is how replacements call the original
  * and how the module's own bios bypass the filter.
  *
+ * Recursion safety.  "From this module" is judged by the return address
+ * ftrace reports (parent_ip), so it holds only if every call to a hooked
+ * function in module text is a real call.  A tail jump (the compiler's
+ * sibling-call optimisation, e.g. of "submit_bio_noacct(bio); return;")
+ * would leave our caller's return address, outside the module, and be
+ * redirected into the replacement again.  Kbuild therefore builds the
+ * module with -fno-optimize-sibling-calls: that is a property of the build,
+ * not a hope about where the compiler puts a call.
+ *
  * Unload safety.  After unregister_ftrace_function() no new call is
  * redirected, but tasks may still run replacement code: sleeping inside the
  * original called from a replacement, or preempted anywhere in it.  A
@@ -104,13 +113,24 @@ static int hook_arm(struct hook *hook)
 	return ret;
 }
 
+/*
+ * unregister_ftrace_function() fails only when ftrace cannot call the ops
+ * any more anyway: ftrace was shut down after an internal error (ENODEV,
+ * every callback stopped), or the ops is not registered (EBUSY, or not on
+ * the list).  So a failure leaves nothing that could enter the module after
+ * it is gone; it is reported, and removal goes on.  The filter is dropped
+ * only after a successful unregistration, when ftrace no longer uses it.
+ */
 static void hook_disarm(struct hook *hook)
 {
 	int ret;
 
 	ret = unregister_ftrace_function(&hook->ops);
-	if (ret)
-		pr_err("cannot stop redirecting %s: %d\n", hook->name, ret);
+	if (ret) {
+		pr_err("stopping the redirect of %s failed (%d): ftrace no longer calls it\n",
+		       hook->name, ret);
+		return;
+	}
 	ftrace_set_filter_ip(&hook->ops, hook->address, 1, 0);
 }
 

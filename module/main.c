@@ -28,7 +28,8 @@ static int __init blksnap_init(void)
 		goto fail_snapshot;
 	ret = ctrl_init();
 	if (ret) {
-		filter_done();
+		filter_unhook();
+		filter_detach_all();
 		goto fail_snapshot;
 	}
 	blksnap_debugfs_init();
@@ -40,12 +41,22 @@ fail_snapshot:
 	return ret;
 }
 
+/*
+ * The kernel calls this only when nothing holds the module: no control
+ * device or image is open.  Filters do not hold it (as upstream), so the
+ * hooks go first: after filter_unhook() no attach, ioctl, bio or device
+ * removal enters the module, and what they would have reached can be torn
+ * down in order, the snapshots before the filters they use, the workers
+ * last.
+ */
 static void __exit blksnap_exit(void)
 {
 	blksnap_debugfs_done();
 	ctrl_done();
+	filter_unhook();
+	snapshot_destroy_all();
+	filter_detach_all();
 	snapshot_done();
-	filter_done();
 	pr_info("unloaded\n");
 }
 

@@ -23,19 +23,24 @@
  *                encryption: the original data is not all in the sectors
  *   ENODEV       take of a snapshot without devices; SNAPSHOTINFO on a
  *                device that is in no snapshot
- *   ENODATA      collect with too little room; count says how much
+ *   ENODATA      collect with too little room; count says how many ids
+ *                were written (a null ids array only counts, like upstream)
  *   ENOENT       wait_event: no event within the timeout
  *   EINTR        wait_event: interrupted by a signal
  *   anything freeze_bdev() returns: the take is undone, nothing changed
+ * A take whose image cannot be created for a device succeeds; that device
+ * is marked corrupted with the reason (see snapshot_create_images()).
  *
- * Module unload destroys every snapshot; the kernel itself refuses the
- * unload while an image is open, and attached filters pin the module too.
+ * Module unload destroys every snapshot and then detaches every filter, as
+ * upstream's does; the kernel itself refuses the unload while an image (or
+ * the control device) is open, through the block device's module owner.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME "-snapshot: " fmt
 
 #include <linux/blk-integrity.h>
 #include <linux/blkdev.h>
 #include <linux/capability.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/sched.h>
@@ -51,6 +56,12 @@
 #include "snapshot.h"
 #include "stack.h"
 #include "tracker.h"
+
+/*
+ * Snapshots share one list; more than this many is not a backup session
+ * but a leak, and COLLECT need not allocate beyond it.
+ */
+#define BLKSNAP_COLLECT_MAX	65536U
 
 /**
  * struct snapshot_device - one device of a snapshot
@@ -83,7 +94,8 @@ struct workqueue_struct *snapshot_wq;
 
 /*
  * Guards the list, every snapshot's devices and state, and the
- * diff_area pointers of trackers.  Never taken in the bio path.
+ * diff_area pointers of trackers.  Never taken in the bio path.  Where it
+ * stands among the module's locks: module/README.md, "Lock order".
  */
 static DEFINE_MUTEX(snapshots_lock);
 static LIST_HEAD(snapshots);
@@ -217,12 +229,20 @@ static void snapshot_destroy(struct snapshot *snapshot)
 		snapshot_unpublish(sd->tracker);
 		if (sd->image)
 			snapimage_destroy(sd->image);
-		if (sd->diff_area)
+		if (sd->diff_area) {
+			diff_area_wait_stored(sd->diff_area);
 			diff_area_put(sd->diff_area);
+		}
 		tracker_put(sd->tracker);
 		list_del(&sd->link);
 		kfree(sd);
 	}
+	/*
+	 * Whoever still holds the snapshot (an image open, a release queued)
+	 * can no longer do I/O: give the storage back now, so that it is
+	 * reusable when DESTROY returns.
+	 */
+	diff_storage_release_file(snapshot->storage);
 	pr_debug("snapshot %pUb destroyed\n", &snapshot->id);
 	snapshot_put(snapshot);
 }
@@ -321,6 +341,29 @@ static int snapshot_order_for_freeze(struct snapshot *snapshot)
 }
 
 /*
+ * After the switch the take has happened: copy-on-write runs and the CBT
+ * maps have moved on, so nothing can be undone.  A device whose image
+ * cannot be made is marked corrupted with the reason (SNAPSHOTINFO and the
+ * corrupted event report it) and TAKE still succeeds for the others.
+ */
+static void snapshot_create_images(struct snapshot *snapshot)
+{
+	struct snapshot_device *sd;
+
+	list_for_each_entry(sd, &snapshot->devices, link) {
+		struct snapimage *image = snapimage_create(sd->diff_area);
+
+		if (IS_ERR(image)) {
+			pr_err("no image for %pg: %ld\n", sd->tracker->bdev,
+			       PTR_ERR(image));
+			diff_area_set_corrupted(sd->diff_area, PTR_ERR(image));
+			continue;
+		}
+		sd->image = image;
+	}
+}
+
+/*
  * Everything that can fail without side effects is done before the
  * freeze, so that the frozen window holds only the switch itself.
  *
@@ -388,18 +431,8 @@ static int snapshot_take_locked(struct snapshot *snapshot)
 		WRITE_ONCE(sd->diff_area->drained, true);
 	}
 
-	list_for_each_entry(sd, &snapshot->devices, link) {
-		struct snapimage *image = snapimage_create(sd->diff_area);
-
-		if (IS_ERR(image)) {
-			/* The point in time is gone for this device only. */
-			ret = PTR_ERR(image);
-			diff_area_set_corrupted(sd->diff_area, ret);
-			continue;
-		}
-		sd->image = image;
-	}
-	return ret;
+	snapshot_create_images(snapshot);
+	return 0;
 
 fail:
 	list_for_each_entry(sd, &snapshot->devices, link) {
@@ -425,41 +458,49 @@ long snapshot_ioctl_take(void __user *arg)
 	return ret;
 }
 
+/*
+ * As upstream: a null @ids only counts (count = number of snapshots, 0
+ * returned whatever count was).  Otherwise up to count ids are written,
+ * count becomes the number written, and ENODATA says that more exist.
+ */
 long snapshot_ioctl_collect(void __user *arg)
 {
 	struct blksnap_snapshot_collect karg;
-	struct snapshot *snapshot;
 	struct blksnap_uuid *ids = NULL;
-	u32 count = 0, i = 0;
+	struct snapshot *snapshot;
+	u32 n = 0, room;
 	long ret = 0;
 
 	if (copy_from_user(&karg, arg, sizeof(karg)))
 		return -EFAULT;
+	room = karg.ids ? min(karg.count, BLKSNAP_COLLECT_MAX) : 0;
+	/* Allocated before locking, for the room given, not the list's size. */
+	if (room) {
+		ids = kvcalloc(room, sizeof(*ids), GFP_KERNEL);
+		if (!ids)
+			return -ENOMEM;
+	}
 
 	mutex_lock(&snapshots_lock);
-	list_for_each_entry(snapshot, &snapshots, link)
-		count++;
-	if (karg.count < count) {
-		ret = -ENODATA;
-	} else if (count) {
-		ids = kcalloc(count, sizeof(*ids), GFP_KERNEL);
-		if (!ids)
-			ret = -ENOMEM;
-		else
-			list_for_each_entry(snapshot, &snapshots, link)
-				memcpy(ids[i++].b, snapshot->id.b,
-				       sizeof(ids->b));
+	list_for_each_entry(snapshot, &snapshots, link) {
+		if (!karg.ids) {
+			n++;
+			continue;
+		}
+		if (n == room) {
+			ret = -ENODATA;
+			break;
+		}
+		memcpy(ids[n++].b, snapshot->id.b, sizeof(ids->b));
 	}
 	mutex_unlock(&snapshots_lock);
 
-	if (ret == -ENOMEM)
-		return ret;
-	if (ids && copy_to_user(u64_to_user_ptr(karg.ids), ids,
-				array_size(count, sizeof(*ids))))
+	if (ids && n && copy_to_user(u64_to_user_ptr(karg.ids), ids,
+				     array_size(n, sizeof(*ids))))
 		ret = -EFAULT;
-	kfree(ids);
-	karg.count = count;
-	if (ret != -EFAULT && copy_to_user(arg, &karg, sizeof(karg)))
+	kvfree(ids);
+	karg.count = n;
+	if (copy_to_user(arg, &karg, sizeof(karg)))
 		ret = -EFAULT;
 	return ret;
 }
@@ -743,7 +784,8 @@ fail_wq:
 	return ret;
 }
 
-void snapshot_done(void)
+/* Module exit, once no ioctl and no hook can run any more. */
+void snapshot_destroy_all(void)
 {
 	struct snapshot *snapshot, *next;
 
@@ -751,6 +793,10 @@ void snapshot_done(void)
 	list_for_each_entry_safe(snapshot, next, &snapshots, link)
 		snapshot_destroy(snapshot);
 	mutex_unlock(&snapshots_lock);
+}
+
+void snapshot_done(void)
+{
 	snapimage_done();
 	/* Draining runs the last stores and releases of diff areas. */
 	destroy_workqueue(snapshot_wq);

@@ -41,6 +41,7 @@ struct snapshot {
 extern struct workqueue_struct *snapshot_wq;
 
 int snapshot_init(void);
+void snapshot_destroy_all(void);
 void snapshot_done(void);
 
 void snapshot_get(struct snapshot *snapshot);

@@ -37,10 +37,10 @@ struct tracker *tracker_create(struct block_device *bdev)
 	get_device(&bdev->bd_device);
 	tracker->bdev = bdev;
 	/*
-	 * Each attached filter pins the module: rmmod fails with EBUSY until
-	 * every filter is detached, so CBT state is never dropped silently.
+	 * No module reference: as upstream, unloading detaches every filter
+	 * (filter_detach_all()), and the hooks that could reach a tracker are
+	 * gone before that.
 	 */
-	__module_get(THIS_MODULE);
 	return tracker;
 }
 
@@ -52,7 +52,6 @@ void tracker_put(struct tracker *tracker)
 	put_device(&tracker->bdev->bd_device);
 	mutex_destroy(&tracker->ctl_lock);
 	kfree(tracker);
-	module_put(THIS_MODULE);
 }
 
 bool tracker_bio_changes_data(struct bio *bio)

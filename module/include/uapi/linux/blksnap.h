@@ -22,6 +22,13 @@
 #define BLKSNAP_FILTER_NAME	"blksnap"
 #define BLKSNAP_CTL		"blksnap-control"
 #define BLKSNAP_IOCTL_MAGIC	'V'
+/* The magic's name in the latest upstream patches. */
+#define BLKSNAP			BLKSNAP_IOCTL_MAGIC
+/*
+ * Prefix of the image disks' names, as upstream; the full name is what
+ * SNAPSHOTINFO returns in @image (here "blksnap-MAJOR-MINOR").
+ */
+#define BLKSNAP_IMAGE_NAME	"blksnap"
 
 /**
  * struct blksnap_uuid - 128-bit identifier of a snapshot or a CBT generation
@@ -38,6 +45,12 @@ enum blkfilter_ctl_blksnap {
 	blkfilter_ctl_blksnap_cbtdirty,		/* in: struct blksnap_cbtdirty */
 	blkfilter_ctl_blksnap_snapshotadd,	/* in: struct blksnap_snapshotadd */
 	blkfilter_ctl_blksnap_snapshotinfo,	/* out: struct blksnap_snapshotinfo */
+	/* The same numbers as spelled by the latest upstream patches. */
+	BLKFILTER_CTL_BLKSNAP_CBTINFO = blkfilter_ctl_blksnap_cbtinfo,
+	BLKFILTER_CTL_BLKSNAP_CBTMAP = blkfilter_ctl_blksnap_cbtmap,
+	BLKFILTER_CTL_BLKSNAP_CBTDIRTY = blkfilter_ctl_blksnap_cbtdirty,
+	BLKFILTER_CTL_BLKSNAP_SNAPSHOTADD = blkfilter_ctl_blksnap_snapshotadd,
+	BLKFILTER_CTL_BLKSNAP_SNAPSHOTINFO = blkfilter_ctl_blksnap_snapshotinfo,
 };
 
 /**
@@ -121,6 +134,13 @@ enum blksnap_ioctl {
 	blksnap_ioctl_snapshot_take,
 	blksnap_ioctl_snapshot_collect,
 	blksnap_ioctl_snapshot_wait_event,
+	/* The same numbers as spelled by the latest upstream patches. */
+	BLKSNAP_IOCTL_VERSION = blksnap_ioctl_version,
+	BLKSNAP_IOCTL_SNAPSHOT_CREATE = blksnap_ioctl_snapshot_create,
+	BLKSNAP_IOCTL_SNAPSHOT_DESTROY = blksnap_ioctl_snapshot_destroy,
+	BLKSNAP_IOCTL_SNAPSHOT_TAKE = blksnap_ioctl_snapshot_take,
+	BLKSNAP_IOCTL_SNAPSHOT_COLLECT = blksnap_ioctl_snapshot_collect,
+	BLKSNAP_IOCTL_SNAPSHOT_WAIT_EVENT = blksnap_ioctl_snapshot_wait_event,
 };
 
 /**

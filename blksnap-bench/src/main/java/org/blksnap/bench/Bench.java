@@ -11,12 +11,10 @@ import java.util.Map;
 import org.blksnap.api.BlkSnap;
 import org.blksnap.api.BlkSnapException;
 import org.blksnap.api.DiffStorage;
-import org.blksnap.api.DiffStorageException;
 import org.blksnap.api.Filter;
 import org.blksnap.api.Session;
 import org.blksnap.api.Snapshot;
 import org.blksnap.api.SnapshotId;
-import org.blksnap.api.sys.Errno;
 
 /**
  * The state of one run shared by the scenarios: profile, disks, the fio
@@ -25,7 +23,6 @@ import org.blksnap.api.sys.Errno;
 final class Bench {
     /** Below this block size a job is reported in IOPS, from it on in MiB/s. */
     private static final long THROUGHPUT_BLOCK = 1 << 20;
-    private static final long STORAGE_RELEASE_NANOS = 10_000_000_000L;
 
     private final Profile profile;
     private final Disks disks;
@@ -143,45 +140,18 @@ final class Bench {
     /** @return a taken snapshot of the devices over the whole storage disk */
     Session snapshot(List<Path> devices) throws IOException {
         long limit = Guest.deviceBytes(disks.storage());
-        return whenStorageFree(() -> Session.builder().devicesFrom(devices).storage(storage()).limit(limit).open());
+        return Session.builder().devicesFrom(devices).storage(storage()).limit(limit).open();
     }
 
     /** @return a snapshot of the devices, created and added but not taken */
     Snapshot untaken(BlkSnap blksnap, List<Path> devices) throws IOException {
         long sectors = Guest.deviceBytes(disks.storage()) / 512;
-        Snapshot s = whenStorageFree(() -> Snapshot.create(blksnap, storage(), sectors));
+        // DESTROY closes the storage before it returns: the disk is free at once.
+        Snapshot s = Snapshot.create(blksnap, storage(), sectors);
         for (Path d : devices) {
             s.add(d);
         }
         return s;
-    }
-
-    interface StorageUse<T> {
-        T open() throws IOException;
-    }
-
-    /**
-     * The module closes a destroyed snapshot's storage from a work item,
-     * after the destroy ioctl has returned: until then the storage disk is
-     * still open exclusively and a new snapshot on it gets EBUSY.
-     */
-    static <T> T whenStorageFree(StorageUse<T> use) throws IOException {
-        long deadline = System.nanoTime() + STORAGE_RELEASE_NANOS;
-        for (;;) {
-            try {
-                return use.open();
-            } catch (DiffStorageException e) {
-                if (e.errno() != Errno.EBUSY || System.nanoTime() > deadline) {
-                    throw e;
-                }
-            }
-            try {
-                Thread.sleep(100);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IOException("interrupted while waiting for the storage disk", e);
-            }
-        }
     }
 
     /** @return the storage disk as a difference storage, for a snapshot this run does not open itself */

@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 import org.blksnap.itest.support.LoopDevice;
@@ -24,6 +26,7 @@ import org.junit.jupiter.api.Test;
  */
 class ModuleParamsIT {
     private static final long MIB = 1L << 20;
+    private static final Path PARAMETERS = Path.of("/sys/module/blksnap/parameters");
 
     /** Leaves the module loaded with default parameters, whatever happened. */
     @AfterEach
@@ -91,6 +94,45 @@ class ModuleParamsIT {
             Shell.Result r = Shell.run(cmd);
             assertFalse(r.ok(), "insmod accepted " + bad);
             assertFalse(Guest.moduleLoaded(), "module loaded with " + bad);
+        }
+    }
+
+    /**
+     * Parameters writable at run time refuse what the module cannot honour
+     * with EINVAL and keep their value; chunk_maximum_in_queue=0 used to be
+     * taken and then made every first write wait until the snapshot went.
+     */
+    @Test
+    void writableParametersRefuseBadValues() throws IOException {
+        Map<String, String[]> bad = new LinkedHashMap<>();
+        bad.put("chunk_maximum_in_queue", new String[] {"0", "65537"});
+        bad.put("chunk_minimum_shift", new String[] {"0", "11", "31"});
+        bad.put("chunk_maximum_shift", new String[] {"11", "31"});
+        bad.put("chunk_maximum_count_shift", new String[] {"63", "1000"});
+        bad.put("diff_storage_minimum", new String[] {"0", "7"});
+        Map<String, String> before = new HashMap<>();
+        for (String name : bad.keySet()) {
+            before.put(name, Files.readString(PARAMETERS.resolve(name)).strip());
+        }
+        try {
+            for (Map.Entry<String, String[]> e : bad.entrySet()) {
+                Path p = PARAMETERS.resolve(e.getKey());
+                for (String value : e.getValue()) {
+                    IOException refused = assertThrows(IOException.class, () -> Files.writeString(p, value),
+                            e.getKey() + "=" + value + " was accepted");
+                    assertTrue(String.valueOf(refused.getMessage()).contains("Invalid argument"),
+                            e.getKey() + "=" + value + ": " + refused);
+                    assertEquals(before.get(e.getKey()), Files.readString(p).strip(), "value kept");
+                }
+                // The value it had is still a good one.
+                Files.writeString(p, before.get(e.getKey()));
+            }
+            Files.writeString(PARAMETERS.resolve("chunk_maximum_in_queue"), "1");
+            assertEquals("1", Files.readString(PARAMETERS.resolve("chunk_maximum_in_queue")).strip());
+        } finally {
+            for (Map.Entry<String, String> e : before.entrySet()) {
+                Files.writeString(PARAMETERS.resolve(e.getKey()), e.getValue());
+            }
         }
     }
 

@@ -3,6 +3,7 @@ package org.blksnap.itest.snapshot;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -17,6 +18,7 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import org.blksnap.itest.support.Shell;
 import org.blksnap.api.DiffStorage;
+import org.blksnap.api.SnapshotId;
 import org.junit.jupiter.api.Test;
 
 import com.sun.nio.file.ExtendedOpenOption;
@@ -57,6 +59,31 @@ class DestroyIT {
             // The original goes on as before.
             Data.writeDirect(device, writes, 43);
             assertFalse(Files.exists(image), "the image node is gone");
+        }
+    }
+
+    /**
+     * When DESTROY returns the storage is closed: a block device storage
+     * (opened exclusively) is free for the next snapshot at once, even while
+     * the destroyed snapshot's image is still held open by a reader, which
+     * only gets errors from then on.
+     */
+    @Test
+    void destroyClosesTheStorageEvenWithTheImageHeldOpen() throws Exception {
+        try (Rig rig = new Rig()) {
+            Path device = rig.loop(64L << 20);
+            Path image = rig.snapshot(DiffStorage.blockDevice(GuestOs.VDC), 1L << 20, device).get(0);
+            Data.writeDirect(device, Data.randomWrites(64L << 20, 50, 51), 52);
+            try (FileChannel held = FileChannel.open(image, StandardOpenOption.READ, ExtendedOpenOption.DIRECT)) {
+                rig.blksnap().destroy(rig.id());
+                SnapshotId next = rig.blksnap().createSnapshot(DiffStorage.blockDevice(GuestOs.VDC), 1L << 20);
+                rig.blksnap().destroy(next);
+                ByteBuffer buf = Data.aligned(1 << 16);
+                assertThrows(IOException.class, () -> held.read(buf, 0), "the destroyed image must fail reads");
+            }
+            for (int i = 0; i < 5; i++) {
+                rig.blksnap().destroy(rig.blksnap().createSnapshot(DiffStorage.blockDevice(GuestOs.VDC), 1L << 20));
+            }
         }
     }
 

@@ -120,7 +120,7 @@ final class FuzzTable {
                 block("BLKFILTER_ATTACH", Ioctl.BLKFILTER_ATTACH, Abi.BLKFILTER_ATTACH,
                         Set.of(ENOENT, EINVAL, EALREADY), FuzzTable::fillAttach),
                 block("BLKFILTER_DETACH", Ioctl.BLKFILTER_DETACH, Abi.BLKFILTER_DETACH,
-                        Set.of(ENOENT, EBUSY), (ctx, arg, d) -> d.append("name=").append(ctx.name(arg))),
+                        Set.of(ENOENT, EINVAL, EBUSY), (ctx, arg, d) -> d.append("name=").append(ctx.name(arg))),
                 ctl("CBTINFO", Abi.CTL_CBTINFO, Abi.BLKSNAP_CBTINFO, Set.of(), (ctx, opt, d) -> { }),
                 ctl("CBTMAP", Abi.CTL_CBTMAP, Abi.BLKSNAP_CBTMAP, Set.of(), FuzzTable::fillCbtMap),
                 ctl("CBTDIRTY", Abi.CTL_CBTDIRTY, Abi.BLKSNAP_CBTDIRTY, Set.of(), FuzzTable::fillCbtDirty),
@@ -129,7 +129,7 @@ final class FuzzTable {
                 ctl("SNAPSHOTINFO", Abi.CTL_SNAPSHOTINFO, Abi.BLKSNAP_SNAPSHOTINFO, Set.of(),
                         (ctx, opt, d) -> { }),
                 new Row("BLKFILTER_CTL(unknown cmd)", Door.BLOCK, rng -> Ioctl.BLKFILTER_CTL,
-                        Abi.BLKFILTER_CTL.byteSize(), Set.of(ENOENT, ENOTTY), FuzzTable::fillUnknownCtl, NONE, true));
+                        Abi.BLKFILTER_CTL.byteSize(), Set.of(ENOENT, EINVAL, ENOTTY), FuzzTable::fillUnknownCtl, NONE, true));
     }
 
     private static Row control(String name, long request, StructLayout layout, Set<Integer> allowed, Filler filler,
