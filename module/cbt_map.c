@@ -59,6 +59,10 @@ int cbt_map_init(struct cbt_map *map, sector_t capacity)
 	int ret;
 
 	spin_lock_init(&map->lock);
+	atomic_set(&map->in_flight[0], 0);
+	atomic_set(&map->in_flight[1], 0);
+	init_waitqueue_head(&map->drained);
+	map->epoch = 0;
 	ret = cbt_maps_alloc(capacity, &map->block_shift, &map->block_count,
 			     &map->write_map, &map->read_map);
 	if (ret)
@@ -128,14 +132,71 @@ static bool cbt_blocks(struct cbt_map *map, sector_t sector, sector_t count,
 	return true;
 }
 
-/* Called from the bio path: must not sleep. */
-void cbt_map_mark(struct cbt_map *map, sector_t sector, sector_t count)
+/*
+ * Called from the bio path, always in process context: the filter defers
+ * writes submitted in atomic context to a worker (filter.c), so the lock
+ * is never taken from an interrupt and needs no irqsave.  The write is
+ * counted in flight until cbt_map_write_done(); see struct cbt_map.
+ */
+struct cbt_stamp cbt_map_mark(struct cbt_map *map, sector_t sector,
+			      sector_t count)
 {
+	struct cbt_stamp stamp;
 	u32 first, last;
 
 	spin_lock(&map->lock);
 	if (cbt_blocks(map, sector, count, &first, &last))
 		memset(map->write_map + first, map->active, last - first + 1);
+	stamp.number = map->active;
+	stamp.epoch = map->epoch;
+	atomic_inc(&map->in_flight[stamp.epoch]);
+	spin_unlock(&map->lock);
+	return stamp;
+}
+
+/*
+ * Any context (a bio's completion).  The caller keeps the map alive: the
+ * filter waits until nothing is in flight before it frees a tracker.
+ */
+void cbt_map_write_done(struct cbt_map *map, struct cbt_stamp stamp)
+{
+	if (atomic_dec_and_test(&map->in_flight[stamp.epoch]))
+		wake_up_all(&map->drained);
+}
+
+bool cbt_map_drained(struct cbt_map *map, u8 epoch)
+{
+	return !atomic_read(&map->in_flight[epoch]);
+}
+
+/* Sleeps until every write counted in @epoch has completed. */
+void cbt_map_wait_drained(struct cbt_map *map, u8 epoch)
+{
+	might_sleep();
+	wait_event(map->drained, cbt_map_drained(map, epoch));
+}
+
+/* Blocks changed for the last take and for the next: see mark_dirty. */
+static void cbt_map_mark_both_locked(struct cbt_map *map, u32 first, u32 last)
+{
+	lockdep_assert_held(&map->lock);
+	memset(map->write_map + first, map->active, last - first + 1);
+	memset(map->read_map + first, map->reported, last - first + 1);
+}
+
+/*
+ * A write to the snapshot image: the backup made from the image holds data
+ * the original never had there, so the blocks count as changed both for
+ * that backup (read map) and for the next one, which must read the
+ * original again (write map).
+ */
+void cbt_map_mark_both(struct cbt_map *map, sector_t sector, sector_t count)
+{
+	u32 first, last;
+
+	spin_lock(&map->lock);
+	if (cbt_blocks(map, sector, count, &first, &last))
+		cbt_map_mark_both_locked(map, first, last);
 	spin_unlock(&map->lock);
 }
 
@@ -159,19 +220,21 @@ int cbt_map_mark_dirty(struct cbt_map *map, const struct blksnap_sectors *ranges
 		}
 	}
 	for (i = 0; i < count; i++) {
-		if (!cbt_blocks(map, ranges[i].offset, ranges[i].count,
-				&first, &last))
-			continue;
-		memset(map->write_map + first, map->active, last - first + 1);
-		memset(map->read_map + first, map->reported, last - first + 1);
+		if (cbt_blocks(map, ranges[i].offset, ranges[i].count,
+			       &first, &last))
+			cbt_map_mark_both_locked(map, first, last);
 	}
 	spin_unlock(&map->lock);
 	return 0;
 }
 
-void cbt_map_switch(struct cbt_map *map)
+struct cbt_stamp cbt_map_switch(struct cbt_map *map)
 {
+	struct cbt_stamp before;
+
 	spin_lock(&map->lock);
+	before.number = map->active;
+	before.epoch = map->epoch;
 	memcpy(map->read_map, map->write_map, map->block_count);
 	map->reported = map->active;
 	if (map->active == U8_MAX) {
@@ -181,7 +244,9 @@ void cbt_map_switch(struct cbt_map *map)
 	} else {
 		map->active++;
 	}
+	map->epoch ^= 1;
 	spin_unlock(&map->lock);
+	return before;
 }
 
 void cbt_map_info(struct cbt_map *map, struct blksnap_cbtinfo *info)

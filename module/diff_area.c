@@ -28,6 +28,7 @@
 #include "diff_storage.h"
 #include "event_queue.h"
 #include "snapshot.h"
+#include "tracker.h"
 
 /*
  * Writable at run time; a new value applies to the next take.  Each setter
@@ -126,6 +127,7 @@ static void diff_area_release_work(struct work_struct *work)
 		chunk_free(chunk);
 	xa_destroy(&da->chunks);
 	put_device(&da->orig_bdev->bd_device);
+	tracker_put(da->tracker);
 	snapshot_put(da->snapshot);
 	kfree(da);
 }
@@ -144,7 +146,7 @@ void diff_area_free(struct kref *kref)
 /**
  * diff_area_new() - prepare copy-on-write for a device about to be taken
  * @snapshot:	the owner; a reference is taken
- * @bdev:	the original device
+ * @tracker:	the filter of the original device; a reference is taken
  *
  * The device is referenced, not opened: an open would keep a loop device
  * from being detached, and the snapshot must notice such a removal (the
@@ -153,8 +155,9 @@ void diff_area_free(struct kref *kref)
  * Return: the diff area or an ERR_PTR.
  */
 struct diff_area *diff_area_new(struct snapshot *snapshot,
-				struct block_device *bdev)
+				struct tracker *tracker)
 {
+	struct block_device *bdev = tracker->bdev;
 	struct diff_area *da;
 	int i;
 
@@ -167,6 +170,8 @@ struct diff_area *diff_area_new(struct snapshot *snapshot,
 	da->snapshot = snapshot;
 	snapshot_get(snapshot);
 	da->orig_bdev = bdev;
+	tracker_get(tracker);
+	da->tracker = tracker;
 	da->dev_id = bdev->bd_dev;
 	da->capacity = bdev_nr_sectors(bdev);
 	da->chunk_shift = diff_area_chunk_shift(da->capacity,
@@ -281,12 +286,45 @@ static unsigned int diff_area_chunk_sectors(struct diff_area *da,
 	return min_t(sector_t, 1U << da->chunk_shift, da->capacity - start);
 }
 
+/**
+ * diff_area_worker_enter() - prepare a worker to write the storage
+ *
+ * Stores (and image writes) go through the page cache of the storage file
+ * and wait for its writeback.  Two traps, the ones the loop driver avoids
+ * for its backing file the same way:
+ *  - reclaim from inside the store must not issue I/O (PF_MEMALLOC_NOIO):
+ *    it could be a write to an original device that waits for a store
+ *    slot, which this very worker is to free;
+ *  - dirty-page throttling (balance_dirty_pages) must look at this task's
+ *    own dirty pages only (PF_LOCAL_THROTTLE): the writes it would wait
+ *    for may be writes to an original device held by copy-on-write, which
+ *    wait for store slots, which wait for this worker.  With the flag the
+ *    worker is throttled by the storage's own writeback, which does not
+ *    depend on the originals.
+ *
+ * Return: the flags to hand to diff_area_worker_leave().
+ */
+unsigned int diff_area_worker_enter(void)
+{
+	unsigned int flags = current->flags & PF_LOCAL_THROTTLE;
+
+	current->flags |= PF_LOCAL_THROTTLE;
+	return flags | memalloc_noio_save();
+}
+
+void diff_area_worker_leave(unsigned int flags)
+{
+	memalloc_noio_restore(flags & PF_MEMALLOC_NOIO);
+	current->flags = (current->flags & ~PF_LOCAL_THROTTLE) |
+			 (flags & PF_LOCAL_THROTTLE);
+}
+
 static void diff_area_store_work(struct work_struct *work)
 {
 	struct chunk *chunk = container_of(work, struct chunk, store_work);
 	struct diff_area *da = chunk->diff_area;
 	struct diff_storage *ds = diff_area_storage(da);
-	unsigned int noio = memalloc_noio_save();
+	unsigned int flags = diff_area_worker_enter();
 	sector_t offset;
 	int ret;
 
@@ -316,7 +354,7 @@ static void diff_area_store_work(struct work_struct *work)
 
 	atomic_dec(&da->in_queue);
 	wake_up_all(&da->queue_wq);
-	memalloc_noio_restore(noio);
+	diff_area_worker_leave(flags);
 	diff_area_put(da);
 }
 
@@ -384,6 +422,8 @@ bool diff_area_cow_bio(struct diff_area *da, struct bio *bio, sector_t sector,
 {
 	unsigned long nr, last;
 
+	/* Holds the write while chunks are read: never in atomic context. */
+	might_sleep();
 	if (!count || sector >= da->capacity)
 		return false;
 	count = min_t(sector_t, count, da->capacity - sector);
@@ -465,6 +505,14 @@ int diff_area_image_rw(struct diff_area *da, sector_t sector,
 {
 	unsigned int mask = (1U << da->chunk_shift) - 1;
 
+	/*
+	 * Marked before the data moves, so that a backup never misses a block
+	 * the image changed, even one whose write fails half-way.
+	 */
+	if (write && sector < da->capacity)
+		cbt_map_mark_both(&da->tracker->cbt, sector,
+				  min_t(sector_t, iov_iter_count(iter) >> SECTOR_SHIFT,
+					da->capacity - sector));
 	while (iov_iter_count(iter)) {
 		unsigned long nr = sector >> da->chunk_shift;
 		unsigned int offset = sector & mask;

@@ -9,12 +9,14 @@
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
+#include "cbt_map.h"
 
 struct bio;
 struct block_device;
 struct iov_iter;
 struct seq_file;
 struct snapshot;
+struct tracker;
 
 #define DIFF_AREA_LOCKS 256
 
@@ -24,6 +26,11 @@ struct snapshot;
  *			image and every chunk waiting to be stored
  * @snapshot:		owner of the difference storage and event queue
  * @orig_bdev:		the original device, referenced
+ * @tracker:		its filter, referenced: image writes mark its CBT map
+ * @before:		the CBT stamp of writes made before the take; they
+ *			belong to the image and are never copied over
+ * @drained:		set once every write stamped @before has completed;
+ *			until then copy-on-write may not read the original
  * @dev_id:		its device number
  * @capacity:		sectors at take; later growth is not snapshotted
  * @chunk_shift:	log2 of the chunk size in sectors
@@ -43,6 +50,9 @@ struct diff_area {
 	struct kref kref;
 	struct snapshot *snapshot;
 	struct block_device *orig_bdev;
+	struct tracker *tracker;
+	struct cbt_stamp before;
+	bool drained;
 	dev_t dev_id;
 	sector_t capacity;
 	unsigned int chunk_shift;
@@ -57,7 +67,7 @@ struct diff_area {
 };
 
 struct diff_area *diff_area_new(struct snapshot *snapshot,
-				struct block_device *bdev);
+				struct tracker *tracker);
 void diff_area_free(struct kref *kref);
 
 static inline void diff_area_get(struct diff_area *da)
@@ -70,6 +80,8 @@ static inline void diff_area_put(struct diff_area *da)
 	kref_put(&da->kref, diff_area_free);
 }
 
+unsigned int diff_area_worker_enter(void);
+void diff_area_worker_leave(unsigned int flags);
 bool diff_area_cow_bio(struct diff_area *da, struct bio *bio, sector_t sector,
 		       sector_t count);
 int diff_area_image_rw(struct diff_area *da, sector_t sector,

@@ -26,6 +26,7 @@
 #include <uapi/linux/blksnap.h>
 #include "diff_storage.h"
 #include "event_queue.h"
+#include "stack.h"
 
 /* A step of more than 1 TiB would be one fallocate nobody waits out. */
 #define DIFF_STORAGE_STEP_HIGHEST	BIT(31)
@@ -201,12 +202,36 @@ int diff_storage_rw(struct diff_storage *ds, sector_t offset,
 	return ret;
 }
 
-/* True if @dev or @whole is the storage's device or shares its disk. */
-bool diff_storage_holds(struct diff_storage *ds, dev_t dev, dev_t whole)
+/**
+ * diff_storage_holds() - whether storage writes can land on a device
+ * @ds:		the storage
+ * @dev:	the device
+ * @whole:	its whole disk
+ *
+ * True if @dev is the storage's device, its disk or a partition of it, or
+ * the same for any device under the storage's device: the backing file's
+ * device of a loop device, the members of a dm or md device, and so on
+ * down (stack.c).  Copy-on-write of such a device would feed on its own
+ * stores.  An unreadable stack counts as the storage's device only.
+ *
+ * Return: -EPERM if it can, 0 if not, -ENOMEM.
+ */
+int diff_storage_holds(struct diff_storage *ds, dev_t dev, dev_t whole)
 {
+	struct blksnap_stack *stack;
+	bool holds;
+
 	if (!ds->dev_id)
-		return false;
-	return dev == ds->dev_id || dev == ds->whole_id || whole == ds->dev_id;
+		return 0;
+	if (dev == ds->dev_id || dev == ds->whole_id || whole == ds->dev_id)
+		return -EPERM;
+	stack = kmalloc(sizeof(*stack), GFP_KERNEL);
+	if (!stack)
+		return -ENOMEM;
+	blksnap_stack_build(stack, ds->dev_id);
+	holds = blksnap_stack_reaches(stack, 0, dev, whole);
+	kfree(stack);
+	return holds ? -EPERM : 0;
 }
 
 static struct file *diff_storage_open_file(const char *path, umode_t *mode)

@@ -50,7 +50,7 @@ int diff_storage_alloc(struct diff_storage *ds, sector_t count,
 		       sector_t *offset);
 int diff_storage_rw(struct diff_storage *ds, sector_t offset,
 		    struct iov_iter *iter, bool write);
-bool diff_storage_holds(struct diff_storage *ds, dev_t dev, dev_t whole);
+int diff_storage_holds(struct diff_storage *ds, dev_t dev, dev_t whole);
 
 static inline int diff_storage_error(struct diff_storage *ds)
 {

@@ -25,12 +25,16 @@
 #include <linux/blkdev.h>
 #include <linux/capability.h>
 #include <linux/fs.h>
+#include <linux/mempool.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/rcupdate.h>
+#include <linux/rcupdate_wait.h>
 #include <linux/sched.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/workqueue.h>
 #include <linux/xarray.h>
 #include <uapi/linux/blk-filter.h>
 #include <uapi/linux/blksnap.h>
@@ -39,8 +43,42 @@
 #include "hook.h"
 #include "tracker.h"
 
-/* A disk and its partitions: at most this many filters act on one bio. */
-#define FILTER_COW_MAX	4
+/*
+ * A write in flight on tracked devices: what its completion must undo.
+ * The bio's own completion is saved here and restored when it ends; each
+ * tracker the bio marked counts it in flight until then, which is what a
+ * take waits for (struct cbt_map).  There is one entry per tracker of the
+ * disk, however many: no filter is ever skipped.
+ */
+struct filter_io {
+	bio_end_io_t *end_io;
+	void *private;
+	unsigned int capacity;
+	unsigned int count;
+	struct filter_io_mark {
+		struct tracker *tracker;
+		struct cbt_stamp stamp;
+	} marks[];
+};
+
+/*
+ * A disk and a few partitions fit a pooled entry, which a blocking writer
+ * always gets; sets larger than that are allocated one by one.
+ */
+#define FILTER_IO_POOLED	8
+#define FILTER_IO_POOLED_SIZE	\
+	(sizeof(struct filter_io) + \
+	 FILTER_IO_POOLED * sizeof(struct filter_io_mark))
+#define FILTER_IO_POOL_MIN	64
+
+static mempool_t *filter_io_pool;
+
+/* Writes submitted in atomic context, run by filter_deferred_work. */
+static DEFINE_SPINLOCK(filter_deferred_lock);
+static struct bio_list filter_deferred = BIO_EMPTY_LIST;
+static struct workqueue_struct *filter_wq;
+static void filter_deferred_fn(struct work_struct *work);
+static DECLARE_WORK(filter_deferred_work, filter_deferred_fn);
 
 /*
  * @disk is the disk every tracker of the set is on.  A dev_t is free for a
@@ -123,6 +161,13 @@ static void filter_unlink(struct tracker *tracker)
 		cond_resched();
 	synchronize_rcu();
 	tracker_release_snapshot(tracker);
+	/*
+	 * Writes in flight still refer to the tracker from their completion,
+	 * which touches it under RCU (filter_io_end()): wait for them, then
+	 * for the last completion to leave its read-side section.
+	 */
+	tracker_wait_idle(tracker);
+	synchronize_rcu();
 	tracker_put(tracker);
 }
 
@@ -348,32 +393,85 @@ static long filter_ioctl(struct block_device *bdev, unsigned int cmd,
 	}
 }
 
+static struct filter_io *filter_io_alloc(unsigned int count, gfp_t gfp)
+{
+	struct filter_io *io;
+
+	if (count <= FILTER_IO_POOLED) {
+		io = mempool_alloc(filter_io_pool, gfp);
+		count = FILTER_IO_POOLED;
+	} else {
+		/*
+		 * More than FILTER_IO_POOLED filters on one disk: rare, and at
+		 * most one entry per partition.  A blocking writer may not be
+		 * failed for a snapshot's sake, so it waits for the memory.
+		 */
+		if (!(gfp & __GFP_DIRECT_RECLAIM))
+			gfp |= __GFP_NOWARN;
+		else
+			gfp |= __GFP_NOFAIL;
+		io = kmalloc(struct_size(io, marks, count), gfp);
+	}
+	if (io)
+		io->capacity = count;
+	return io;
+}
+
+static void filter_io_free(struct filter_io *io)
+{
+	if (io->capacity <= FILTER_IO_POOLED)
+		mempool_free(io, filter_io_pool);
+	else
+		kfree(io);
+}
+
+/* The write has completed: it is no longer in flight on any tracker. */
+static void filter_io_end(struct bio *bio)
+{
+	struct filter_io *io = bio->bi_private;
+	unsigned int i;
+
+	bio->bi_end_io = io->end_io;
+	bio->bi_private = io->private;
+	/* Pairs with filter_unlink(): the trackers stay until we leave. */
+	rcu_read_lock();
+	for (i = 0; i < io->count; i++)
+		tracker_write_done(io->marks[i].tracker, io->marks[i].stamp);
+	rcu_read_unlock();
+	filter_io_free(io);
+	if (bio->bi_end_io)
+		bio->bi_end_io(bio);
+}
+
 /*
- * The bio path.  Returns true if a filter took the bio over; otherwise the
- * caller submits it.  Marks CBT maps with RCU held only; copy-on-write,
- * which may sleep, runs after RCU is dropped with references held.
+ * Stamps @bio on every tracker of its disk whose extent it touches, into
+ * @io.  Returns false, having marked nothing, if @io is too small for the
+ * disk's set of filters; @need says how large it must be.
  */
-static bool filter_bio(struct bio *bio)
+static bool filter_mark(struct bio *bio, struct filter_io *io,
+			unsigned int *need)
 {
 	struct block_device *bdev = bio->bi_bdev;
-	struct tracker *cow[FILTER_COW_MAX];
 	struct filter_set *set;
 	sector_t start, end;
-	unsigned int i, ncow = 0;
-	bool taken = false;
+	unsigned int i;
 
-	if (!tracker_bio_changes_data(bio))
-		return false;
 	start = bio->bi_iter.bi_sector;
 	if (!bio_flagged(bio, BIO_REMAPPED))
 		start += bdev->bd_start_sect;
 	end = start + bio_sectors(bio);
 
+	io->count = 0;
 	rcu_read_lock();
 	set = xa_load(&filter_table, filter_key(bdev));
 	if (set && set->disk != bdev->bd_disk)
 		set = NULL;	/* a reused dev_t: the set belongs to a gone disk */
-	for (i = 0; set && i < set->count; i++) {
+	*need = set ? set->count : 0;
+	if (*need > io->capacity) {
+		rcu_read_unlock();
+		return false;
+	}
+	for (i = 0; i < *need; i++) {
 		struct tracker *tracker = set->trackers[i];
 		sector_t first = tracker->bdev->bd_start_sect;
 		sector_t last = first + bdev_nr_sectors(tracker->bdev);
@@ -382,22 +480,122 @@ static bool filter_bio(struct bio *bio)
 		last = min(last, end);
 		if (first >= last)
 			continue;
-		tracker_mark(tracker, first - tracker->bdev->bd_start_sect,
-			     last - first);
-		if (rcu_access_pointer(tracker->diff_area) &&
-		    ncow < FILTER_COW_MAX) {
-			tracker_get(tracker);
-			cow[ncow++] = tracker;
-		}
+		io->marks[io->count].tracker = tracker;
+		io->marks[io->count].stamp =
+			tracker_mark(tracker,
+				     first - tracker->bdev->bd_start_sect,
+				     last - first);
+		io->count++;
 	}
 	rcu_read_unlock();
+	return true;
+}
 
-	for (i = 0; i < ncow; i++) {
-		if (!taken)
-			taken = tracker_cow(cow[i], bio);
-		tracker_put(cow[i]);
+static bool filter_disk_tracked(struct block_device *bdev)
+{
+	struct filter_set *set;
+	bool tracked;
+
+	rcu_read_lock();
+	set = xa_load(&filter_table, filter_key(bdev));
+	tracked = set && set->disk == bdev->bd_disk;
+	rcu_read_unlock();
+	return tracked;
+}
+
+/*
+ * The bio path.  Returns true if a filter took the bio over; otherwise the
+ * caller submits it.  The bio is stamped on every tracker it touches and
+ * counted in flight there until it completes; copy-on-write, which may
+ * sleep, runs after RCU is dropped.  The trackers cannot go away meanwhile:
+ * a detach waits until the bio is no longer in flight (filter_unlink()).
+ * Process context only, see filter_submit_bio_noacct().
+ */
+static bool filter_bio(struct bio *bio)
+{
+	gfp_t gfp = bio->bi_opf & REQ_NOWAIT ? GFP_NOWAIT : GFP_NOIO;
+	unsigned int i, need = FILTER_IO_POOLED;
+	struct filter_io *io;
+
+	might_sleep();
+	if (!filter_disk_tracked(bio->bi_bdev))
+		return false;
+	for (;;) {
+		io = filter_io_alloc(need, gfp);
+		if (!io) {
+			/* Only a writer that may not wait gets here. */
+			bio_wouldblock_error(bio);
+			return true;
+		}
+		if (filter_mark(bio, io, &need))
+			break;
+		filter_io_free(io);
 	}
-	return taken;
+	if (!io->count) {
+		filter_io_free(io);
+		return false;
+	}
+	io->end_io = bio->bi_end_io;
+	io->private = bio->bi_private;
+	bio->bi_end_io = filter_io_end;
+	bio->bi_private = io;
+
+	for (i = 0; i < io->count; i++) {
+		/* Once a filter ends the bio, @io is gone. */
+		if (tracker_cow(io->marks[i].tracker, bio, io->marks[i].stamp))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Whether the submitter may sleep.  Without a preemption counter a held
+ * spinlock cannot be seen, but interrupts and disabled interrupts can.
+ */
+static bool filter_may_sleep(void)
+{
+	if (!in_task() || irqs_disabled())
+		return false;
+	return !IS_ENABLED(CONFIG_PREEMPT_COUNT) || !preempt_count();
+}
+
+static void filter_deferred_fn(struct work_struct *work)
+{
+	unsigned int noio = memalloc_noio_save();
+	struct bio_list bios;
+	struct bio *bio;
+
+	spin_lock_irq(&filter_deferred_lock);
+	bios = filter_deferred;
+	bio_list_init(&filter_deferred);
+	spin_unlock_irq(&filter_deferred_lock);
+
+	while ((bio = bio_list_pop(&bios))) {
+		if (!filter_bio(bio))
+			submit_bio_noacct(bio);
+		cond_resched();
+	}
+	memalloc_noio_restore(noio);
+}
+
+/*
+ * A top-level write from atomic context (an interrupt, a held spinlock)
+ * must neither sleep nor spin on the CBT map lock, which is taken in
+ * process context only.  Such a write to a tracked disk runs the filter in
+ * a worker instead, which then submits it; writes to other disks and every
+ * other bio pass straight on.
+ */
+static bool filter_defer(struct bio *bio)
+{
+	unsigned long flags;
+
+	if (filter_may_sleep() || !filter_disk_tracked(bio->bi_bdev))
+		return false;
+	spin_lock_irqsave(&filter_deferred_lock, flags);
+	bio_list_add(&filter_deferred, bio);
+	spin_unlock_irqrestore(&filter_deferred_lock, flags);
+	queue_work(filter_wq, &filter_deferred_work);
+	return true;
 }
 
 static void notrace filter_submit_bio_noacct(struct bio *bio)
@@ -407,7 +605,9 @@ static void notrace filter_submit_bio_noacct(struct bio *bio)
 		return;
 	}
 	/* Only top-level submissions: nested ones were seen at the top. */
-	if (current->bio_list || !filter_bio(bio))
+	if (current->bio_list || !tracker_bio_changes_data(bio))
+		submit_bio_noacct(bio);
+	else if (!filter_defer(bio) && !filter_bio(bio))
 		submit_bio_noacct(bio);
 	hook_leave();
 }
@@ -545,7 +745,28 @@ static struct hook filter_hooks[FILTER_HOOK_COUNT] = {
 
 int filter_init(void)
 {
-	return hook_install(filter_hooks, ARRAY_SIZE(filter_hooks));
+	int ret;
+
+	filter_io_pool = mempool_create_kmalloc_pool(FILTER_IO_POOL_MIN,
+						     FILTER_IO_POOLED_SIZE);
+	if (!filter_io_pool)
+		return -ENOMEM;
+	/* Writes of a tracked disk wait on it: it must make progress. */
+	filter_wq = alloc_workqueue("blksnap-filter", WQ_MEM_RECLAIM, 1);
+	if (!filter_wq) {
+		ret = -ENOMEM;
+		goto fail_pool;
+	}
+	ret = hook_install(filter_hooks, ARRAY_SIZE(filter_hooks));
+	if (ret)
+		goto fail_wq;
+	return 0;
+
+fail_wq:
+	destroy_workqueue(filter_wq);
+fail_pool:
+	mempool_destroy(filter_io_pool);
+	return ret;
 }
 
 /*
@@ -557,6 +778,8 @@ int filter_init(void)
 void filter_unhook(void)
 {
 	hook_remove(filter_hooks, ARRAY_SIZE(filter_hooks));
+	/* No write is deferred any more; run those that were. */
+	destroy_workqueue(filter_wq);
 }
 
 /*
@@ -576,4 +799,12 @@ void filter_detach_all(void)
 	}
 	mutex_unlock(&filter_lock);
 	xa_destroy(&filter_table);
+	/*
+	 * No write is in flight on a filter any more; the last completions
+	 * may still be on their way out of filter_io_end(), preempted in a
+	 * process-context completion: wait for those before the text and
+	 * the pool go.
+	 */
+	synchronize_rcu_tasks();
+	mempool_destroy(filter_io_pool);
 }

@@ -87,7 +87,7 @@ static int snapimage_serve(struct snapimage *image, struct bio *bio)
 static void snapimage_work(struct work_struct *work)
 {
 	struct snapimage *image = container_of(work, struct snapimage, work);
-	unsigned int noio = memalloc_noio_save();
+	unsigned int flags = diff_area_worker_enter();
 	struct bio *bio;
 
 	for (;;) {
@@ -105,7 +105,7 @@ static void snapimage_work(struct work_struct *work)
 		bio->bi_status = errno_to_blk_status(ret);
 		bio_endio(bio);
 	}
-	memalloc_noio_restore(noio);
+	diff_area_worker_leave(flags);
 }
 
 static void snapimage_submit_bio(struct bio *bio)

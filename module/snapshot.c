@@ -17,8 +17,8 @@
  *                another snapshot, detach of a device in a snapshot,
  *                block device storage in use
  *   EPERM        add of the device that holds the snapshot's difference
- *                storage (or shares its disk): copy-on-write would feed
- *                on itself
+ *                storage (or shares its disk), directly or under a stack
+ *                of devices (stack.c): copy-on-write would feed on itself
  *   EOPNOTSUPP   add of a device with an integrity profile or inline
  *                encryption: the original data is not all in the sectors
  *   ENODEV       take of a snapshot without devices; SNAPSHOTINFO on a
@@ -54,6 +54,7 @@
 #include "diff_storage.h"
 #include "snapimage.h"
 #include "snapshot.h"
+#include "stack.h"
 #include "tracker.h"
 
 /*
@@ -68,13 +69,26 @@
  * @tracker:	the device's filter, referenced
  * @diff_area:	copy-on-write state once taken, else NULL
  * @image:	the snapshot image once taken, else NULL
+ * @stack:	the devices under this one, while a take orders the freeze
  */
 struct snapshot_device {
 	struct list_head link;
 	struct tracker *tracker;
 	struct diff_area *diff_area;
 	struct snapimage *image;
+	struct blksnap_stack *stack;
 };
+
+/* Whether I/O of @upper can land on @lower (both with their stacks). */
+static bool snapshot_device_stacks_on(struct snapshot_device *upper,
+				      struct snapshot_device *lower)
+{
+	struct block_device *bdev = lower->tracker->bdev;
+
+	/* From 1: a disk and its own partitions do not wait for each other. */
+	return blksnap_stack_reaches(upper->stack, 1, bdev->bd_dev,
+				     bdev_whole(bdev)->bd_dev);
+}
 
 struct workqueue_struct *snapshot_wq;
 
@@ -248,17 +262,82 @@ long snapshot_ioctl_destroy(void __user *arg)
 	return snapshot ? 0 : -ESRCH;
 }
 
+/*
+ * Thaws the devices frozen before @upto (all of them for NULL), in the
+ * reverse order: lower devices first.  Thawing a filesystem writes its
+ * superblock; on a loop device that write goes to the backing file, whose
+ * filesystem must not be frozen any more.
+ */
 static void snapshot_thaw(struct snapshot *snapshot,
 			  struct snapshot_device *upto)
 {
-	struct snapshot_device *sd;
+	struct snapshot_device *sd = upto;
 
-	list_for_each_entry(sd, &snapshot->devices, link) {
-		if (sd == upto)
-			break;
+	if (!sd)
+		sd = list_entry(&snapshot->devices, struct snapshot_device, link);
+	list_for_each_entry_continue_reverse(sd, &snapshot->devices, link)
 		if (blksnap_bdev_thaw(sd->tracker->bdev))
 			pr_err("thawing %pg failed\n", sd->tracker->bdev);
+}
+
+/*
+ * Puts the devices in an order they can be frozen in (and thawed in,
+ * backwards): a device before every device it stacks on.  Freezing a
+ * filesystem writes back its dirty data; if the device under it (the one
+ * holding a loop device's backing file, a dm member) were frozen first,
+ * that writeback would wait for the thaw forever.  Devices that stack on
+ * nothing keep the order they were added in.  A cycle (impossible for
+ * real stacks) leaves the rest as it is.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+static int snapshot_order_for_freeze(struct snapshot *snapshot)
+{
+	struct snapshot_device *sd, *other, *next;
+	struct blksnap_stack *stacks;
+	unsigned int i, n = 0;
+	LIST_HEAD(ordered);
+
+	list_for_each_entry(sd, &snapshot->devices, link)
+		n++;
+	stacks = kvcalloc(n, sizeof(*stacks), GFP_KERNEL);
+	if (!stacks)
+		return -ENOMEM;
+	i = 0;
+	list_for_each_entry(sd, &snapshot->devices, link) {
+		sd->stack = &stacks[i++];
+		blksnap_stack_build(sd->stack, sd->tracker->bdev->bd_dev);
 	}
+
+	while (!list_empty(&snapshot->devices)) {
+		struct snapshot_device *top = NULL;
+
+		/* The first device that no remaining device stacks on. */
+		list_for_each_entry(sd, &snapshot->devices, link) {
+			bool below = false;
+
+			list_for_each_entry(other, &snapshot->devices, link)
+				if (other != sd &&
+				    snapshot_device_stacks_on(other, sd)) {
+					below = true;
+					break;
+				}
+			if (!below) {
+				top = sd;
+				break;
+			}
+		}
+		if (!top)
+			break;
+		list_move_tail(&top->link, &ordered);
+	}
+	list_for_each_entry_safe(sd, next, &snapshot->devices, link)
+		list_move_tail(&sd->link, &ordered);
+	list_splice(&ordered, &snapshot->devices);
+	list_for_each_entry(sd, &snapshot->devices, link)
+		sd->stack = NULL;
+	kvfree(stacks);
+	return 0;
 }
 
 /*
@@ -287,6 +366,18 @@ static void snapshot_create_images(struct snapshot *snapshot)
 /*
  * Everything that can fail without side effects is done before the
  * freeze, so that the frozen window holds only the switch itself.
+ *
+ * Writes in flight: a freeze waits for the filesystem's own writes, not
+ * for writes to the raw device (O_DIRECT to the device, a VM image, a
+ * write held below by a slow driver).  Such a write was stamped before the
+ * switch, so it belongs to the image and to this take's CBT changes, and
+ * it is not copied over (tracker_cow()).  Copy-on-write of later writes
+ * must then not read a chunk before it lands: it waits until every write
+ * stamped before the switch has completed, and so does the take before it
+ * shows the image.  That wait comes after the thaw: a write in flight may
+ * itself wait for a frozen filesystem (a loop device's worker), and each
+ * device's writes drain on their own, so no device waits on another's
+ * take.
  */
 static int snapshot_take_locked(struct snapshot *snapshot)
 {
@@ -299,8 +390,11 @@ static int snapshot_take_locked(struct snapshot *snapshot)
 	if (list_empty(&snapshot->devices))
 		return -ENODEV;
 
+	ret = snapshot_order_for_freeze(snapshot);
+	if (ret)
+		return ret;
 	list_for_each_entry(sd, &snapshot->devices, link) {
-		sd->diff_area = diff_area_new(snapshot, sd->tracker->bdev);
+		sd->diff_area = diff_area_new(snapshot, sd->tracker);
 		if (IS_ERR(sd->diff_area)) {
 			ret = PTR_ERR(sd->diff_area);
 			sd->diff_area = NULL;
@@ -319,7 +413,8 @@ static int snapshot_take_locked(struct snapshot *snapshot)
 	}
 	frozen = ktime_get();
 	list_for_each_entry(sd, &snapshot->devices, link) {
-		cbt_map_switch(&sd->tracker->cbt);
+		/* Published after @before is set: tracker_cow() reads it. */
+		sd->diff_area->before = cbt_map_switch(&sd->tracker->cbt);
 		diff_area_get(sd->diff_area);
 		rcu_assign_pointer(sd->tracker->diff_area, sd->diff_area);
 	}
@@ -329,6 +424,12 @@ static int snapshot_take_locked(struct snapshot *snapshot)
 	pr_debug("snapshot %pUb taken, devices frozen for %lld us\n",
 		 &snapshot->id, ktime_us_delta(ktime_get(), frozen));
 	snapshot->taken = true;
+
+	list_for_each_entry(sd, &snapshot->devices, link) {
+		cbt_map_wait_drained(&sd->tracker->cbt,
+				     sd->diff_area->before.epoch);
+		WRITE_ONCE(sd->diff_area->drained, true);
+	}
 
 	snapshot_create_images(snapshot);
 	return 0;
@@ -537,9 +638,9 @@ long snapshot_ctl_add(struct tracker *tracker, void __user *opt, u32 *optlen)
 		ret = -EALREADY;
 	else if (owner || snapshot->taken)
 		ret = -EBUSY;
-	else if (diff_storage_holds(snapshot->storage, bdev->bd_dev,
-				    bdev_whole(bdev)->bd_dev))
-		ret = -EPERM;
+	else
+		ret = diff_storage_holds(snapshot->storage, bdev->bd_dev,
+					 bdev_whole(bdev)->bd_dev);
 	if (!ret) {
 		tracker_get(tracker);
 		sd->tracker = tracker;
@@ -581,10 +682,12 @@ long snapshot_ctl_info(struct tracker *tracker, void __user *opt,
  * tracker_cow() - copy-on-write entry of the bio path
  * @tracker:	the tracker of the bio's device
  * @bio:	a bio that changes data
+ * @stamp:	what the filter stamped on @bio for @tracker
  *
  * Return: true if the bio was ended here.
  */
-bool tracker_cow(struct tracker *tracker, struct bio *bio)
+bool tracker_cow(struct tracker *tracker, struct bio *bio,
+		 struct cbt_stamp stamp)
 {
 	sector_t base = tracker->bdev->bd_start_sect;
 	sector_t start = bio->bi_iter.bi_sector;
@@ -611,10 +714,30 @@ bool tracker_cow(struct tracker *tracker, struct bio *bio)
 	rcu_read_unlock();
 	if (!da)
 		return false;
+	/* Stamped before the switch: part of the image (the take waits). */
+	if (stamp.number == da->before.number) {
+		diff_area_put(da);
+		return false;
+	}
 	/* Pairs with the take: other devices may not be switched yet. */
 	if (!smp_load_acquire(&da->snapshot->active)) {
 		diff_area_put(da);
 		return false;
+	}
+	/*
+	 * Reading the original before the writes stamped before the switch
+	 * land would save content without them.  (Equal epochs only after a
+	 * test switch of the map during the snapshot: this write is then
+	 * counted in the slot itself and must not wait for it.)
+	 */
+	if (!READ_ONCE(da->drained) && stamp.epoch != da->before.epoch &&
+	    !cbt_map_drained(&tracker->cbt, da->before.epoch)) {
+		if (bio->bi_opf & REQ_NOWAIT) {
+			diff_area_put(da);
+			bio_wouldblock_error(bio);
+			return true;
+		}
+		cbt_map_wait_drained(&tracker->cbt, da->before.epoch);
 	}
 	ended = diff_area_cow_bio(da, bio, first - base, last - first);
 	diff_area_put(da);

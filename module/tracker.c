@@ -67,9 +67,16 @@ bool tracker_bio_changes_data(struct bio *bio)
 	}
 }
 
-void tracker_mark(struct tracker *tracker, sector_t sector, sector_t count)
+struct cbt_stamp tracker_mark(struct tracker *tracker, sector_t sector,
+			      sector_t count)
 {
-	cbt_map_mark(&tracker->cbt, sector, count);
+	return cbt_map_mark(&tracker->cbt, sector, count);
+}
+
+void tracker_wait_idle(struct tracker *tracker)
+{
+	cbt_map_wait_drained(&tracker->cbt, 0);
+	cbt_map_wait_drained(&tracker->cbt, 1);
 }
 
 int tracker_check_capacity(struct tracker *tracker)

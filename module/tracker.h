@@ -43,9 +43,22 @@ bool tracker_bio_changes_data(struct bio *bio);
 
 /*
  * Bio path, with RCU held, for a bio that changes data: stamps the blocks
- * of [@sector, @sector + @count) in the tracker's coordinates.
+ * of [@sector, @sector + @count) in the tracker's coordinates and counts
+ * the write in flight.  Every stamp must be ended by tracker_write_done()
+ * when the write completes, and the tracker outlives its writes in flight
+ * (tracker_wait_idle()).
  */
-void tracker_mark(struct tracker *tracker, sector_t sector, sector_t count);
+struct cbt_stamp tracker_mark(struct tracker *tracker, sector_t sector,
+			      sector_t count);
+
+static inline void tracker_write_done(struct tracker *tracker,
+				      struct cbt_stamp stamp)
+{
+	cbt_map_write_done(&tracker->cbt, stamp);
+}
+
+/* Waits until no write marked on the tracker is in flight any more. */
+void tracker_wait_idle(struct tracker *tracker);
 
 /**
  * tracker_cow - copy-on-write entry of the bio path (snapshot extension)
@@ -54,6 +67,9 @@ void tracker_mark(struct tracker *tracker, sector_t sector, sector_t count);
  *		relative to bio->bi_bdev, which is @tracker->bdev or, for a
  *		whole-disk tracker, one of the disk's partitions (then add
  *		bio->bi_bdev->bd_start_sect unless BIO_REMAPPED is set).
+ * @stamp:	what tracker_mark() stamped on the bio for this tracker: a
+ *		bio stamped before the take belongs to the image and is
+ *		never copied over
  *
  * Runs in process context and may sleep.  Returns true if the bio was
  * taken over (postponed): the snapshot code then owns it and must later
@@ -61,7 +77,8 @@ void tracker_mark(struct tracker *tracker, sector_t sector, sector_t count);
  * bypasses the filter, or end it with an error.  Returns false to let the
  * caller submit the bio now.
  */
-bool tracker_cow(struct tracker *tracker, struct bio *bio);
+bool tracker_cow(struct tracker *tracker, struct bio *bio,
+		 struct cbt_stamp stamp);
 
 /*
  * Called when the tracker is being detached, by ioctl or because the

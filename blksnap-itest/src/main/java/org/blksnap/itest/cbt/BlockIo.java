@@ -21,7 +21,7 @@ import org.blksnap.api.sys.SysResult;
 /** Data-changing I/O on a block device that bypasses the page cache (O_DIRECT). */
 // pread/pwrite are bound here with FFM; the restricted calls are the point.
 @SuppressWarnings("restricted")
-final class BlockIo {
+public final class BlockIo {
     /** O_DIRECT needs offsets, lengths and buffers aligned to the logical block. */
     static final int SECTOR = 512;
     /** Page alignment for buffers and the granularity of most test writes. */
@@ -96,7 +96,7 @@ final class BlockIo {
     }
 
     /** Asks the kernel to re-read the partition table. */
-    static void rereadPartitions(Path device) throws IOException {
+    public static void rereadPartitions(Path device) throws IOException {
         int fd = open(device, Linux.O_RDONLY);
         try {
             SysResult r = Linux.ioctl(fd, BLKRRPART, 0L);
@@ -151,7 +151,7 @@ final class BlockIo {
      * each given as {first sector, sector count}, with O_DIRECT so the
      * device sees it at once.
      */
-    static void writeMbr(Path device, long[]... partitions) throws IOException {
+    public static void writeMbr(Path device, long[]... partitions) throws IOException {
         ByteBuffer mbr = ByteBuffer.allocate(SECTOR).order(ByteOrder.LITTLE_ENDIAN);
         for (int i = 0; i < partitions.length; i++) {
             int e = 446 + 16 * i;

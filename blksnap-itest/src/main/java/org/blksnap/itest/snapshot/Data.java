@@ -139,6 +139,42 @@ final class Data {
         }
     }
 
+    /** One O_DIRECT write of {@code length} bytes of {@code value} at {@code offset}. */
+    static void writeFill(Path device, long offset, int length, int value) throws IOException {
+        ByteBuffer buf = aligned(length);
+        while (buf.hasRemaining()) {
+            buf.put((byte) value);
+        }
+        buf.flip();
+        try (FileChannel c = open(device, StandardOpenOption.WRITE)) {
+            while (buf.hasRemaining()) {
+                c.write(buf, offset + buf.position());
+            }
+        }
+    }
+
+    /**
+     * Reads {@code length} bytes at {@code offset} with O_DIRECT and returns
+     * the distinct byte values found, as two hex digits each, e.g. "22" or
+     * "11,33": one value when the range is uniformly filled.
+     */
+    static String fillOf(Path device, long offset, int length) throws IOException {
+        ByteBuffer buf = aligned(length);
+        try (FileChannel c = open(device, StandardOpenOption.READ)) {
+            while (buf.hasRemaining()) {
+                if (c.read(buf, offset + buf.position()) <= 0) {
+                    throw new IOException(device + ": short read at " + (offset + buf.position()));
+                }
+            }
+        }
+        buf.flip();
+        java.util.SortedSet<String> values = new java.util.TreeSet<>();
+        while (buf.hasRemaining()) {
+            values.add(String.format("%02x", buf.get() & 0xff));
+        }
+        return String.join(",", values);
+    }
+
     static ByteBuffer aligned(int size) {
         return ByteBuffer.allocateDirect(size + ALIGN).alignedSlice(ALIGN).slice(0, size);
     }

@@ -57,13 +57,67 @@ final class Rig implements AutoCloseable {
 
     /** A loop device over a new sparse file in /tmp, detached on close. */
     Path loop(long bytes) throws IOException {
-        Path file = Files.createTempFile("snap-loop", ".img");
+        return loopOver(Files.createTempFile("snap-loop", ".img"), bytes);
+    }
+
+    /** Like {@link #loop}, with partition scanning ({@code losetup -P}). */
+    Path loopPartitioned(long bytes) throws IOException {
+        return loopOver(Files.createTempFile("snap-loop", ".img"), bytes, "--partscan");
+    }
+
+    /** A loop device over a sparse file of the given size at {@code file}, detached on close. */
+    Path loopOver(Path file, long bytes, String... options) throws IOException {
         undo.push(() -> Files.deleteIfExists(file));
         Shell.sh("truncate", "-s", Long.toString(bytes), file.toString());
-        Path dev = Path.of(Shell.sh("losetup", "--find", "--show", file.toString()));
+        List<String> losetup = new java.util.ArrayList<>(List.of("losetup", "--find", "--show"));
+        losetup.addAll(List.of(options));
+        losetup.add(file.toString());
+        Path dev = Path.of(Shell.sh(losetup.toArray(String[]::new)));
         undo.push(() -> Shell.run("losetup", "-d", dev.toString()));
         return dev;
     }
+
+    /**
+     * A device-mapper device with the given table, removed on close. The
+     * guest runs no udev: the device is used through the /dev/dm-N node.
+     */
+    Path dm(String name, String table) throws IOException {
+        Shell.sh("dmsetup", "create", name, "--table", table);
+        undo.push(() -> Shell.run("dmsetup", "remove", "--retry", name));
+        return Path.of("/dev", Shell.sh("dmsetup", "info", "-c", "--noheadings", "-o", "blkdevname", name));
+    }
+
+    /**
+     * Deletes a loop device once it is detached (LOOP_CTL_REMOVE), for a
+     * test that may leave it counted as frozen by the kernel: a loop device
+     * keeps that count across detach and attach, and the next test to get
+     * the same number could not mount it. Call before creating the device,
+     * so that the removal comes after its detach on close.
+     */
+    void removeLoopOnClose(java.util.function.Supplier<Path> loop) {
+        undo.push(() -> {
+            Path dev = loop.get();
+            if (dev == null) {
+                return;
+            }
+            int n = Integer.parseInt(dev.getFileName().toString().replace("loop", ""));
+            var control = org.blksnap.api.sys.Linux.open("/dev/loop-control", org.blksnap.api.sys.Linux.O_RDWR);
+            if (!control.ok()) {
+                throw new IOException("open /dev/loop-control: " + control);
+            }
+            try {
+                var r = org.blksnap.api.sys.Linux.ioctl(control.intValue(), LOOP_CTL_REMOVE, n);
+                if (!r.ok()) {
+                    throw new IOException("LOOP_CTL_REMOVE " + dev + ": " + r);
+                }
+            } finally {
+                org.blksnap.api.sys.Linux.close(control.intValue());
+            }
+        });
+    }
+
+    /** From linux/loop.h. */
+    private static final long LOOP_CTL_REMOVE = 0x4C81;
 
     /** Mounts a device; unmounted on close. */
     Path mount(Path device, String fs) throws IOException {
