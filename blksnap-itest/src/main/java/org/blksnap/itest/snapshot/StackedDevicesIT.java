@@ -114,7 +114,8 @@ class StackedDevicesIT {
         try (Rig rig = new Rig()) {
             Stack s = stack(rig);
             rig.attach(s.lower());
-            SnapshotId id = rig.create(DiffStorage.directory(s.upperMount()), 1L << 20);
+            // 16 MiB: the storage's first step must fit the 64 MiB filesystem.
+            SnapshotId id = rig.create(DiffStorage.directory(s.upperMount()), 1L << 15);
             try (Filter f = Filter.open(s.lower())) {
                 BlkSnapException e = assertThrows(BlkSnapException.class, () -> f.snapshotAdd(id));
                 assertEquals(Errno.EPERM, e.errno(), e.getMessage());
