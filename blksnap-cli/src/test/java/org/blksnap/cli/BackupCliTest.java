@@ -141,6 +141,31 @@ class BackupCliTest {
     }
 
     @Test
+    void restoreWritesOnlyToABlockDeviceOrAFileOutsideDev() throws IOException {
+        Run toNull = Run.of("backup", "restore", "latest", "-r", repo.toString(), "--to", "/dev/null");
+        assertOneLine(toNull, ExitCodes.FAILURE, "/dev/null is a character device");
+        assertEquals(0020000, (Integer) Files.getAttribute(Path.of("/dev/null"), "unix:mode") & 0170000,
+                "/dev/null is still a character device");
+        assertOneLine(Run.of("backup", "restore", "latest", "-r", repo.toString(), "--to", "/dev/sdz-blksnap-test"),
+                ExitCodes.FAILURE, "under /dev only an existing block device can be restored to");
+        assertTrue(!Files.exists(Path.of("/dev/sdz-blksnap-test")));
+        assertOneLine(Run.of("backup", "restore", "latest", "-r", repo.toString(), "--to", dir.toString()),
+                ExitCodes.FAILURE, dir + " is a directory");
+        Path inMissingDir = dir.resolve("nodir/x.img");
+        assertOneLine(Run.of("backup", "restore", "latest", "-r", repo.toString(), "--to", inMissingDir.toString()),
+                ExitCodes.FAILURE, "cannot create " + inMissingDir + ": " + dir.resolve("nodir") + " does not exist");
+
+        Path existing = Files.writeString(dir.resolve("existing.img"), "mine");
+        assertOneLine(Run.of("backup", "restore", "latest", "-r", repo.toString(), "--to", existing.toString()),
+                ExitCodes.FAILURE, existing + " exists: give --force to replace it");
+        assertEquals("mine", Files.readString(existing));
+        Run forced = Run.of("backup", "restore", "latest", "-r", repo.toString(), "--to", existing.toString(),
+                "--force", "--verify");
+        assertEquals(0, forced.status(), forced::err);
+        assertArrayEquals(content, Files.readAllBytes(existing));
+    }
+
+    @Test
     void createRefusesAMissingDeviceBeforeMakingARepository() {
         Path fresh = dir.resolve("fresh");
         Run r = Run.of("backup", "create", "--device", dir.resolve("nodev").toString(), "--repo", fresh.toString());
