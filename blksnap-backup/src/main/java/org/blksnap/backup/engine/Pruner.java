@@ -1,9 +1,7 @@
 package org.blksnap.backup.engine;
 
 import java.io.IOException;
-import java.time.LocalDate;
 import java.time.ZoneId;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -13,9 +11,12 @@ import org.blksnap.backup.BackupException;
 import org.blksnap.backup.repo.ChunkStore;
 import org.blksnap.backup.repo.Manifest;
 import org.blksnap.backup.repo.Repository;
+import org.blksnap.backup.retention.RetentionPolicy;
+import org.blksnap.backup.retention.Snapshot;
 
 /**
- * Removes old backups, then the chunks no remaining backup refers to.
+ * Removes the backups a {@link RetentionPolicy} does not keep, then the
+ * chunks no remaining backup refers to.
  * Manifests go first, so a crash in between only leaves unreferenced chunks,
  * which the next prune collects. Runs under the exclusive lock, so no backup
  * can be adding references meanwhile.
@@ -26,12 +27,25 @@ public final class Pruner {
     /**
      * What prune did.
      *
-     * @param removed       ids of the removed backups
-     * @param kept          ids of the kept backups
+     * @param verdicts      every backup, oldest first, with why it is kept (none: removed)
      * @param chunksRemoved unreferenced chunks deleted
      * @param bytesFreed    bytes of the deleted chunk files
      */
-    public record Result(List<String> removed, List<String> kept, long chunksRemoved, long bytesFreed) {
+    public record Result(List<RetentionPolicy.Verdict> verdicts, long chunksRemoved, long bytesFreed) {
+        /** Copies. */
+        public Result {
+            verdicts = List.copyOf(verdicts);
+        }
+
+        /** @return ids of the removed backups, oldest first */
+        public List<String> removed() {
+            return verdicts.stream().filter(v -> !v.keep()).map(v -> v.snapshot().id()).toList();
+        }
+
+        /** @return ids of the kept backups, oldest first */
+        public List<String> kept() {
+            return verdicts.stream().filter(RetentionPolicy.Verdict::keep).map(v -> v.snapshot().id()).toList();
+        }
     }
 
     /** @param repo a repository open for writing */
@@ -40,32 +54,42 @@ public final class Pruner {
     }
 
     /**
-     * Chooses the backups to keep: the newest {@code keepLast}, and the
-     * newest backup of each of the {@code keepDaily} most recent days that
-     * have one.
+     * What retention knows of a backup: its devices by identity (the
+     * recorded name for backups that have none), its tag.
      *
-     * @param all       every backup, oldest first
+     * @param m a backup
+     * @return its retention record
+     */
+    public static Snapshot snapshotOf(Manifest m) {
+        return Snapshot.of(m.id(), m.startedAt(), m.devices().stream().map(Manifest.DeviceImage::name).toList(),
+                m.tag() == null ? List.of() : List.of(m.tag()));
+    }
+
+    /**
+     * Chooses the backups to keep with keep-last and keep-daily, per device.
+     *
+     * @param all       every backup
      * @param keepLast  how many of the newest to keep
      * @param keepDaily how many days to keep one backup of
      * @param zone      where days begin
      * @return the ids to keep
      */
     public static Set<String> keep(List<Manifest> all, int keepLast, int keepDaily, ZoneId zone) {
+        RetentionPolicy p = new RetentionPolicy(keepLast, 0, keepDaily, 0, 0, 0, null);
         Set<String> keep = new LinkedHashSet<>();
-        for (int i = all.size() - 1; i >= 0 && all.size() - i <= keepLast; i--) {
-            keep.add(all.get(i).id());
-        }
-        Set<LocalDate> days = new HashSet<>();
-        for (int i = all.size() - 1; i >= 0; i--) {
-            LocalDate day = all.get(i).startedAt().atZone(zone).toLocalDate();
-            if (days.size() < keepDaily && days.add(day)) {
-                keep.add(all.get(i).id());
+        for (RetentionPolicy.Verdict v : p.apply(all.stream().map(Pruner::snapshotOf).toList(),
+                RetentionPolicy.GroupBy.DEVICE, zone)) {
+            if (v.keep()) {
+                keep.add(v.snapshot().id());
             }
         }
         return keep;
     }
 
     /**
+     * {@link #prune(RetentionPolicy, RetentionPolicy.GroupBy, boolean)} with
+     * keep-last and keep-daily only, per device.
+     *
      * @param keepLast  how many of the newest backups to keep
      * @param keepDaily how many days to keep one backup of
      * @param dryRun    only say what would be removed
@@ -73,9 +97,21 @@ public final class Pruner {
      * @throws IOException if the repository cannot be changed
      */
     public Result prune(int keepLast, int keepDaily, boolean dryRun) throws IOException {
-        if (keepLast < 0 || keepDaily < 0 || keepLast + keepDaily == 0) {
-            throw new IllegalArgumentException("prune must keep something: give --keep-last or --keep-daily "
-                    + "of 1 or more");
+        return prune(new RetentionPolicy(keepLast, 0, keepDaily, 0, 0, 0, null), RetentionPolicy.GroupBy.DEVICE,
+                dryRun);
+    }
+
+    /**
+     * @param policy  what to keep
+     * @param groupBy what the policy applies to separately
+     * @param dryRun  only say what would be removed and why the rest is kept
+     * @return what was (or would be) removed
+     * @throws IOException if the repository cannot be changed
+     */
+    public Result prune(RetentionPolicy policy, RetentionPolicy.GroupBy groupBy, boolean dryRun)
+            throws IOException {
+        if (policy.keepsNothing()) {
+            throw new IllegalArgumentException("prune must keep something: give at least one --keep-* option");
         }
         List<Manifest> all;
         try {
@@ -84,20 +120,18 @@ public final class Pruner {
             throw new BackupException(e.getMessage() + "; nothing was removed (fix or remove that manifest first)",
                     e);
         }
-        Set<String> keep = keep(all, keepLast, keepDaily, ZoneId.systemDefault());
-        List<String> removed = new ArrayList<>();
-        List<String> kept = new ArrayList<>();
-        for (Manifest m : all) {
-            (keep.contains(m.id()) ? kept : removed).add(m.id());
-        }
+        List<RetentionPolicy.Verdict> verdicts = policy.apply(all.stream().map(Pruner::snapshotOf).toList(),
+                groupBy, ZoneId.systemDefault());
         if (dryRun) {
-            return new Result(removed, kept, 0, 0);
+            return new Result(verdicts, 0, 0);
         }
-        for (String id : removed) {
-            repo.deleteManifest(id);
+        for (RetentionPolicy.Verdict v : verdicts) {
+            if (!v.keep()) {
+                repo.deleteManifest(v.snapshot().id());
+            }
         }
         long[] gc = collectGarbage();
-        return new Result(removed, kept, gc[0], gc[1]);
+        return new Result(verdicts, gc[0], gc[1]);
     }
 
     /**

@@ -16,7 +16,6 @@ import org.blksnap.backup.engine.BackupResult;
 import org.blksnap.backup.engine.BlkSnapSource;
 import org.blksnap.backup.engine.DeviceResult;
 import org.blksnap.backup.engine.Targets;
-import org.blksnap.backup.progress.ConsoleProgress;
 import org.blksnap.backup.repo.Repository;
 import org.blksnap.cli.Converters;
 import org.blksnap.cli.JsonOption;
@@ -81,6 +80,9 @@ public final class BackupCreateCommand extends BaseCommand {
     @Mixin
     JsonOption json;
 
+    @Mixin
+    QuietOption quiet;
+
     @Override
     public Integer call() throws Exception {
         // Before the repository is made: a typo must not leave an empty one behind.
@@ -103,7 +105,7 @@ public final class BackupCreateCommand extends BaseCommand {
         int cs = chunkSize == null ? Repository.DEFAULT_CHUNK_SIZE : (int) Math.min(Integer.MAX_VALUE, chunkSize);
         try (Repository r = Repository.openOrCreate(repo.store(), cs)) {
             BackupEngine engine = new BackupEngine(r, options,
-                    ConsoleProgress.create("bytes", spec.qualifiedName() + ": ", err()));
+                    progress("bytes", quiet.quiet));
             BackupResult result = new SignalSafe<BackupResult>() {
                 @Override
                 BlkSnapSource open() throws IOException {
@@ -112,7 +114,9 @@ public final class BackupCreateCommand extends BaseCommand {
 
                 @Override
                 BackupResult use(BlkSnapSource source) throws IOException {
-                    note("snapshot " + source.id() + " taken");
+                    if (!quiet.quiet) {
+                        note("snapshot " + source.id() + " taken");
+                    }
                     return engine.run(source);
                 }
 
@@ -130,7 +134,7 @@ public final class BackupCreateCommand extends BaseCommand {
         if (json.json) {
             Map<String, Object> o = Output.record();
             o.put("backup", r.backupId());
-            o.put("repository", repo.repo.toAbsolutePath().toString());
+            o.put("repository", repo.path().toAbsolutePath().toString());
             o.put("tag", tag);
             o.put("seconds", r.elapsed().toMillis() / 1000.0);
             o.put("bytes_read", r.bytesRead());
@@ -154,7 +158,10 @@ public final class BackupCreateCommand extends BaseCommand {
             new Output(out(), true).print(o);
             return;
         }
-        out().println("backup " + r.backupId() + " saved in " + repo.repo + (tag == null ? "" : " (tag " + tag + ")"));
+        if (quiet.quiet) {
+            return;
+        }
+        out().println("backup " + r.backupId() + " saved in " + repo.path() + (tag == null ? "" : " (tag " + tag + ")"));
         for (DeviceResult d : r.devices()) {
             out().printf("  %s: %s, read %s of %s, %d chunks new (%s stored), %d reused, %d zero%n", d.name(),
                     d.mode(), Sizes.format(d.bytesRead()), Sizes.format(d.sizeBytes()), d.chunksNew(),

@@ -6,7 +6,6 @@ import java.util.Map;
 import org.blksnap.api.Sizes;
 import org.blksnap.backup.engine.RestoreEngine;
 import org.blksnap.backup.engine.RestoreTarget;
-import org.blksnap.backup.progress.ConsoleProgress;
 import org.blksnap.backup.repo.ChunkStore;
 import org.blksnap.backup.repo.Manifest;
 import org.blksnap.backup.repo.Repository;
@@ -62,6 +61,9 @@ public final class BackupRestoreCommand extends BaseCommand {
     @Mixin
     JsonOption json;
 
+    @Mixin
+    QuietOption quiet;
+
     @Override
     public Integer call() throws Exception {
         RestoreTarget to = RestoreTarget.of(target, force);
@@ -70,7 +72,7 @@ public final class BackupRestoreCommand extends BaseCommand {
             Manifest.DeviceImage image = RestoreEngine.select(m, device);
             int n = threads == null ? Runtime.getRuntime().availableProcessors() : Math.max(1, threads);
             RestoreEngine.Result result = new RestoreEngine(r, n,
-                    ConsoleProgress.create("bytes", spec.qualifiedName() + ": ", err()))
+                    progress("bytes", quiet.quiet))
                     .restore(m, image, to, verify);
             if (json.json) {
                 Map<String, Object> o = Output.record();
@@ -82,7 +84,7 @@ public final class BackupRestoreCommand extends BaseCommand {
                 o.put("verified", result.verified());
                 o.put("seconds", result.elapsed().toMillis() / 1000.0);
                 new Output(out(), true).print(o);
-            } else {
+            } else if (!quiet.quiet) {
                 out().printf("restored %s of backup %s to %s: %s (%s written)%s in %.1f s%n", image.name(), m.id(),
                         target, Sizes.format(image.sizeBytes()), Sizes.format(result.bytesWritten()),
                         result.verified() ? ", verified" : "", result.elapsed().toMillis() / 1000.0);
