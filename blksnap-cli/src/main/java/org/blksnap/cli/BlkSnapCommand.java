@@ -19,7 +19,6 @@ import org.blksnap.cli.commands.StatusCommand;
 import org.blksnap.cli.commands.VersionCommand;
 
 import picocli.CommandLine.Command;
-import picocli.CommandLine.HelpCommand;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
 
@@ -44,7 +43,7 @@ import picocli.CommandLine.ScopeType;
             "  blksnap backup create --device /dev/vdb --repo /backup/vdb",
             "  blksnap COMMAND --help"},
         subcommands = {
-            HelpCommand.class,
+            NestedHelpCommand.class,
             VersionCommand.class,
             StatusCommand.class,
             SnapshotCommand.class,

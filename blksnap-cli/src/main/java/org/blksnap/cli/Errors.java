@@ -1,6 +1,7 @@
 package org.blksnap.cli;
 
 import java.io.PrintWriter;
+import java.util.List;
 
 import org.blksnap.api.BlkSnapException;
 import org.blksnap.api.DeviceBusyException;
@@ -17,6 +18,7 @@ import picocli.CommandLine.IExecutionExceptionHandler;
 import picocli.CommandLine.IParameterExceptionHandler;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParseResult;
+import picocli.CommandLine.UnmatchedArgumentException;
 
 /** One line on stderr per failure; the stack trace only with --verbose. */
 public final class Errors implements IExecutionExceptionHandler, IParameterExceptionHandler {
@@ -36,7 +38,15 @@ public final class Errors implements IExecutionExceptionHandler, IParameterExcep
     public int handleParseException(ParameterException e, String[] args) {
         CommandLine cmd = e.getCommandLine();
         PrintWriter err = cmd.getErr();
-        err.println(prefix(cmd) + e.getMessage() + " (see '" + cmd.getCommandSpec().qualifiedName() + " --help')");
+        String text = e.getMessage();
+        if (e instanceof UnmatchedArgumentException u) {
+            List<String> unmatched = u.getUnmatched();
+            if (!cmd.getSubcommands().isEmpty() && !unmatched.isEmpty() && !unmatched.getFirst().startsWith("-")) {
+                text = "unknown command '" + unmatched.getFirst() + "'";
+            }
+            text += Suggestions.didYouMean(u);
+        }
+        err.println(prefix(cmd) + text + " (see '" + cmd.getCommandSpec().qualifiedName() + " --help')");
         err.flush();
         return ExitCodes.USAGE;
     }

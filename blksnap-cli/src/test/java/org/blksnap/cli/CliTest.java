@@ -48,7 +48,7 @@ class CliTest {
 
     static Stream<Arguments> usageErrors() {
         return Stream.of(
-                Arguments.of(List.of("frobnicate"), "blksnap: Unmatched argument at index 0: 'frobnicate'"),
+                Arguments.of(List.of("frobnicate"), "blksnap: unknown command 'frobnicate' (see 'blksnap --help')"),
                 Arguments.of(List.of("attach"), "blksnap attach: Missing required option: '--device=DEVICE'"),
                 Arguments.of(List.of("cbtinfo", "--device"), "blksnap cbtinfo: Missing required parameter for "
                         + "option '--device'"),
@@ -57,11 +57,11 @@ class CliTest {
                         + "suffix, e.g. 4G"),
                 Arguments.of(List.of("snapshot_create", "-f", "/tmp", "-l", "0"), "size must be positive: '0'"),
                 Arguments.of(List.of("snapshot_take", "--id", "nope"), "invalid snapshot id 'nope': expected a uuid"),
-                Arguments.of(List.of("markdirtyblock", "-d", "/dev/x", "-r", "12"),
+                Arguments.of(List.of("markdirtyblock", "-d", "/dev/x", "--range", "12"),
                         "invalid range '12': expected SECTOR:COUNT in 512-byte sectors, e.g. 2048:8"),
-                Arguments.of(List.of("markdirtyblock", "-d", "/dev/x", "-r", "1:0"),
+                Arguments.of(List.of("markdirtyblock", "-d", "/dev/x", "--range", "1:0"),
                         "invalid range '1:0': sector count must be positive: 0"),
-                Arguments.of(List.of("markdirtyblock", "-f", "/x", "-d", "/dev/x", "-r", "0:1"),
+                Arguments.of(List.of("markdirtyblock", "-f", "/x", "-d", "/dev/x", "--range", "0:1"),
                         "are mutually exclusive"),
                 Arguments.of(List.of("snapshot_waitevent", "-i", "00000000-0000-0000-0000-000000000001", "-t", "-5"),
                         "invalid timeout '-5': expected milliseconds between 0 and 4294967295"),
@@ -82,6 +82,64 @@ class CliTest {
         assertTrue(r.err().contains(message), r.err());
         assertTrue(r.err().strip().endsWith("--help')"), r.err());
         assertEquals("", r.out());
+    }
+
+    @Test
+    void everyShortOptionHasOneMeaningAcrossAllCommands() {
+        picocli.CommandLine root = Main.commandLine(new java.io.PrintWriter(new java.io.StringWriter()),
+                new java.io.PrintWriter(new java.io.StringWriter()));
+        List<picocli.CommandLine> all = new java.util.ArrayList<>(org.blksnap.cli.doc.ManPage.commands(root));
+        all.add(root);
+        java.util.Map<String, java.util.Set<String>> meanings = new java.util.TreeMap<>();
+        for (picocli.CommandLine c : all) {
+            for (picocli.CommandLine.Model.OptionSpec o : c.getCommandSpec().options()) {
+                for (String name : o.names()) {
+                    if (name.matches("-[^-]")) {
+                        meanings.computeIfAbsent(name, k -> new java.util.TreeSet<>())
+                                .add(o.longestName() + " (" + c.getCommandSpec().qualifiedName() + ")");
+                    }
+                }
+            }
+        }
+        for (var e : meanings.entrySet()) {
+            java.util.Set<String> longNames = new java.util.TreeSet<>();
+            e.getValue().forEach(v -> longNames.add(v.substring(0, v.indexOf(' '))));
+            assertEquals(1, longNames.size(), e.getKey() + " means " + e.getValue());
+        }
+        assertTrue(meanings.keySet().containsAll(List.of("-d", "-r", "-s", "-l", "-j", "-q", "-i", "-f")),
+                meanings::toString);
+    }
+
+    @Test
+    void helpWorksForNestedCommands() {
+        Run r = Run.of("help", "backup", "create");
+        assertEquals(0, r.status(), r::err);
+        assertTrue(r.out().startsWith("Usage: blksnap backup create"), r.out());
+        assertEquals(Run.of("backup", "create", "--help").out(), r.out());
+        Run inGroup = Run.of("backup", "help", "restore");
+        assertEquals(0, inGroup.status(), inGroup::err);
+        assertTrue(inGroup.out().startsWith("Usage: blksnap backup restore"), inGroup.out());
+        assertTrue(Run.of("help", "backup").out().startsWith("Usage: blksnap backup "), "help backup");
+        Run bad = Run.of("help", "backup", "lst");
+        assertEquals(ExitCodes.USAGE, bad.status());
+        assertEquals("blksnap help: no command 'backup lst': did you mean 'list'? (see 'blksnap backup --help')\n",
+                bad.err());
+        assertEquals("", bad.out());
+    }
+
+    @Test
+    void unknownSubcommandsGetASuggestion() {
+        Run r = Run.of("backup", "lst", "-r", "/x");
+        assertEquals(ExitCodes.USAGE, r.status());
+        assertEquals(1, r.errLines(), r::err);
+        assertEquals("blksnap backup: unknown command 'lst': did you mean 'list'? (see 'blksnap backup --help')\n",
+                r.err());
+        Run top = Run.of("snapshot_creat");
+        assertTrue(top.err().contains("did you mean 'snapshot_create'"), top.err());
+        Run far = Run.of("frobnicate");
+        assertTrue(!far.err().contains("did you mean"), far.err());
+        Run option = Run.of("backup", "list", "--jsn");
+        assertTrue(option.err().contains("Unknown option: '--jsn': did you mean '--json'?"), option.err());
     }
 
     @Test

@@ -23,7 +23,7 @@ import picocli.CommandLine.Command;
             "  blksnap backup restore latest --repo /backup/vdb --to /dev/vdc --verify",
             "  blksnap backup verify --repo /backup/vdb --read-data",
             "  blksnap backup prune --repo /backup/vdb --keep-last 7"},
-        subcommands = {BackupCreateCommand.class, BackupListCommand.class, BackupRestoreCommand.class,
+        subcommands = {org.blksnap.cli.NestedHelpCommand.class, BackupCreateCommand.class, BackupListCommand.class, BackupRestoreCommand.class,
             BackupVerifyCommand.class, BackupPruneCommand.class})
 public final class BackupCommand extends BaseCommand {
     @Override

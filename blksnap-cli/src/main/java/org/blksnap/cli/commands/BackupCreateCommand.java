@@ -63,7 +63,7 @@ public final class BackupCreateCommand extends BaseCommand {
                     + "least 256M).")
     Long limit;
 
-    @Option(names = {"-t", "--tag"}, paramLabel = "NAME", description = "A label for the backup, shown by list.")
+    @Option(names = "--tag", paramLabel = "NAME", description = "A label for the backup, shown by list.")
     String tag;
 
     @Option(names = "--full", description = "Read every device completely, whatever change tracking says.")
