@@ -263,6 +263,29 @@ class BackupCliTest {
     }
 
     @Test
+    void createThatFailsBeforeItStartsLeavesNoRepository() throws IOException {
+        // A real block device passes every check; the take then fails
+        // because the host has no blksnap module. Nothing is written to it.
+        Path loop = Path.of("/dev/loop0");
+        if (((Integer) Files.getAttribute(loop, "unix:mode") & 0170000) != 0060000) {
+            throw new IllegalStateException("this test needs the block device /dev/loop0");
+        }
+        Path fresh = dir.resolve("fresh");
+        Run r = Run.of("backup", "create", "--device", loop.toString(), "--repo", fresh.toString(), "-s",
+                dir.toString(), "-l", "1G");
+        assertEquals(ExitCodes.MODULE_NOT_LOADED, r.status(), r::err);
+        assertEquals(1, r.errLines(), r::err);
+        assertTrue(!Files.exists(fresh), "no repository made");
+        Path empty = Files.createDirectory(dir.resolve("empty"));
+        Run again = Run.of("backup", "create", "-d", loop.toString(), "-r", empty.toString(), "-s", dir.toString(),
+                "-l", "1G");
+        assertEquals(ExitCodes.MODULE_NOT_LOADED, again.status(), again::err);
+        try (var entries = Files.list(empty)) {
+            assertEquals(List.of(), entries.toList(), "the empty directory stays empty");
+        }
+    }
+
+    @Test
     void badInputGetsOneLineAndLeavesTheRepositoryAlone() throws IOException {
         assertOneLine(Run.of("backup", "list", "-r", dir.resolve("none").toString()), 1,
                 "is not a blksnap backup repository");

@@ -2,10 +2,12 @@ package org.blksnap.cli.commands;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 
 import org.blksnap.api.DiffStorage;
 import org.blksnap.api.NotBlockDeviceException;
@@ -102,10 +104,14 @@ public final class BackupCreateCommand extends BaseCommand {
             }
             options = new BackupEngine.Options(threads, options.zstdLevel(), full, tag, options.toolVersion());
         }
+        BackupEngine.Options opts = options;
         int cs = chunkSize == null ? Repository.DEFAULT_CHUNK_SIZE : (int) Math.min(Integer.MAX_VALUE, chunkSize);
-        try (Repository r = Repository.openOrCreate(repo.store(), cs)) {
-            BackupEngine engine = new BackupEngine(r, options,
-                    progress("bytes", quiet.quiet));
+        // An existing repository is opened now, so that a wrong or busy one
+        // fails before a snapshot is taken; a new one is made only once the
+        // snapshot exists, so that a failed take leaves nothing behind.
+        Repository existing = isNew(repo.path()) ? null : Repository.openOrCreate(repo.store(), cs);
+        try {
+            AtomicReference<BackupEngine> engine = new AtomicReference<>();
             BackupResult result = new SignalSafe<BackupResult>() {
                 @Override
                 BlkSnapSource open() throws IOException {
@@ -117,15 +123,30 @@ public final class BackupCreateCommand extends BaseCommand {
                     if (!quiet.quiet) {
                         note("snapshot " + source.id() + " taken");
                     }
-                    return engine.run(source);
+                    Repository r = existing != null ? existing : Repository.openOrCreate(repo.store(), cs);
+                    try {
+                        engine.set(new BackupEngine(r, opts, progress("bytes", quiet.quiet)));
+                        return engine.get().run(source);
+                    } finally {
+                        if (r != existing) {
+                            r.close();
+                        }
+                    }
                 }
 
                 @Override
                 void interrupted() {
-                    engine.cancel();
+                    BackupEngine e = engine.get();
+                    if (e != null) {
+                        e.cancel();
+                    }
                 }
             }.run();
             report(result);
+        } finally {
+            if (existing != null) {
+                existing.close();
+            }
         }
         return 0;
     }
@@ -173,6 +194,19 @@ public final class BackupCreateCommand extends BaseCommand {
                 Sizes.format(r.bytesRead()), Sizes.format(r.bytesStored()), secs,
                 Sizes.format((long) (r.bytesRead() / secs)));
         out().flush();
+    }
+
+    /** @return true if {@code dir} is missing or an empty directory: 'create' would make the repository */
+    private static boolean isNew(Path dir) throws IOException {
+        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+            return true;
+        }
+        if (!Files.isDirectory(dir)) {
+            return false;
+        }
+        try (var entries = Files.list(dir)) {
+            return entries.findAny().isEmpty();
+        }
     }
 
     private static Path defaultStorage() {
