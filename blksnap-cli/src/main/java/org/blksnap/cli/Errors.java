@@ -26,12 +26,18 @@ public final class Errors implements IExecutionExceptionHandler, IParameterExcep
     @Override
     public int handleExecutionException(Exception e, CommandLine cmd, ParseResult parseResult) {
         PrintWriter err = cmd.getErr();
+        int status = exitCode(e);
         err.println(prefix(cmd) + message(e));
         if (verbose(parseResult)) {
             e.printStackTrace(err);
         }
         err.flush();
-        return exitCode(e);
+        if (json(parseResult)) {
+            cmd.getOut().println(Output.error(cmd.getCommandSpec().qualifiedName(), message(e), status,
+                    e instanceof BlkSnapException b && b.errno() != 0 ? b.errnoName() : null));
+            cmd.getOut().flush();
+        }
+        return status;
     }
 
     @Override
@@ -46,8 +52,13 @@ public final class Errors implements IExecutionExceptionHandler, IParameterExcep
             }
             text += Suggestions.didYouMean(u);
         }
-        err.println(prefix(cmd) + text + " (see '" + cmd.getCommandSpec().qualifiedName() + " --help')");
+        text += " (see '" + cmd.getCommandSpec().qualifiedName() + " --help')";
+        err.println(prefix(cmd) + text);
         err.flush();
+        if (json(args)) {
+            cmd.getOut().println(Output.error(cmd.getCommandSpec().qualifiedName(), text, ExitCodes.USAGE, null));
+            cmd.getOut().flush();
+        }
         return ExitCodes.USAGE;
     }
 
@@ -83,6 +94,28 @@ public final class Errors implements IExecutionExceptionHandler, IParameterExcep
 
     private static String prefix(CommandLine cmd) {
         return cmd.getCommandSpec().qualifiedName() + ": ";
+    }
+
+    private static boolean json(ParseResult pr) {
+        for (ParseResult p = pr; p != null; p = p.subcommand()) {
+            if (p.hasMatchedOption("--json")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The parse failed, so the words are all there is; those after "--" belong to another program. */
+    private static boolean json(String[] args) {
+        for (String a : args) {
+            if ("--".equals(a)) {
+                return false;
+            }
+            if ("--json".equals(a) || "-j".equals(a)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static boolean verbose(ParseResult pr) {

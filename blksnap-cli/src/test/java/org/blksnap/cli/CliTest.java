@@ -143,6 +143,32 @@ class CliTest {
     }
 
     @Test
+    void jsonErrorsHaveOneShapeOnStdout() throws Exception {
+        com.fasterxml.jackson.databind.ObjectMapper mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+        Run notLoaded = Run.of("version", "--json");
+        assertEquals(ExitCodes.MODULE_NOT_LOADED, notLoaded.status());
+        assertEquals("blksnap version: blksnap module not loaded: modprobe blksnap\n", notLoaded.err());
+        assertEquals("{\"error\":{\"command\":\"blksnap version\",\"message\":\"blksnap module not loaded: "
+                + "modprobe blksnap\",\"exit_status\":3,\"errno\":\"ENOENT\"}}\n", notLoaded.out());
+        Run usage = Run.of("backup", "list", "--json", "--bogus");
+        assertEquals(ExitCodes.USAGE, usage.status());
+        var u = mapper.readTree(usage.out()).get("error");
+        assertEquals("blksnap backup list", u.get("command").asText());
+        assertEquals(2, u.get("exit_status").asInt());
+        assertTrue(u.get("message").asText().startsWith("Unknown option: '--bogus'"), usage.out());
+        Run repo = Run.of("backup", "list", "-j", "-r", "/nonexistent-blksnap-repo");
+        assertEquals(ExitCodes.FAILURE, repo.status());
+        var r = mapper.readTree(repo.out()).get("error");
+        assertEquals(java.util.List.of("command", "message", "exit_status", "errno"),
+                java.util.stream.StreamSupport.stream(java.util.Spliterators.spliteratorUnknownSize(r.fieldNames(), 0),
+                        false).toList());
+        assertTrue(r.get("errno").isNull());
+        assertEquals(1, repo.out().lines().count());
+        Run plain = Run.of("backup", "list", "-r", "/nonexistent-blksnap-repo");
+        assertEquals("", plain.out(), "without --json nothing goes to stdout");
+    }
+
+    @Test
     void moduleNotLoadedSaysModprobe() {
         Run r = Run.of("version");
         assertEquals(ExitCodes.MODULE_NOT_LOADED, r.status());
