@@ -25,6 +25,10 @@ public final class Errors implements IExecutionExceptionHandler, IParameterExcep
 
     @Override
     public int handleExecutionException(Exception e, CommandLine cmd, ParseResult parseResult) {
+        if (e instanceof ParameterException p) {
+            // A command's own check of its arguments: a bad command line like any other.
+            return usage(p, json(parseResult));
+        }
         PrintWriter err = cmd.getErr();
         int status = exitCode(e);
         err.println(prefix(cmd) + message(e));
@@ -42,6 +46,10 @@ public final class Errors implements IExecutionExceptionHandler, IParameterExcep
 
     @Override
     public int handleParseException(ParameterException e, String[] args) {
+        return usage(e, json(args));
+    }
+
+    private static int usage(ParameterException e, boolean json) {
         CommandLine cmd = e.getCommandLine();
         PrintWriter err = cmd.getErr();
         String text = e.getMessage();
@@ -55,7 +63,7 @@ public final class Errors implements IExecutionExceptionHandler, IParameterExcep
         text += " (see '" + cmd.getCommandSpec().qualifiedName() + " --help')";
         err.println(prefix(cmd) + text);
         err.flush();
-        if (json(args)) {
+        if (json) {
             cmd.getOut().println(Output.error(cmd.getCommandSpec().qualifiedName(), text, ExitCodes.USAGE, null));
             cmd.getOut().flush();
         }

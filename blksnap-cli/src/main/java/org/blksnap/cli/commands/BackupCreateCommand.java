@@ -9,9 +9,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 
+import org.blksnap.api.BlkSnap;
 import org.blksnap.api.DiffStorage;
 import org.blksnap.api.NotBlockDeviceException;
 import org.blksnap.api.Sizes;
+import org.blksnap.api.SnapshotId;
+import org.blksnap.api.SnapshotOwners;
 import org.blksnap.backup.BackupException;
 import org.blksnap.backup.engine.BackupEngine;
 import org.blksnap.backup.engine.BackupResult;
@@ -115,6 +118,7 @@ public final class BackupCreateCommand extends BaseCommand {
             BackupResult result = new SignalSafe<BackupResult>() {
                 @Override
                 BlkSnapSource open() throws IOException {
+                    destroyAbandonedSnapshots();
                     return BlkSnapSource.take(devices, diff, limitBytes);
                 }
 
@@ -194,6 +198,20 @@ public final class BackupCreateCommand extends BaseCommand {
                 Sizes.format(r.bytesRead()), Sizes.format(r.bytesStored()), secs,
                 Sizes.format((long) (r.bytesRead() / secs)));
         out().flush();
+    }
+
+    /**
+     * A create killed with SIGKILL leaves its snapshot, which keeps its
+     * devices busy (this take would fail) and slows every first write.
+     */
+    private void destroyAbandonedSnapshots() throws IOException {
+        try (BlkSnap blksnap = BlkSnap.open()) {
+            for (SnapshotId id : SnapshotOwners.system().cleanup(blksnap).destroyed()) {
+                if (!quiet.quiet) {
+                    note("destroyed snapshot " + id + ": the blksnap that took it is gone");
+                }
+            }
+        }
     }
 
     /** @return true if {@code dir} is missing or an empty directory: 'create' would make the repository */
