@@ -124,11 +124,13 @@ public final class BackupCreateCommand extends BaseCommand {
 
                 @Override
                 BackupResult use(BlkSnapSource source) throws IOException {
-                    if (!quiet.quiet) {
-                        note("snapshot " + source.id() + " taken");
-                    }
                     Repository r = existing != null ? existing : Repository.openOrCreate(repo.store(), cs);
                     try {
+                        // Said once the repository exists too: from here on a
+                        // stopped backup leaves a valid (maybe empty) repository.
+                        if (!quiet.quiet) {
+                            note("snapshot " + source.id() + " taken");
+                        }
                         engine.set(new BackupEngine(r, opts, progress("bytes", quiet.quiet)));
                         return engine.get().run(source);
                     } finally {
