@@ -6,13 +6,21 @@ import java.time.Duration;
 import org.blksnap.backup.repo.LocalDirectoryStore;
 import org.blksnap.backup.repo.Secret;
 import org.blksnap.cli.Converters;
+import org.blksnap.cli.UsageException;
 
 import picocli.CommandLine.Option;
 
-/** {@code -r/--repo DIR} and {@code --lock-wait} of the backup commands. */
+/**
+ * {@code -r/--repo DIR} (defaulting to {@code $BLKSNAP_REPO}), {@code --lock-wait} and the
+ * password options of the backup commands.
+ */
 public final class RepoOption {
-    @Option(names = {"-r", "--repo"}, required = true, paramLabel = "DIR",
-            description = "The backup repository: a directory ('backup create' makes it if it is new or empty).")
+    /** The environment variable that names the repository when --repo is not given. */
+    public static final String ENV = "BLKSNAP_REPO";
+
+    @Option(names = {"-r", "--repo"}, paramLabel = "DIR", defaultValue = "${env:" + ENV + "}",
+            description = "The backup repository: a directory ('backup create' makes it if it is new or empty). "
+                    + "Default: $" + ENV + ".")
     Path repo;
 
     @Option(names = "--lock-wait", paramLabel = "DURATION", converter = Converters.Wait.class, defaultValue = "0",
@@ -32,18 +40,26 @@ public final class RepoOption {
                     + "head -c 64 /dev/urandom) instead of a password.")
     Path keyFile;
 
+    /** @return the repository directory */
+    Path path() {
+        if (repo == null || repo.toString().isEmpty()) {
+            throw new UsageException("missing --repo DIR (or set " + ENV + ")");
+        }
+        return repo;
+    }
+
     LocalDirectoryStore store() {
-        return new LocalDirectoryStore(repo);
+        return new LocalDirectoryStore(path());
     }
 
     /** @return the repository's password or key file, asked only if the repository is encrypted */
     Secret.Source secrets() {
-        return Secrets.source(keyFile, Secrets.PASSWORD_FILE_ENV, passwordCommand, "Password for " + repo, false);
+        return Secrets.source(keyFile, Secrets.PASSWORD_FILE_ENV, passwordCommand, "Password for " + path(), false);
     }
 
     /** @return the same, asked twice on a terminal: for a repository being created */
     Secret.Source newSecrets() {
-        return Secrets.source(keyFile, Secrets.PASSWORD_FILE_ENV, passwordCommand, "New password for " + repo,
+        return Secrets.source(keyFile, Secrets.PASSWORD_FILE_ENV, passwordCommand, "New password for " + path(),
                 true);
     }
 }
