@@ -267,6 +267,6 @@ class VerifyPruneTest {
     private static BackupSummary at(String id, String when) {
         Instant.parse(when);
         return new BackupSummary(BackupSummary.FORMAT, id, null, when, when, "t", Images.CHUNK,
-                List.of(new BackupSummary.DeviceSummary("/dev/x", 1, "full", null, null, 0, 0, 1, 0, 1)));
+                List.of(new BackupSummary.DeviceSummary("/dev/x", null, 1, "full", null, null, 0, 0, 1, 0, 1)));
     }
 }

@@ -81,7 +81,7 @@ public final class Pruner {
      * @return its retention record
      */
     public static Snapshot snapshotOf(BackupSummary s) {
-        return Snapshot.of(s.id(), s.startedAt(), s.devices().stream().map(BackupSummary.DeviceSummary::name).toList(),
+        return Snapshot.of(s.id(), s.startedAt(), s.devices().stream().map(BackupSummary.DeviceSummary::key).toList(),
                 s.tag() == null ? List.of() : List.of(s.tag()));
     }
 
