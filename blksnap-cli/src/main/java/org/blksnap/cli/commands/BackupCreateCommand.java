@@ -131,7 +131,7 @@ public final class BackupCreateCommand extends BaseCommand {
         if (json.json) {
             Map<String, Object> o = Output.record();
             o.put("backup", r.backupId());
-            o.put("repository", repo.repo.toAbsolutePath().toString());
+            o.put("repository", repo.location());
             o.put("tag", tag);
             o.put("seconds", r.elapsed().toMillis() / 1000.0);
             o.put("bytes_read", r.bytesRead());

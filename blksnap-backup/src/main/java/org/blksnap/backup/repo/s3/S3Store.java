@@ -28,7 +28,11 @@ import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.http.apache5.Apache5HttpClient;
 import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.regions.providers.AwsProfileRegionProvider;
+import software.amazon.awssdk.regions.providers.AwsRegionProvider;
+import software.amazon.awssdk.regions.providers.AwsRegionProviderChain;
 import software.amazon.awssdk.regions.providers.DefaultAwsRegionProviderChain;
+import software.amazon.awssdk.regions.providers.SystemSettingsRegionProvider;
 import software.amazon.awssdk.retries.api.BackoffStrategy;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3ClientBuilder;
@@ -128,16 +132,20 @@ public final class S3Store implements ChunkStore {
                 .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
                 .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED);
         if (where.endpoint().isPresent()) {
-            b.endpointOverride(where.endpoint().get()).forcePathStyle(true).region(regionOr(Region.US_EAST_1));
+            // Never the instance metadata service: a custom endpoint is not on
+            // AWS, and its region is whatever the user configured, if anything.
+            b.endpointOverride(where.endpoint().get()).forcePathStyle(true)
+                    .region(regionOr(new AwsRegionProviderChain(new SystemSettingsRegionProvider(),
+                            new AwsProfileRegionProvider()), Region.US_EAST_1));
         } else {
-            b.region(regionOr(Region.US_EAST_1)).crossRegionAccessEnabled(true);
+            b.region(regionOr(new DefaultAwsRegionProviderChain(), Region.US_EAST_1)).crossRegionAccessEnabled(true);
         }
         return new S3Store(b.build(), where, options);
     }
 
-    private static Region regionOr(Region fallback) {
+    private static Region regionOr(AwsRegionProvider chain, Region fallback) {
         try {
-            return new DefaultAwsRegionProviderChain().getRegion();
+            return chain.getRegion();
         } catch (SdkException e) {
             // No AWS_REGION nor profile region: custom services mostly ignore
             // the region, and AWS redirects (cross-region access is on).
