@@ -139,7 +139,7 @@ public final class BackupCreateCommand extends BaseCommand {
         // same: no one should be typing while a snapshot fills its storage.
         Repository existing = null;
         Secret.Source newSecret = Secret.Source.NONE;
-        if (!repo.store().exists() && isNew(repo.path())) {
+        if (isNew()) {
             Secret s = encrypted ? repo.newSecrets().get() : null;
             newSecret = () -> s;
         } else {
@@ -196,7 +196,7 @@ public final class BackupCreateCommand extends BaseCommand {
         if (json.json) {
             Map<String, Object> o = Output.record();
             o.put("backup", r.backupId());
-            o.put("repository", repo.path().toAbsolutePath().toString());
+            o.put("repository", repo.location());
             o.put("tag", tag);
             o.put("seconds", r.elapsed().toMillis() / 1000.0);
             o.put("bytes_read", r.bytesRead());
@@ -223,7 +223,7 @@ public final class BackupCreateCommand extends BaseCommand {
         if (quiet.quiet) {
             return;
         }
-        out().println("backup " + r.backupId() + " saved in " + repo.path() + (tag == null ? "" : " (tag " + tag + ")"));
+        out().println("backup " + r.backupId() + " saved in " + repo.location() + (tag == null ? "" : " (tag " + tag + ")"));
         for (DeviceResult d : r.devices()) {
             out().printf("  %s: %s, read %s of %s, %d chunks new (%s stored), %d reused, %d zero%n", d.name(),
                     d.mode(), Sizes.format(d.bytesRead()), Sizes.format(d.sizeBytes()), d.chunksNew(),
@@ -251,8 +251,20 @@ public final class BackupCreateCommand extends BaseCommand {
         }
     }
 
-    /** @return true if {@code dir} is missing or an empty directory: 'create' would make the repository */
-    private static boolean isNew(Path dir) throws IOException {
+    /**
+     * @return true if 'create' would make the repository: no repository
+     *         there yet and, locally, a missing or empty directory
+     */
+    private boolean isNew() throws IOException {
+        try (var store = repo.store()) {
+            if (store.exists()) {
+                return false;
+            }
+        }
+        Path dir = repo.path();
+        if (dir == null) {
+            return true;
+        }
         if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
             return true;
         }
