@@ -31,13 +31,16 @@ public final class Session implements AutoCloseable {
     private final Snapshot snapshot;
     private final List<Image> images;
     private final EventWatcher watcher;
+    private final SnapshotOwners owners;
     private boolean closed;
 
-    private Session(BlkSnap blksnap, Snapshot snapshot, List<Image> images, EventWatcher watcher) {
+    private Session(BlkSnap blksnap, Snapshot snapshot, List<Image> images, EventWatcher watcher,
+            SnapshotOwners owners) {
         this.blksnap = blksnap;
         this.snapshot = snapshot;
         this.images = images;
         this.watcher = watcher;
+        this.owners = owners;
     }
 
     /** @return a builder */
@@ -84,8 +87,26 @@ public final class Session implements AutoCloseable {
         try {
             watcher.close();
             snapshot.destroy();
+            release(owners, snapshot.id());
         } finally {
             blksnap.close();
+        }
+    }
+
+    private static void claim(SnapshotOwners owners, SnapshotId id) throws BlkSnapException {
+        try {
+            owners.claim(id);
+        } catch (java.io.IOException e) {
+            throw new BlkSnapException("cannot record the owner of snapshot " + id + ": " + e.getMessage(), 0);
+        }
+    }
+
+    /** A record left behind is harmless: cleanup drops records of snapshots that are gone. */
+    private static void release(SnapshotOwners owners, SnapshotId id) {
+        try {
+            owners.release(id);
+        } catch (java.io.IOException e) {
+            // Dropped by the next cleanup.
         }
     }
 
@@ -95,8 +116,19 @@ public final class Session implements AutoCloseable {
         private DiffStorage storage;
         private long limitBytes;
         private Consumer<SnapshotEvent> listener = e -> { };
+        private SnapshotOwners owners = SnapshotOwners.system();
 
         private Builder() {
+        }
+
+        /**
+         * @param owners where the session records that this process owns its
+         *               snapshot (default {@link SnapshotOwners#system()})
+         * @return this
+         */
+        public Builder owners(SnapshotOwners owners) {
+            this.owners = Objects.requireNonNull(owners, "owners");
+            return this;
         }
 
         /** @param device a block device to snapshot; repeatable @return this */
@@ -150,17 +182,21 @@ public final class Session implements AutoCloseable {
             Snapshot snapshot = null;
             try {
                 snapshot = Snapshot.create(blksnap, storage, Math.ceilDiv(limitBytes, SectorRange.SECTOR_SIZE));
+                // Recorded at once: a SIGKILL from now on leaves a snapshot
+                // that 'blksnap snapshot cleanup' can tell is abandoned.
+                claim(owners, snapshot.id());
                 for (Path d : devices) {
                     snapshot.add(d);
                 }
                 snapshot.take();
                 List<Image> images = snapshot.images();
                 EventWatcher watcher = snapshot.watch(listener);
-                return new Session(blksnap, snapshot, images, watcher);
+                return new Session(blksnap, snapshot, images, watcher, owners);
             } catch (BlkSnapException | RuntimeException e) {
                 if (snapshot != null) {
                     try {
                         snapshot.destroy();
+                        release(owners, snapshot.id());
                     } catch (BlkSnapException suppressed) {
                         e.addSuppressed(suppressed);
                     }

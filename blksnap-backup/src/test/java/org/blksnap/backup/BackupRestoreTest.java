@@ -70,7 +70,8 @@ class BackupRestoreTest {
         Path out = dir.resolve("out.img");
         try (Repository repo = fx.read()) {
             Manifest m = repo.manifest(r.backupId());
-            org.blksnap.backup.engine.RestoreEngine.of(repo).restore(m, m.devices().getFirst(), out, true);
+            org.blksnap.backup.engine.RestoreEngine.of(repo).restore(m, m.devices().getFirst(),
+                    org.blksnap.backup.engine.RestoreTarget.of(out, false), true);
         }
         assertArrayEquals(content, Files.readAllBytes(out));
         long allocated = (Long) Files.getAttribute(out, "unix:size");

@@ -25,6 +25,7 @@ import org.blksnap.backup.engine.Checker;
 import org.blksnap.backup.engine.ProgressListener;
 import org.blksnap.backup.engine.Pruner;
 import org.blksnap.backup.engine.RestoreEngine;
+import org.blksnap.backup.engine.RestoreTarget;
 import org.blksnap.backup.engine.Verifier;
 import org.blksnap.backup.repo.ChunkId;
 import org.blksnap.backup.repo.ChunkStore;
@@ -90,7 +91,7 @@ class EncryptionTest {
         Files.deleteIfExists(out);
         try (Repository r = open(ChunkStore.LockMode.SHARED)) {
             Manifest m = r.manifest(id);
-            RestoreEngine.of(r).restore(m, RestoreEngine.select(m, null), out, true);
+            RestoreEngine.of(r).restore(m, RestoreEngine.select(m, null), RestoreTarget.of(out, true), true);
         }
         return Files.readAllBytes(out);
     }

@@ -10,6 +10,7 @@ import org.blksnap.backup.engine.BackupEngine;
 import org.blksnap.backup.engine.BackupResult;
 import org.blksnap.backup.engine.ProgressListener;
 import org.blksnap.backup.engine.RestoreEngine;
+import org.blksnap.backup.engine.RestoreTarget;
 import org.blksnap.backup.engine.SourceDevice;
 import org.blksnap.backup.engine.Verifier;
 import org.blksnap.backup.repo.ChunkId;
@@ -115,7 +116,7 @@ final class Fixture {
         Path out = Files.createTempFile(dir, "restored-", ".img");
         try (Repository repo = read()) {
             Manifest m = repo.manifest(backup);
-            RestoreEngine.of(repo).restore(m, RestoreEngine.select(m, device), out, true);
+            RestoreEngine.of(repo).restore(m, RestoreEngine.select(m, device), RestoreTarget.of(out, true), true);
         }
         byte[] b = Files.readAllBytes(out);
         Files.delete(out);

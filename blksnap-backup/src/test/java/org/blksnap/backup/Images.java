@@ -40,7 +40,9 @@ final class Images {
 
     /** A simulated device: an image file (written unless content is null) and its change tracker. */
     static final class Device {
-        final String name;
+        String name;
+        /** What udev would call the disk, or null (a name only). */
+        String identity;
         final Path file;
         Uuid generation = Uuid.random();
         int changesNumber;
@@ -70,7 +72,7 @@ final class Images {
             changesNumber++;
             long size = Files.size(file);
             CbtMap cbt = new CbtMap(new CbtInfo(size, CBT_BLOCK, map.length, generation, changesNumber), map);
-            return new SourceDevice(name, file, size, cbt);
+            return new SourceDevice(name, file, size, cbt, identity);
         }
 
         /** The tracker is re-attached: earlier backups are not comparable. */

@@ -18,6 +18,7 @@ import org.blksnap.backup.engine.BackupResult;
 import org.blksnap.backup.engine.Checker;
 import org.blksnap.backup.engine.Pruner;
 import org.blksnap.backup.engine.RestoreEngine;
+import org.blksnap.backup.engine.RestoreTarget;
 import org.blksnap.backup.engine.Verifier;
 import org.blksnap.backup.repo.BackupSummary;
 import org.blksnap.backup.repo.ChunkException;
@@ -74,7 +75,7 @@ class VerifyPruneTest {
         RestoreEngine.Result result;
         try (Repository repo = fx.read()) {
             Manifest m = repo.manifest(r.backupId());
-            result = RestoreEngine.of(repo).restore(m, m.devices().getFirst(), out, true, true);
+            result = RestoreEngine.of(repo).restore(m, m.devices().getFirst(), RestoreTarget.of(out, true), true, true);
         }
         assertEquals(2, result.lost().size(), result.lost().toString());
         assertTrue(result.lost().get(0).startsWith("bytes " + Images.CHUNK + ".." + (2 * Images.CHUNK - 1)
@@ -266,6 +267,6 @@ class VerifyPruneTest {
     private static BackupSummary at(String id, String when) {
         Instant.parse(when);
         return new BackupSummary(BackupSummary.FORMAT, id, null, when, when, "t", Images.CHUNK,
-                List.of(new BackupSummary.DeviceSummary("/dev/x", 1, "full", null, null, 0, 0, 1, 0, 1)));
+                List.of(new BackupSummary.DeviceSummary("/dev/x", null, 1, "full", null, null, 0, 0, 1, 0, 1)));
     }
 }

@@ -20,7 +20,6 @@ import org.blksnap.cli.commands.StatusCommand;
 import org.blksnap.cli.commands.VersionCommand;
 
 import picocli.CommandLine.Command;
-import picocli.CommandLine.HelpCommand;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
 
@@ -46,7 +45,7 @@ import picocli.CommandLine.ScopeType;
             "  blksnap serve --device /dev/vdb",
             "  blksnap COMMAND --help"},
         subcommands = {
-            HelpCommand.class,
+            NestedHelpCommand.class,
             VersionCommand.class,
             StatusCommand.class,
             SnapshotCommand.class,

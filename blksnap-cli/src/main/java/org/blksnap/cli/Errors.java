@@ -1,6 +1,7 @@
 package org.blksnap.cli;
 
 import java.io.PrintWriter;
+import java.util.List;
 
 import org.blksnap.api.BlkSnapException;
 import org.blksnap.api.DeviceBusyException;
@@ -17,27 +18,55 @@ import picocli.CommandLine.IExecutionExceptionHandler;
 import picocli.CommandLine.IParameterExceptionHandler;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParseResult;
+import picocli.CommandLine.UnmatchedArgumentException;
 
 /** One line on stderr per failure; the stack trace only with --verbose. */
 public final class Errors implements IExecutionExceptionHandler, IParameterExceptionHandler {
 
     @Override
     public int handleExecutionException(Exception e, CommandLine cmd, ParseResult parseResult) {
+        if (e instanceof ParameterException p) {
+            // A command's own check of its arguments: a bad command line like any other.
+            return usage(p, json(parseResult));
+        }
         PrintWriter err = cmd.getErr();
+        int status = exitCode(e);
         err.println(prefix(cmd) + message(e));
         if (verbose(parseResult)) {
             e.printStackTrace(err);
         }
         err.flush();
-        return exitCode(e);
+        if (json(parseResult)) {
+            cmd.getOut().println(Output.error(cmd.getCommandSpec().qualifiedName(), message(e), status,
+                    e instanceof BlkSnapException b && b.errno() != 0 ? b.errnoName() : null));
+            cmd.getOut().flush();
+        }
+        return status;
     }
 
     @Override
     public int handleParseException(ParameterException e, String[] args) {
+        return usage(e, json(args));
+    }
+
+    private static int usage(ParameterException e, boolean json) {
         CommandLine cmd = e.getCommandLine();
         PrintWriter err = cmd.getErr();
-        err.println(prefix(cmd) + e.getMessage() + " (see '" + cmd.getCommandSpec().qualifiedName() + " --help')");
+        String text = e.getMessage();
+        if (e instanceof UnmatchedArgumentException u) {
+            List<String> unmatched = u.getUnmatched();
+            if (!cmd.getSubcommands().isEmpty() && !unmatched.isEmpty() && !unmatched.getFirst().startsWith("-")) {
+                text = "unknown command '" + unmatched.getFirst() + "'";
+            }
+            text += Suggestions.didYouMean(u);
+        }
+        text += " (see '" + cmd.getCommandSpec().qualifiedName() + " --help')";
+        err.println(prefix(cmd) + text);
         err.flush();
+        if (json) {
+            cmd.getOut().println(Output.error(cmd.getCommandSpec().qualifiedName(), text, ExitCodes.USAGE, null));
+            cmd.getOut().flush();
+        }
         return ExitCodes.USAGE;
     }
 
@@ -75,6 +104,28 @@ public final class Errors implements IExecutionExceptionHandler, IParameterExcep
 
     private static String prefix(CommandLine cmd) {
         return cmd.getCommandSpec().qualifiedName() + ": ";
+    }
+
+    private static boolean json(ParseResult pr) {
+        for (ParseResult p = pr; p != null; p = p.subcommand()) {
+            if (p.hasMatchedOption("--json")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The parse failed, so the words are all there is; those after "--" belong to another program. */
+    private static boolean json(String[] args) {
+        for (String a : args) {
+            if ("--".equals(a)) {
+                return false;
+            }
+            if ("--json".equals(a) || "-j".equals(a)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static boolean verbose(ParseResult pr) {

@@ -1,8 +1,11 @@
 package org.blksnap.cli;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
- * Exit statuses of the blksnap command, stable for scripts. Listed in every
- * command's help footer and the man page.
+ * Exit statuses of the blksnap command, stable for scripts. Described once,
+ * in {@link #TABLE}, which the top-level help and blksnap(8) print.
  */
 public final class ExitCodes {
     /** Success. */
@@ -24,20 +27,39 @@ public final class ExitCodes {
     /** The password or key file opens no key of the encrypted repository. */
     public static final int WRONG_KEY = 8;
 
-    /** Help footer text. */
-    static final String[] FOOTER = {
-        "",
-        "Exit status:",
-        "  0  success",
-        "  1  the operation failed",
-        "  2  bad command line",
-        "  3  blksnap module not loaded",
-        "  4  permission denied (run as root)",
-        "  5  no such device or snapshot, or filter not attached",
-        "  6  busy or wrong state (already attached, already in a snapshot, repository in use, ...)",
-        "  7  the snapshot broke while COMMAND ran (blksnap snapshot)",
-        "  8  wrong password or key file for the encrypted repository",
-    };
+    /**
+     * One exit status and what it means.
+     *
+     * @param code the status
+     * @param text its meaning, one line
+     */
+    public record Meaning(int code, String text) {
+    }
+
+    /** The table, the one place exit statuses are described; blksnap(8) and 'blksnap --help' show it. */
+    public static final List<Meaning> TABLE = List.of(
+            new Meaning(OK, "success"),
+            new Meaning(FAILURE, "the operation failed (the message says why)"),
+            new Meaning(USAGE, "bad command line: unknown command or option, missing or bad value"),
+            new Meaning(MODULE_NOT_LOADED, "the blksnap kernel module is not loaded"),
+            new Meaning(PERMISSION, "permission denied: run as root"),
+            new Meaning(NOT_FOUND, "no such device or snapshot, or the filter is not attached"),
+            new Meaning(BUSY, "busy: already attached or in a snapshot, device or repository in use"),
+            new Meaning(CORRUPTED, "the snapshot broke while the COMMAND of 'blksnap snapshot' ran"),
+            new Meaning(WRONG_KEY, "wrong password or key file for the encrypted repository"));
+
+    /** @return the footer of 'blksnap --help': the whole table */
+    static List<String> footer() {
+        List<String> lines = new ArrayList<>(List.of("", "Exit status:"));
+        for (Meaning m : TABLE) {
+            lines.add("  " + m.code() + "  " + m.text());
+        }
+        return lines;
+    }
+
+    /** The footer of every other command: a pointer, not the table again. */
+    static final List<String> SUBCOMMAND_FOOTER = List.of("",
+            "Exit status: 0 on success; the others are in 'blksnap --help' and blksnap(8).");
 
     private ExitCodes() {
     }

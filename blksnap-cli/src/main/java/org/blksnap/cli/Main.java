@@ -45,17 +45,17 @@ public final class Main {
                 .setParameterExceptionHandler(errors)
                 .setCaseInsensitiveEnumValuesAllowed(true)
                 .setUsageHelpAutoWidth(true);
-        addExitStatus(cl.getCommandSpec());
+        addExitStatus(cl.getCommandSpec(), ExitCodes.footer());
         return cl;
     }
 
-    private static void addExitStatus(CommandSpec spec) {
+    private static void addExitStatus(CommandSpec spec, List<String> text) {
         List<String> footer = new ArrayList<>(Arrays.asList(spec.usageMessage().footer()));
-        footer.addAll(Arrays.asList(ExitCodes.FOOTER));
+        footer.addAll(text);
         spec.usageMessage().footer(footer.toArray(String[]::new));
         for (CommandLine sub : spec.subcommands().values()) {
             if (!"help".equals(sub.getCommandName())) {
-                addExitStatus(sub.getCommandSpec());
+                addExitStatus(sub.getCommandSpec(), ExitCodes.SUBCOMMAND_FOOTER);
             }
         }
     }

@@ -65,6 +65,27 @@ class DocsTest {
     }
 
     @Test
+    void exitStatusesAreDescribedOnceInBlksnap8() {
+        CommandLine model = model();
+        String main = ManPage.render(model, "9.9");
+        assertEquals(1, main.split("\n\\.SH EXIT STATUS\n", -1).length - 1, "one EXIT STATUS section");
+        for (ExitCodes.Meaning m : ExitCodes.TABLE) {
+            String entry = ".TP\n.B " + m.code() + "\n" + ManPage.escape(m.text()) + "\n";
+            assertEquals(1, main.split(java.util.regex.Pattern.quote(entry), -1).length - 1, entry);
+        }
+        assertTrue(!main.contains("Exit status: 0 on success"), "the commands' pointer is not in blksnap(8)");
+        assertTrue(main.contains("BLKSNAP_REPO"), "BLKSNAP_REPO is documented");
+        for (CommandLine c : ManPage.commands(model)) {
+            String page = ManPage.renderCommand(c, "9.9");
+            assertTrue(page.contains(".SH EXIT STATUS\nAs for\n.BR blksnap (8).\n"), ManPage.pageName(c.getCommandSpec()));
+            for (ExitCodes.Meaning m : ExitCodes.TABLE.subList(1, ExitCodes.TABLE.size())) {
+                assertTrue(!page.contains(ManPage.escape(m.text())), m + " repeated in " + ManPage.pageName(
+                        c.getCommandSpec()));
+            }
+        }
+    }
+
+    @Test
     void bashCompletionKnowsEveryCommand(@TempDir Path dir) throws Exception {
         String script = AutoComplete.bash("blksnap", model());
         Path file = dir.resolve("blksnap.bash");

@@ -37,6 +37,16 @@ class OutputTest {
     }
 
     @Test
+    void everyKeyIsSnakeCase() {
+        assertEquals("{\"a_b\":[{\"c1\":2}]}\n", print(true, Map.of("a_b", List.of(Map.of("c1", 2)))));
+        for (Map<String, ?> bad : List.of(Map.of("bytesRead", 1), Map.of("ok", List.of(Map.of("Id", 1))),
+                Map.of("x", Map.of("chunk-size", 1)))) {
+            org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, () -> print(true, bad));
+            org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, () -> print(false, bad));
+        }
+    }
+
+    @Test
     void jsonParsesBack() throws Exception {
         CbtInfo info = new CbtInfo(1L << 30, 65536, 16384, Uuid.parse("00112233-4455-6677-8899-aabbccddeeff"), 3);
         JsonNode n = new ObjectMapper().readTree(print(true, Texts.cbtInfo(info)));

@@ -14,7 +14,7 @@ import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
 
 /**
- * Raw {@code open}, {@code close} and {@code ioctl} of the C library, called
+ * Raw {@code open}, {@code close}, {@code pread} and {@code ioctl} of the C library, called
  * through the Foreign Function and Memory API.
  *
  * <p>Nothing here throws for a failed call: each method returns a
@@ -53,6 +53,8 @@ public final class Linux {
             CAPTURE_ERRNO, Linker.Option.firstVariadicArg(2));
     private static final MethodHandle CLOSE = downcall("close",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT), CAPTURE_ERRNO);
+    private static final MethodHandle PREAD = downcall("pread",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG), CAPTURE_ERRNO);
     private static final MethodHandle IOCTL_PTR = downcall("ioctl",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS),
             CAPTURE_ERRNO, Linker.Option.firstVariadicArg(2));
@@ -104,6 +106,32 @@ public final class Linux {
             MemorySegment state = arena.allocate(CALL_STATE);
             int rc = (int) CLOSE.invokeExact(state, fd);
             return result(rc, state);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /**
+     * {@code pread(fd, buf, count, offset)}. Used where Java's channels
+     * cannot go: reads with O_DIRECT, whose buffer must be aligned.
+     *
+     * @param fd     open file descriptor
+     * @param buf    where the bytes go; at least {@code count} long
+     * @param count  how many bytes to read at most
+     * @param offset where in the file
+     * @return the number of bytes read (0 at end of file), or the errno
+     */
+    public static SysResult pread(int fd, MemorySegment buf, long count, long offset) {
+        if (count > buf.byteSize()) {
+            throw new IllegalArgumentException("pread of " + count + " bytes into " + buf.byteSize());
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CALL_STATE);
+            long rc = (long) PREAD.invokeExact(state, fd, buf, count, offset);
+            if (rc != -1) {
+                return new SysResult(rc, 0);
+            }
+            return new SysResult(-1, (int) ERRNO.get(state, 0L));
         } catch (Throwable t) {
             throw unexpected(t);
         }

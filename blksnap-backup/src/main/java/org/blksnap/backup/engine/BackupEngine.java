@@ -124,8 +124,9 @@ public final class BackupEngine {
         List<BackupSummary> history = repo.summaries().backups();
         String id = ID_TIME.format(started) + "-" + String.format("%04x", ThreadLocalRandom.current().nextInt(1 << 16));
         Set<String> names = new HashSet<>();
+        Set<String> keys = new HashSet<>();
         for (SourceDevice d : source.devices()) {
-            if (!names.add(d.name())) {
+            if (!names.add(d.name()) || !keys.add(d.key())) {
                 throw new BackupException(d.name() + " is given twice");
             }
         }
@@ -217,7 +218,7 @@ public final class BackupEngine {
         BackupSummary parentSummary = null;
         BackupSummary.DeviceSummary parent = null;
         for (int i = history.size() - 1; i >= 0 && parent == null; i--) {
-            int at = history.get(i).deviceIndex(d.name());
+            int at = history.get(i).deviceIndex(d.identity(), d.name());
             if (at >= 0) {
                 parentSummary = history.get(i);
                 parent = parentSummary.devices().get(at);
@@ -260,7 +261,7 @@ public final class BackupEngine {
             parents.put(pid, pm);
         }
         return new Plan("incremental", "incremental since backup " + pid + ": " + inc.extents().size()
-                + " changed extents, " + inc.bytes() + " bytes", pm.device(d.name()), pid, inc.extents());
+                + " changed extents, " + inc.bytes() + " bytes", pm.device(parent.name()), pid, inc.extents());
     }
 
     private static Plan full(String reason) {
@@ -392,7 +393,8 @@ public final class BackupEngine {
                 changesNumber = info.changesNumber() == WRAP_CHANGES_NUMBER ? 0 : info.changesNumber();
                 blockSize = info.blockSize();
             }
-            return new BackupSummary.DeviceSummary(device.name(), device.sizeBytes(), plan.mode(), plan.parentId(),
+            return new BackupSummary.DeviceSummary(device.name(), device.identity(), device.sizeBytes(), plan.mode(),
+                    plan.parentId(),
                     generation, changesNumber, blockSize, bytesRead.get(), bytesStored.get(), count);
         }
 

@@ -7,6 +7,7 @@ import java.util.List;
 
 import org.blksnap.api.BlkSnapException;
 import org.blksnap.api.CbtMap;
+import org.blksnap.api.DeviceIdentity;
 import org.blksnap.api.DiffStorage;
 import org.blksnap.api.Filter;
 import org.blksnap.api.Image;
@@ -49,7 +50,8 @@ public final class BlkSnapSource implements SnapshotSource {
                 try (Filter f = Filter.open(i.device())) {
                     cbt = CbtMap.read(f);
                 }
-                out.add(new SourceDevice(i.device().toString(), i.image(), cbt.info().capacityBytes(), cbt));
+                out.add(new SourceDevice(i.device().toString(), i.image(), cbt.info().capacityBytes(), cbt,
+                        identityOf(i.device())));
             }
             return new BlkSnapSource(s, out);
         } catch (BlkSnapException | RuntimeException e) {
@@ -59,6 +61,21 @@ public final class BlkSnapSource implements SnapshotSource {
                 e.addSuppressed(suppressed);
             }
             throw e;
+        }
+    }
+
+    /**
+     * @param device a block device
+     * @return its stable identity, or null if it has none: then its path is
+     *         what its backups chain on, as for backups made before identities
+     */
+    static String identityOf(Path device) {
+        try {
+            DeviceIdentity id = DeviceIdentity.of(device);
+            return id.kind() == DeviceIdentity.Kind.PATH ? null : id.id();
+        } catch (IOException e) {
+            // No udev links and no blkid: the path is all there is.
+            return null;
         }
     }
 

@@ -1,7 +1,6 @@
 package org.blksnap.backup.engine;
 
 import java.io.IOException;
-import java.time.LocalDate;
 import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -20,14 +19,17 @@ import org.blksnap.backup.repo.ChunkStore;
 import org.blksnap.backup.repo.Manifest;
 import org.blksnap.backup.repo.PackFormat;
 import org.blksnap.backup.repo.Repository;
+import org.blksnap.backup.retention.RetentionPolicy;
+import org.blksnap.backup.retention.Snapshot;
 
 /**
- * Removes backups, then what no remaining backup needs. Summaries and
- * manifests go first; then one consolidated index object naming only the
- * chunks still referenced is written durably, the index objects it replaces
- * are removed, and last the packs no index names. A crash at any point only
- * leaves unreferenced objects, which the next run collects. Runs under the
- * exclusive lock, so no backup can be adding references meanwhile.
+ * Removes the backups a {@link RetentionPolicy} does not keep, then what no
+ * remaining backup needs. Summaries and manifests go first; then one
+ * consolidated index object naming only the chunks still referenced is
+ * written durably, the index objects it replaces are removed, and last the
+ * packs no index names. A crash at any point only leaves unreferenced
+ * objects, which the next run collects. Runs under the exclusive lock, so no
+ * backup can be adding references meanwhile.
  */
 public final class Pruner {
     private final Repository repo;
@@ -35,12 +37,25 @@ public final class Pruner {
     /**
      * What prune did.
      *
-     * @param removed       ids of the removed backups
-     * @param kept          ids of the kept backups
+     * @param verdicts      every backup, oldest first, with why it is kept (none: removed)
      * @param chunksRemoved chunks no index names any more
      * @param bytesFreed    bytes of the deleted pack files
      */
-    public record Result(List<String> removed, List<String> kept, long chunksRemoved, long bytesFreed) {
+    public record Result(List<RetentionPolicy.Verdict> verdicts, long chunksRemoved, long bytesFreed) {
+        /** Copies. */
+        public Result {
+            verdicts = List.copyOf(verdicts);
+        }
+
+        /** @return ids of the removed backups, oldest first */
+        public List<String> removed() {
+            return verdicts.stream().filter(v -> !v.keep()).map(v -> v.snapshot().id()).toList();
+        }
+
+        /** @return ids of the kept backups, oldest first */
+        public List<String> kept() {
+            return verdicts.stream().filter(RetentionPolicy.Verdict::keep).map(v -> v.snapshot().id()).toList();
+        }
     }
 
     /**
@@ -59,32 +74,42 @@ public final class Pruner {
     }
 
     /**
-     * Chooses the backups to keep: the newest {@code keepLast}, and the
-     * newest backup of each of the {@code keepDaily} most recent days that
-     * have one.
+     * What retention knows of a backup: its devices by identity (the
+     * recorded name for backups that have none), its tag.
      *
-     * @param all       every backup, oldest first
+     * @param s a backup's summary
+     * @return its retention record
+     */
+    public static Snapshot snapshotOf(BackupSummary s) {
+        return Snapshot.of(s.id(), s.startedAt(), s.devices().stream().map(BackupSummary.DeviceSummary::key).toList(),
+                s.tag() == null ? List.of() : List.of(s.tag()));
+    }
+
+    /**
+     * Chooses the backups to keep with keep-last and keep-daily, per device.
+     *
+     * @param all       every backup
      * @param keepLast  how many of the newest to keep
      * @param keepDaily how many days to keep one backup of
      * @param zone      where days begin
      * @return the ids to keep
      */
     public static Set<String> keep(List<BackupSummary> all, int keepLast, int keepDaily, ZoneId zone) {
+        RetentionPolicy p = new RetentionPolicy(keepLast, 0, keepDaily, 0, 0, 0, null);
         Set<String> keep = new LinkedHashSet<>();
-        for (int i = all.size() - 1; i >= 0 && all.size() - i <= keepLast; i--) {
-            keep.add(all.get(i).id());
-        }
-        Set<LocalDate> days = new HashSet<>();
-        for (int i = all.size() - 1; i >= 0; i--) {
-            LocalDate day = all.get(i).startedAt().atZone(zone).toLocalDate();
-            if (days.size() < keepDaily && days.add(day)) {
-                keep.add(all.get(i).id());
+        for (RetentionPolicy.Verdict v : p.apply(all.stream().map(Pruner::snapshotOf).toList(),
+                RetentionPolicy.GroupBy.DEVICE, zone)) {
+            if (v.keep()) {
+                keep.add(v.snapshot().id());
             }
         }
         return keep;
     }
 
     /**
+     * {@link #prune(RetentionPolicy, RetentionPolicy.GroupBy, boolean)} with
+     * keep-last and keep-daily only, per device.
+     *
      * @param keepLast  how many of the newest backups to keep
      * @param keepDaily how many days to keep one backup of
      * @param dryRun    only say what would be removed
@@ -92,9 +117,21 @@ public final class Pruner {
      * @throws IOException if the repository cannot be changed
      */
     public Result prune(int keepLast, int keepDaily, boolean dryRun) throws IOException {
-        if (keepLast < 0 || keepDaily < 0 || keepLast + keepDaily == 0) {
-            throw new IllegalArgumentException("prune must keep something: give --keep-last or --keep-daily "
-                    + "of 1 or more");
+        return prune(new RetentionPolicy(keepLast, 0, keepDaily, 0, 0, 0, null), RetentionPolicy.GroupBy.DEVICE,
+                dryRun);
+    }
+
+    /**
+     * @param policy  what to keep
+     * @param groupBy what the policy applies to separately
+     * @param dryRun  only say what would be removed and why the rest is kept
+     * @return what was (or would be) removed
+     * @throws IOException if the repository cannot be changed
+     */
+    public Result prune(RetentionPolicy policy, RetentionPolicy.GroupBy groupBy, boolean dryRun)
+            throws IOException {
+        if (policy.keepsNothing()) {
+            throw new IllegalArgumentException("prune must keep something: give at least one --keep-* option");
         }
         Repository.Listing listing = repo.summaries();
         if (!listing.warnings().isEmpty()) {
@@ -102,20 +139,18 @@ public final class Pruner {
                     + "or repair the repository first)");
         }
         List<BackupSummary> all = listing.backups();
-        Set<String> keep = keep(all, keepLast, keepDaily, ZoneId.systemDefault());
-        List<String> removed = new ArrayList<>();
-        List<String> kept = new ArrayList<>();
-        for (BackupSummary s : all) {
-            (keep.contains(s.id()) ? kept : removed).add(s.id());
-        }
+        List<RetentionPolicy.Verdict> verdicts = policy.apply(all.stream().map(Pruner::snapshotOf).toList(),
+                groupBy, ZoneId.systemDefault());
         if (dryRun) {
-            return new Result(removed, kept, 0, 0);
+            return new Result(verdicts, 0, 0);
         }
-        for (String id : removed) {
-            repo.deleteBackup(id);
+        for (RetentionPolicy.Verdict v : verdicts) {
+            if (!v.keep()) {
+                repo.deleteBackup(v.snapshot().id());
+            }
         }
         Garbage g = collectGarbage();
-        return new Result(removed, kept, g.chunksRemoved(), g.bytesFreed());
+        return new Result(verdicts, g.chunksRemoved(), g.bytesFreed());
     }
 
     /**

@@ -23,7 +23,9 @@ import org.blksnap.backup.repo.Repository;
 /**
  * Writes one device of a backup to a block device or a file. Files are
  * written sparse (all-zero chunks become holes) under a temporary name and
- * renamed when complete; block devices get every byte, zeros included.
+ * renamed when complete; block devices are opened exclusively and get every
+ * byte, zeros included. What may be a target is {@link RestoreTarget}'s
+ * decision, made before anything is written.
  */
 public final class RestoreEngine {
     private final Repository repo;
@@ -96,63 +98,94 @@ public final class RestoreEngine {
     /**
      * @param m      the backup
      * @param image  the device of it to restore
-     * @param target a block device or a file (created or replaced)
-     * @param verify read the target back and compare
+     * @param target an existing block device, or a file created or (if the
+     *               target allows it) replaced
+     * @param verify read the target back, bypassing the page cache, and compare
      * @return what was done
      * @throws BackupException if the target is unsuitable or a chunk is missing or damaged
      * @throws IOException if writing fails
      */
-    public Result restore(Manifest m, Manifest.DeviceImage image, Path target, boolean verify) throws IOException {
+    public Result restore(Manifest m, Manifest.DeviceImage image, RestoreTarget target, boolean verify)
+            throws IOException {
         return restore(m, image, target, verify, false);
     }
 
     /**
      * @param m            the backup
      * @param image        the device of it to restore
-     * @param target       a block device or a file (created or replaced)
-     * @param verify       read the target back and compare (lost chunks excepted)
+     * @param target       an existing block device, or a file created or (if the target allows it) replaced
+     * @param verify       read the target back, bypassing the page cache, and compare (lost chunks excepted)
      * @param ignoreErrors write a missing or damaged chunk as zeros and go on, instead of failing
      * @return what was done, with the chunks lost
      * @throws BackupException if the target is unsuitable, or a chunk is missing or damaged and
      *                         errors are not ignored
      * @throws IOException if writing fails
      */
-    public Result restore(Manifest m, Manifest.DeviceImage image, Path target, boolean verify, boolean ignoreErrors)
-            throws IOException {
+    public Result restore(Manifest m, Manifest.DeviceImage image, RestoreTarget target, boolean verify,
+            boolean ignoreErrors) throws IOException {
         long t0 = System.nanoTime();
         java.util.SortedMap<Integer, String> lost = new java.util.concurrent.ConcurrentSkipListMap<>();
         this.lost = ignoreErrors ? lost : null;
-        boolean device = Targets.isBlockDevice(target);
-        if (Files.isDirectory(target)) {
-            throw new BackupException(target + " is a directory: give a block device or a file name");
+        long written = switch (target) {
+            case RestoreTarget.BlockDevice d -> restoreToDevice(image, d, verify, lost.keySet());
+            case RestoreTarget.File f -> restoreToFile(image, f, verify, lost.keySet());
+        };
+        return new Result(written, verify, Duration.ofNanos(System.nanoTime() - t0), List.copyOf(lost.values()));
+    }
+
+    private long restoreToDevice(Manifest.DeviceImage image, RestoreTarget.BlockDevice target, boolean verify,
+            java.util.Set<Integer> lost) throws IOException {
+        Path dev = target.device();
+        Targets.requireUnused(dev);
+        long size = Targets.sizeBytes(dev);
+        if (size < image.sizeBytes()) {
+            throw new BackupException(target.given() + " is too small: " + size + " bytes, the backup of "
+                    + image.name() + " needs " + image.sizeBytes());
         }
-        long written;
-        if (device) {
-            Targets.requireUnused(target);
-            long size = Targets.sizeBytes(target);
-            if (size < image.sizeBytes()) {
-                throw new BackupException(target + " is too small: " + size + " bytes, the backup of "
-                        + image.name() + " needs " + image.sizeBytes());
-            }
-            try (FileChannel ch = FileChannel.open(target, StandardOpenOption.WRITE)) {
+        // The exclusive open is the real guard (a mount or another claim
+        // between the check above and now makes it fail); writing through
+        // /proc/self/fd reaches the very device that was claimed, even if
+        // the node is replaced meanwhile.
+        try (ExclusiveDevice claim = ExclusiveDevice.open(target.given(), dev)) {
+            long written;
+            try (FileChannel ch = FileChannel.open(claim.procPath(), StandardOpenOption.WRITE)) {
                 written = write(image, ch, true);
             }
-        } else {
-            Path partial = target.resolveSibling(target.getFileName() + ".blksnap-partial");
-            try (RandomAccessFile raf = new RandomAccessFile(partial.toFile(), "rw")) {
-                raf.setLength(0);
-                raf.setLength(image.sizeBytes());
-                written = write(image, raf.getChannel(), false);
-            } catch (IOException | RuntimeException e) {
-                Files.deleteIfExists(partial);
-                throw e;
+            if (verify) {
+                compare(image, claim.procPath(), target.given(), lost);
             }
-            Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            return written;
         }
+    }
+
+    private long restoreToFile(Manifest.DeviceImage image, RestoreTarget.File target, boolean verify,
+            java.util.Set<Integer> lost) throws IOException {
+        Path given = target.given();
+        Path partial = given.resolveSibling(given.getFileName() + ".blksnap-partial");
+        long written;
+        // A leftover of an earlier restore may be there; it is ours to remove
+        // (a symbolic link is removed, not followed), and CREATE_NEW makes
+        // sure the file written is the one created here.
+        Files.deleteIfExists(partial);
+        try (FileChannel ch = FileChannel.open(partial, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            if (verify) {
+                // Refused before writing, not after: the read-back must not come from the page cache.
+                DirectReader.probe(partial, given);
+            }
+            try (RandomAccessFile raf = new RandomAccessFile(partial.toFile(), "rw")) {
+                // ftruncate, not a write: all-zero chunks stay holes.
+                raf.setLength(image.sizeBytes());
+            }
+            written = write(image, ch, false);
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(partial);
+            throw e;
+        }
+        Files.move(partial, given, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         if (verify) {
-            compare(image, target, lost.keySet());
+            compare(image, given, given, lost);
         }
-        return new Result(written, verify, Duration.ofNanos(System.nanoTime() - t0), List.copyOf(lost.values()));
+        return written;
     }
 
     private long write(Manifest.DeviceImage image, FileChannel ch, boolean zeros) throws IOException {
@@ -209,32 +242,36 @@ public final class RestoreEngine {
     }
 
     /**
-     * Reads the target back and compares every chunk with the backup.
+     * Reads the target back with O_DIRECT, so that what is compared comes
+     * from the device or the file system and not from the page cache the
+     * restore just filled, and compares every chunk with the backup.
      *
      * @param image  the device of the backup
      * @param target what was restored
+     * @param given  its name for messages
      * @throws BackupException at the first difference
      * @throws IOException if reading fails
      */
-    public void compare(Manifest.DeviceImage image, Path target) throws IOException {
-        compare(image, target, java.util.Set.of());
+    public void compare(Manifest.DeviceImage image, Path target, Path given) throws IOException {
+        compare(image, target, given, java.util.Set.of());
     }
 
-    private void compare(Manifest.DeviceImage image, Path target, java.util.Set<Integer> skip) throws IOException {
-        long cs = repo.chunkSize();
-        byte[] buf = new byte[repo.chunkSize()];
-        try (FileChannel ch = FileChannel.open(target, StandardOpenOption.READ)) {
+    private void compare(Manifest.DeviceImage image, Path target, Path given, java.util.Set<Integer> skip)
+            throws IOException {
+        int cs = repo.chunkSize();
+        byte[] buf = new byte[cs];
+        try (DirectReader in = DirectReader.open(target, given, cs)) {
             for (int i = 0; i < image.chunks().size(); i++) {
                 if (skip.contains(i)) {
                     continue;
                 }
-                long offset = i * cs;
+                long offset = (long) i * cs;
                 int len = (int) Math.min(cs, image.sizeBytes() - offset);
-                BackupEngine.readFully(ch, buf, 0, len, offset);
+                in.readFully(buf, len, offset);
                 ChunkId want = image.chunks().get(i);
                 boolean same = want == null ? ChunkCodec.isZero(buf, len) : want.equals(repo.chunkId(buf, len));
                 if (!same) {
-                    throw new BackupException(target + " differs from the backup of " + image.name()
+                    throw new BackupException(given + " differs from the backup of " + image.name()
                             + " at bytes " + offset + ".." + (offset + len - 1));
                 }
             }

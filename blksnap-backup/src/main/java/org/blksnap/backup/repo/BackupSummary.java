@@ -39,6 +39,21 @@ public record BackupSummary(int format, String id, String tag, String started, S
     }
 
     /**
+     * @param identity a device's stable identity, or null
+     * @param name     its name
+     * @return the position in {@link #devices} of the same device, or -1
+     * @see DeviceSummary#sameDevice(String, String)
+     */
+    public int deviceIndex(String identity, String name) {
+        for (int i = 0; i < devices.size(); i++) {
+            if (devices.get(i).sameDevice(identity, name)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /**
      * @param name a device name as recorded
      * @return its position in {@link #devices}, or -1
      */
@@ -54,7 +69,9 @@ public record BackupSummary(int format, String id, String tag, String started, S
     /**
      * What was saved of one device.
      *
-     * @param name          the device as given (e.g. /dev/vdb)
+     * @param name          the device as given (e.g. /dev/vdb), its label
+     * @param identity      its stable identity (e.g. wwn:0x5000c500a1b2c3d4), or null when it had
+     *                      none (or the backup predates identities)
      * @param sizeBytes     its size
      * @param mode          "full" or "incremental"
      * @param parent        for an incremental, the backup whose chunk ids were reused
@@ -65,11 +82,31 @@ public record BackupSummary(int format, String id, String tag, String started, S
      * @param bytesStored   bytes of new chunk data this backup added to the repository
      * @param chunks        chunks of the device (its size over the chunk size, rounded up)
      */
-    public record DeviceSummary(String name, long sizeBytes, String mode, String parent, String generationId,
+    public record DeviceSummary(String name, String identity, long sizeBytes, String mode, String parent, String generationId,
             int changesNumber, int cbtBlockSize, long bytesRead, long bytesStored, int chunks) {
         /** Validates the fields. */
         public DeviceSummary {
             Objects.requireNonNull(name, "name");
+        }
+
+        /** @return what retention and the chain of incrementals know this device by: its identity, else its name */
+        @JsonIgnore
+        public String key() {
+            return identity != null ? identity : name;
+        }
+
+        /**
+         * Whether a device is this one: by identity when both have one, else
+         * by name. Two different identities are two disks, whatever paths
+         * they had.
+         *
+         * @param otherIdentity the other's identity, or null
+         * @param otherName     the other's name
+         * @return true if it is the same device
+         */
+        public boolean sameDevice(String otherIdentity, String otherName) {
+            return identity != null && otherIdentity != null ? identity.equals(otherIdentity)
+                    : name.equals(otherName);
         }
     }
 }

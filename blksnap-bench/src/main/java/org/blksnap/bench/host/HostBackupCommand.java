@@ -313,7 +313,7 @@ public final class HostBackupCommand {
                     String when = t.plus(Duration.ofHours(b)).toString();
                     String id = "20260101-" + String.format("%06d", b) + "-0000";
                     BackupSummary s = new BackupSummary(BackupSummary.FORMAT, id, "synthetic", when, when, "bench",
-                            cs, List.of(new BackupSummary.DeviceSummary("/dev/big", size, b == 0 ? "full"
+                            cs, List.of(new BackupSummary.DeviceSummary("/dev/big", null, size, b == 0 ? "full"
                                     : "incremental", null, null, 0, 0, size, 0, chunks)));
                     repository.writeBackup(new Manifest(s, List.of(ids)));
                 }

@@ -30,9 +30,9 @@ import picocli.CommandLine.Command;
             "  blksnap backup prune --repo /backup/vdb --keep-last 7",
             "  blksnap backup forget 20261123-101500-3fa2 --repo /backup/vdb",
             "  blksnap backup check --repo /backup/vdb --read-data-subset 10%%"},
-        subcommands = {BackupCreateCommand.class, BackupListCommand.class, BackupRestoreCommand.class,
-            BackupVerifyCommand.class, BackupPruneCommand.class, BackupForgetCommand.class,
-            BackupCheckCommand.class, KeyCommand.class})
+        subcommands = {org.blksnap.cli.NestedHelpCommand.class, BackupCreateCommand.class, BackupListCommand.class,
+            BackupRestoreCommand.class, BackupVerifyCommand.class, BackupPruneCommand.class,
+            BackupForgetCommand.class, BackupCheckCommand.class, KeyCommand.class})
 public final class BackupCommand extends BaseCommand {
     @Override
     public Integer call() {

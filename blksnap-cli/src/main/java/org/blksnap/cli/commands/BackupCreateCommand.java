@@ -2,22 +2,27 @@ package org.blksnap.cli.commands;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 
+import org.blksnap.api.BlkSnap;
 import org.blksnap.api.DiffStorage;
 import org.blksnap.api.NotBlockDeviceException;
 import org.blksnap.api.Sizes;
+import org.blksnap.api.SnapshotId;
+import org.blksnap.api.SnapshotOwners;
 import org.blksnap.backup.BackupException;
 import org.blksnap.backup.engine.BackupEngine;
 import org.blksnap.backup.engine.BackupResult;
 import org.blksnap.backup.engine.BlkSnapSource;
 import org.blksnap.backup.engine.DeviceResult;
 import org.blksnap.backup.engine.Targets;
-import org.blksnap.backup.progress.ConsoleProgress;
 import org.blksnap.backup.repo.Repository;
+import org.blksnap.backup.repo.Secret;
 import org.blksnap.cli.Converters;
 import org.blksnap.cli.JsonOption;
 import org.blksnap.cli.Output;
@@ -64,7 +69,7 @@ public final class BackupCreateCommand extends BaseCommand {
                     + "least 256M).")
     Long limit;
 
-    @Option(names = {"-t", "--tag"}, paramLabel = "NAME", description = "A label for the backup, shown by list.")
+    @Option(names = "--tag", paramLabel = "NAME", description = "A label for the backup, shown by list.")
     String tag;
 
     @Option(names = "--full", description = "Read every device completely, whatever change tracking says.")
@@ -96,6 +101,9 @@ public final class BackupCreateCommand extends BaseCommand {
     @Mixin
     JsonOption json;
 
+    @Mixin
+    QuietOption quiet;
+
     @Override
     public Integer call() throws Exception {
         // Before the repository is made: a typo must not leave an empty one behind.
@@ -115,6 +123,7 @@ public final class BackupCreateCommand extends BaseCommand {
             }
             options = options.withThreads(threads);
         }
+        BackupEngine.Options opts = options;
         int cs = chunkSize == null ? Repository.DEFAULT_CHUNK_SIZE : (int) Math.min(Integer.MAX_VALUE, chunkSize);
         boolean encrypted = switch (encryption) {
             case "aes-256-gcm" -> true;
@@ -123,28 +132,62 @@ public final class BackupCreateCommand extends BaseCommand {
         };
         Repository.NewRepository created = new Repository.NewRepository(cs, Repository.DEFAULT_PACK_SIZE, encrypted,
                 KeyCommand.cost(kdfMemory, kdfIterations));
-        try (Repository r = Repository.openForBackup(repo.store(), created, repo.lockWait,
-                repo.store().exists() ? repo.secrets() : repo.newSecrets())) {
-            BackupEngine engine = new BackupEngine(r, options,
-                    ConsoleProgress.create("bytes", spec.qualifiedName() + ": ", err()));
+        // An existing repository is opened now, so that a wrong, busy or
+        // locked-with-another-password one fails before a snapshot is taken;
+        // a new one is made only once the snapshot exists, so that a failed
+        // take leaves nothing behind. Its password is asked for now all the
+        // same: no one should be typing while a snapshot fills its storage.
+        Repository existing = null;
+        Secret.Source newSecret = Secret.Source.NONE;
+        if (isNew()) {
+            Secret s = encrypted ? repo.newSecrets().get() : null;
+            newSecret = () -> s;
+        } else {
+            existing = Repository.openForBackup(repo.store(), created, repo.lockWait, repo.secrets());
+        }
+        Repository opened = existing;
+        Secret.Source fresh = newSecret;
+        try {
+            AtomicReference<BackupEngine> engine = new AtomicReference<>();
             BackupResult result = new SignalSafe<BackupResult>() {
                 @Override
                 BlkSnapSource open() throws IOException {
+                    destroyAbandonedSnapshots();
                     return BlkSnapSource.take(devices, diff, limitBytes);
                 }
 
                 @Override
                 BackupResult use(BlkSnapSource source) throws IOException {
-                    note("snapshot " + source.id() + " taken");
-                    return engine.run(source);
+                    Repository r = opened != null ? opened
+                            : Repository.openForBackup(repo.store(), created, repo.lockWait, fresh);
+                    try {
+                        // Said once the repository exists too: from here on a
+                        // stopped backup leaves a valid (maybe empty) repository.
+                        if (!quiet.quiet) {
+                            note("snapshot " + source.id() + " taken");
+                        }
+                        engine.set(new BackupEngine(r, opts, progress("bytes", quiet.quiet)));
+                        return engine.get().run(source);
+                    } finally {
+                        if (r != opened) {
+                            r.close();
+                        }
+                    }
                 }
 
                 @Override
                 void interrupted() {
-                    engine.cancel();
+                    BackupEngine e = engine.get();
+                    if (e != null) {
+                        e.cancel();
+                    }
                 }
             }.run();
             report(result);
+        } finally {
+            if (existing != null) {
+                existing.close();
+            }
         }
         return 0;
     }
@@ -153,7 +196,7 @@ public final class BackupCreateCommand extends BaseCommand {
         if (json.json) {
             Map<String, Object> o = Output.record();
             o.put("backup", r.backupId());
-            o.put("repository", repo.repo.toAbsolutePath().toString());
+            o.put("repository", repo.location());
             o.put("tag", tag);
             o.put("seconds", r.elapsed().toMillis() / 1000.0);
             o.put("bytes_read", r.bytesRead());
@@ -177,7 +220,10 @@ public final class BackupCreateCommand extends BaseCommand {
             new Output(out(), true).print(o);
             return;
         }
-        out().println("backup " + r.backupId() + " saved in " + repo.repo + (tag == null ? "" : " (tag " + tag + ")"));
+        if (quiet.quiet) {
+            return;
+        }
+        out().println("backup " + r.backupId() + " saved in " + repo.location() + (tag == null ? "" : " (tag " + tag + ")"));
         for (DeviceResult d : r.devices()) {
             out().printf("  %s: %s, read %s of %s, %d chunks new (%s stored), %d reused, %d zero%n", d.name(),
                     d.mode(), Sizes.format(d.bytesRead()), Sizes.format(d.sizeBytes()), d.chunksNew(),
@@ -189,6 +235,45 @@ public final class BackupCreateCommand extends BaseCommand {
                 Sizes.format(r.bytesRead()), Sizes.format(r.bytesStored()), secs,
                 Sizes.format((long) (r.bytesRead() / secs)));
         out().flush();
+    }
+
+    /**
+     * A create killed with SIGKILL leaves its snapshot, which keeps its
+     * devices busy (this take would fail) and slows every first write.
+     */
+    private void destroyAbandonedSnapshots() throws IOException {
+        try (BlkSnap blksnap = BlkSnap.open()) {
+            for (SnapshotId id : SnapshotOwners.system().cleanup(blksnap).destroyed()) {
+                if (!quiet.quiet) {
+                    note("destroyed snapshot " + id + ": the blksnap that took it is gone");
+                }
+            }
+        }
+    }
+
+    /**
+     * @return true if 'create' would make the repository: no repository
+     *         there yet and, locally, a missing or empty directory
+     */
+    private boolean isNew() throws IOException {
+        try (var store = repo.store()) {
+            if (store.exists()) {
+                return false;
+            }
+        }
+        Path dir = repo.path();
+        if (dir == null) {
+            return true;
+        }
+        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+            return true;
+        }
+        if (!Files.isDirectory(dir)) {
+            return false;
+        }
+        try (var entries = Files.list(dir)) {
+            return entries.findAny().isEmpty();
+        }
     }
 
     static Path defaultStorage() {

@@ -70,7 +70,7 @@ public final class BackupListCommand extends BaseCommand {
             return 0;
         }
         if (all.isEmpty()) {
-            out().println("no backups in " + repo.repo);
+            out().println("no backups in " + repo.location());
             out().flush();
             return 0;
         }

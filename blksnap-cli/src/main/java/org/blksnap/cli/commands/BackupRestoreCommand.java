@@ -6,7 +6,7 @@ import java.util.Map;
 
 import org.blksnap.api.Sizes;
 import org.blksnap.backup.engine.RestoreEngine;
-import org.blksnap.backup.progress.ConsoleProgress;
+import org.blksnap.backup.engine.RestoreTarget;
 import org.blksnap.backup.repo.ChunkStore;
 import org.blksnap.backup.repo.Manifest;
 import org.blksnap.backup.repo.Repository;
@@ -22,9 +22,15 @@ import picocli.CommandLine.Parameters;
 @Command(name = "restore", mixinStandardHelpOptions = true,
         description = {"Write one device of a backup to a block device or a file.",
             "",
-            "A block device must be at least as large as the backed-up device and neither mounted nor in use; "
-                    + "every byte is written. A file is created (or replaced) sparse: all-zero chunks become "
-                    + "holes, and it appears under its name only when complete."},
+            "The target is either an existing block device or a regular file outside /dev; anything else (a "
+                    + "character device such as /dev/null, a FIFO, a directory, a name under /dev that is not a "
+                    + "block device) is refused before anything is written. A symbolic link is followed only to "
+                    + "a block device (the /dev/disk/by-id names).",
+            "",
+            "A block device must be at least as large as the backed-up device; it is opened exclusively, so it "
+                    + "must not be mounted or in use, and every byte is written. A file is created sparse "
+                    + "(all-zero chunks become holes) and appears under its name only when complete; an "
+                    + "existing file is replaced only with --force."},
         footer = {"", "Examples:",
             "  blksnap backup restore latest --repo /backup/vdb --to /dev/vdc --verify",
             "  blksnap backup restore 20261123-101500-3fa2 -r /backup/host --device /dev/vdc --to /tmp/vdc.img"})
@@ -43,7 +49,11 @@ public final class BackupRestoreCommand extends BaseCommand {
     @Option(names = "--to", required = true, paramLabel = "DEVICE|FILE", description = "Where to write it.")
     Path target;
 
-    @Option(names = "--verify", description = "Read the target back and compare every chunk with the backup.")
+    @Option(names = "--force", description = "Replace the file --to names if it exists.")
+    boolean force;
+
+    @Option(names = "--verify", description = "Read the target back with O_DIRECT (from the disk, not the page "
+            + "cache) and compare every chunk with the backup.")
     boolean verify;
 
     @Option(names = "--threads", paramLabel = "N", description = "Threads (default: one per core).")
@@ -56,8 +66,12 @@ public final class BackupRestoreCommand extends BaseCommand {
     @Mixin
     JsonOption json;
 
+    @Mixin
+    QuietOption quiet;
+
     @Override
     public Integer call() throws Exception {
+        RestoreTarget to = RestoreTarget.of(target, force);
         try (Repository r = Repository.open(repo.store(), ChunkStore.LockMode.SHARED, repo.lockWait,
                 repo.secrets())) {
             List<String> warnings = new java.util.ArrayList<>();
@@ -67,9 +81,8 @@ public final class BackupRestoreCommand extends BaseCommand {
             }
             Manifest.DeviceImage image = RestoreEngine.select(m, device);
             int n = threads == null ? Runtime.getRuntime().availableProcessors() : Math.max(1, threads);
-            RestoreEngine.Result result = new RestoreEngine(r, n,
-                    ConsoleProgress.create("bytes", spec.qualifiedName() + ": ", err()))
-                    .restore(m, image, target, verify, ignoreErrors);
+            RestoreEngine.Result result = new RestoreEngine(r, n, progress("bytes", quiet.quiet))
+                    .restore(m, image, to, verify, ignoreErrors);
             for (String l : result.lost()) {
                 note("lost: " + l);
             }
@@ -84,7 +97,7 @@ public final class BackupRestoreCommand extends BaseCommand {
                 o.put("lost", result.lost());
                 o.put("seconds", result.elapsed().toMillis() / 1000.0);
                 new Output(out(), true).print(o);
-            } else {
+            } else if (!quiet.quiet) {
                 out().printf("restored %s of backup %s to %s: %s (%s written)%s in %.1f s%n", image.name(), m.id(),
                         target, Sizes.format(image.sizeBytes()), Sizes.format(result.bytesWritten()),
                         result.verified() ? ", verified" : "", result.elapsed().toMillis() / 1000.0);

@@ -4,7 +4,6 @@ import java.util.List;
 import java.util.Map;
 
 import org.blksnap.backup.engine.Verifier;
-import org.blksnap.backup.progress.ConsoleProgress;
 import org.blksnap.backup.repo.ChunkStore;
 import org.blksnap.backup.repo.Manifest;
 import org.blksnap.backup.repo.Repository;
@@ -42,6 +41,9 @@ public final class BackupVerifyCommand extends BaseCommand {
     @Mixin
     JsonOption json;
 
+    @Mixin
+    QuietOption quiet;
+
     @Override
     public Integer call() throws Exception {
         Verifier.Report report;
@@ -49,7 +51,7 @@ public final class BackupVerifyCommand extends BaseCommand {
                 repo.secrets())) {
             List<Manifest> which = backup == null ? r.manifests() : List.of(r.manifest(backup));
             report = new Verifier(r, Runtime.getRuntime().availableProcessors(),
-                    ConsoleProgress.create("chunks", spec.qualifiedName() + ": ", err())).verify(which, readData);
+                    progress("chunks", quiet.quiet)).verify(which, readData);
         }
         if (json.json) {
             Map<String, Object> o = Output.record();
@@ -63,9 +65,11 @@ public final class BackupVerifyCommand extends BaseCommand {
             for (String p : report.problems()) {
                 out().println(p);
             }
-            out().printf("%s: %d backups, %d chunks %s, %d problems%n", report.clean() ? "ok" : "FAILED",
+            if (!quiet.quiet) {
+                out().printf("%s: %d backups, %d chunks %s, %d problems%n", report.clean() ? "ok" : "FAILED",
                     report.backups(), report.chunks(), readData ? "decompressed and hashed" : "checked",
                     report.problems().size());
+            }
             out().flush();
         }
         return report.clean() ? 0 : ExitCodes.FAILURE;

@@ -3,6 +3,9 @@ package org.blksnap.cli.commands;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 
+import org.blksnap.backup.engine.ProgressListener;
+import org.blksnap.backup.progress.ConsoleProgress;
+
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
@@ -23,6 +26,15 @@ abstract class BaseCommand implements Callable<Integer> {
     void note(String text) {
         err().println(spec.qualifiedName() + ": " + text);
         err().flush();
+    }
+
+    /**
+     * @param unit  "bytes" or "chunks"
+     * @param quiet --quiet was given
+     * @return progress bars or lines on stderr, or nothing
+     */
+    ProgressListener progress(String unit, boolean quiet) {
+        return quiet ? ProgressListener.NONE : ConsoleProgress.create(unit, spec.qualifiedName() + ": ", err());
     }
 
     boolean verbose() {

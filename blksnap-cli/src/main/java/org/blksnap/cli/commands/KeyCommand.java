@@ -75,7 +75,7 @@ public final class KeyCommand extends BaseCommand {
         Integer kdfIterations;
 
         Secret.Source source(RepoOption repo) {
-            return Secrets.source(keyFile, Secrets.NEW_PASSWORD_FILE_ENV, command, "New password for " + repo.repo,
+            return Secrets.source(keyFile, Secrets.NEW_PASSWORD_FILE_ENV, command, "New password for " + repo.location(),
                     true);
         }
     }
@@ -98,7 +98,7 @@ public final class KeyCommand extends BaseCommand {
         try (Repository r = Repository.open(repo.store(), ChunkStore.LockMode.EXCLUSIVE, repo.lockWait,
                 () -> current)) {
             if (!r.config().encrypted()) {
-                throw new RepositoryException(repo.repo + " is not encrypted: it has no keys");
+                throw new RepositoryException(repo.location() + " is not encrypted: it has no keys");
             }
             cmd.note(change.apply(r.store(), KeyRing.unlock(r.store(), current)));
         }
@@ -172,14 +172,14 @@ public final class KeyCommand extends BaseCommand {
         public Integer call() throws Exception {
             ChunkStore store = repo.store();
             if (!store.exists()) {
-                throw new RepositoryException(repo.repo + " is not a blksnap backup repository");
+                throw new RepositoryException(repo.location() + " is not a blksnap backup repository");
             }
             KeyRing.Ring ring;
             // Shared: a key change (exclusive) is not half seen. No password: the list shows no secret.
             ChunkStore.Lock lock = store.lock(ChunkStore.LockMode.SHARED, repo.lockWait);
             try {
                 if (store.size(ChunkStore.Kind.CONFIG, KeyRing.OBJECT) < 0) {
-                    throw new RepositoryException(repo.repo + " is not encrypted: it has no keys");
+                    throw new RepositoryException(repo.location() + " is not encrypted: it has no keys");
                 }
                 ring = KeyRing.read(store);
             } finally {

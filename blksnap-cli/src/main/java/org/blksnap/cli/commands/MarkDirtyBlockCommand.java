@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
             "Either give the device and its sector ranges, or a file: its device and the sectors it "
                     + "occupies are found with FIEMAP."},
         footer = {"", "Examples:", "  blksnap markdirtyblock --device /dev/vdb --range 0:8 --range 2048:16",
-            "  blksnap markdirtyblock -d /dev/vdb -r 0:8 2048:16",
+            "  blksnap markdirtyblock -d /dev/vdb --range 0:8 2048:16",
             "  blksnap markdirtyblock --file /mnt/data/db.sqlite"})
 public final class MarkDirtyBlockCommand extends BaseCommand {
 
@@ -38,9 +38,9 @@ public final class MarkDirtyBlockCommand extends BaseCommand {
         @Option(names = {"-d", "--device"}, required = true, paramLabel = "DEVICE", description = "Block device.")
         Path device;
 
-        @Option(names = {"-r", "--range"}, required = true, arity = "1..*", paramLabel = "SECTOR:COUNT",
+        @Option(names = "--range", required = true, arity = "1..*", paramLabel = "SECTOR:COUNT",
                 converter = Converters.Range.class,
-                description = "Sector range in 512-byte sectors; repeatable, several after one -r.")
+                description = "Sector range in 512-byte sectors; repeatable, several after one --range.")
         List<SectorRange> ranges;
     }
 

@@ -34,7 +34,7 @@ public final class ReadCbtMapCommand extends BaseCommand {
     @Option(names = {"-f", "--file"}, paramLabel = "FILE", description = "Write the raw map to FILE.")
     Path file;
 
-    @Option(names = {"-s", "--since"}, paramLabel = "N", defaultValue = "0",
+    @Option(names = "--since", paramLabel = "N", defaultValue = "0",
             description = "List blocks whose changes number is greater than N (default: ${DEFAULT-VALUE}).")
     int since;
 

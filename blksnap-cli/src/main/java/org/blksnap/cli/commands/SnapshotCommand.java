@@ -18,10 +18,11 @@ import org.blksnap.cli.Texts;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 
 /** {@code blksnap snapshot ... -- COMMAND}: take, run, always destroy. */
-@Command(name = "snapshot", mixinStandardHelpOptions = true,
+@Command(name = "snapshot", mixinStandardHelpOptions = true, subcommands = SnapshotCleanupCommand.class,
         description = {"Take a snapshot of the devices, run COMMAND while it exists, then destroy it - "
                 + "always: also when COMMAND fails and on Ctrl-C, SIGTERM or SIGHUP.",
             "",
@@ -43,24 +44,50 @@ public final class SnapshotCommand extends BaseCommand {
     /** How long COMMAND gets to exit after it is asked to stop. */
     private static final long GRACE_SECONDS = 10;
 
-    @Option(names = {"-d", "--device"}, required = true, paramLabel = "DEVICE",
+    // Required, but checked in call(): picocli would demand them for 'snapshot cleanup' too.
+    @Option(names = {"-d", "--device"}, paramLabel = "DEVICE",
             description = "Device to snapshot; repeatable. All are taken at one point in time.")
     List<Path> devices = new ArrayList<>();
 
-    @Option(names = {"-s", "--storage"}, required = true, paramLabel = "DIR|FILE|DEVICE",
+    @Option(names = {"-s", "--storage"}, paramLabel = "DIR|FILE|DEVICE",
             description = "Difference storage: a directory (an unnamed file is made in it), a file, or a "
                     + "block device that no --device lives on.")
     Path storage;
 
-    @Option(names = {"-l", "--limit"}, required = true, paramLabel = "SIZE", converter = Converters.Size.class,
+    @Option(names = {"-l", "--limit"}, paramLabel = "SIZE", converter = Converters.Size.class,
             description = "Most space the difference storage may use, e.g. 4G.")
-    long limit;
+    Long limit;
 
-    @Parameters(arity = "1..*", paramLabel = "COMMAND", description = "The command to run, after '--'.")
+    @Parameters(arity = "0..*", paramLabel = "COMMAND", description = "The command to run, after '--'.")
     List<String> command = new ArrayList<>();
+
+    /** The check picocli would make, in its words, for the required options this command cannot declare. */
+    private void requireArguments() {
+        List<String> options = new ArrayList<>();
+        if (devices.isEmpty()) {
+            options.add("'--device=DEVICE'");
+        }
+        if (storage == null) {
+            options.add("'--storage=DIR|FILE|DEVICE'");
+        }
+        if (limit == null) {
+            options.add("'--limit=SIZE'");
+        }
+        List<String> all = new ArrayList<>(options);
+        if (command.isEmpty()) {
+            all.add("'COMMAND'");
+        }
+        if (all.isEmpty()) {
+            return;
+        }
+        String what = options.isEmpty() ? "parameter" : command.isEmpty() ? "options and parameters"
+                : options.size() == 1 ? "option" : "options";
+        throw new ParameterException(spec.commandLine(), "Missing required " + what + ": " + String.join(", ", all));
+    }
 
     @Override
     public Integer call() throws Exception {
+        requireArguments();
         DiffStorage diff = DiffStorage.of(storage);
         Cleanup cleanup = new Cleanup();
         Thread hook = Thread.ofPlatform().name("blksnap-cleanup").unstarted(cleanup::onShutdown);

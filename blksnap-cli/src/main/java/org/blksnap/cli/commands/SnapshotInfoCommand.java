@@ -26,7 +26,7 @@ public final class SnapshotInfoCommand extends BaseCommand {
     @Mixin
     JsonOption json;
 
-    @Option(names = {"-f", "--field"}, paramLabel = "FIELD",
+    @Option(names = "--field", paramLabel = "FIELD",
             description = "Print only this field's value: ${COMPLETION-CANDIDATES}.")
     Field field;
 

@@ -4,6 +4,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
+import org.blksnap.cli.ExitCodes;
+
 import picocli.CommandLine;
 import picocli.CommandLine.Help.Ansi;
 import picocli.CommandLine.Model.CommandSpec;
@@ -43,14 +45,16 @@ public final class ManPage {
             command(m, sub.getCommandSpec());
         }
         m.append(".SH EXIT STATUS\n");
-        m.append(".TP\n.B 0\nsuccess\n.TP\n.B 1\nthe operation failed\n.TP\n.B 2\nbad command line\n");
-        m.append(".TP\n.B 3\nthe blksnap kernel module is not loaded\n");
-        m.append(".TP\n.B 4\npermission denied: run as root\n");
-        m.append(".TP\n.B 5\nno such device or snapshot, or the filter is not attached\n");
-        m.append(".TP\n.B 6\nbusy or wrong state: already attached, already in a snapshot, taken twice\n");
-        m.append(".TP\n.B 7\nthe snapshot broke while the COMMAND of \\fBblksnap snapshot\\fR ran\n");
-        m.append(".TP\n.B 8\nwrong password or key file for an encrypted backup repository\n");
+        for (ExitCodes.Meaning e : ExitCodes.TABLE) {
+            m.append(".TP\n.B ").append(e.code()).append('\n').append(esc(e.text())).append('\n');
+        }
+        m.append(".PP\nThe pages of the single commands refer here. With \\fB\\-\\-json\\fR, a failure also "
+                + "prints one line on standard output:\n.nf\n.RS 4\n")
+                .append(esc("{\"error\":{\"command\":\"blksnap backup list\",\"message\":\"...\","
+                        + "\"exit_status\":1,\"errno\":null}}"))
+                .append("\n.RE\n.fi\n");
         m.append(".SH ENVIRONMENT\n");
+        env(m, "BLKSNAP_REPO", "The backup repository of the backup commands when --repo is not given.");
         env(m, "BLKSNAP_JAVA_HOME", "Java runtime (>= 22) the launcher uses instead of searching for one.");
         env(m, "BLKSNAP_JAVA_OPTS", "Extra options for the Java virtual machine.");
         env(m, "BLKSNAP_CDS", "0 turns the class-data-sharing archive of the launcher off.");
@@ -172,7 +176,10 @@ public final class ManPage {
         paragraphs(m, spec.usageMessage().description());
         options(m, spec, true);
         List<String> footer = new ArrayList<>(Arrays.asList(spec.usageMessage().footer()));
-        int exit = footer.indexOf("Exit status:");
+        int exit = -1;
+        for (int i = 0; i < footer.size() && exit < 0; i++) {
+            exit = footer.get(i).startsWith("Exit status:") ? i : -1;
+        }
         if (exit >= 0) {
             footer = footer.subList(0, Math.max(0, exit - 1));
         }
@@ -258,6 +265,14 @@ public final class ManPage {
 
     private static void env(StringBuilder m, String name, String text) {
         m.append(".TP\n.B ").append(name).append('\n').append(esc(text)).append('\n');
+    }
+
+    /**
+     * @param s text
+     * @return it escaped for troff, as the pages have it
+     */
+    public static String escape(String s) {
+        return esc(s);
     }
 
     /** Escapes text for troff: backslashes, hyphens, and control characters at line start. */

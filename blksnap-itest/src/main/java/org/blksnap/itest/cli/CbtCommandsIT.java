@@ -98,7 +98,7 @@ class CbtCommandsIT {
             int blockSize = Integer.parseInt(Shell.blksnap("cbtinfo", "-d", loop.path()).ok().value("block_size"));
             long sectorsPerBlock = blockSize / 512;
             Debugfs.cbtSwitch(loop.device());
-            Shell.blksnap("markdirtyblock", "-d", loop.path(), "-r", (3 * sectorsPerBlock) + ":1",
+            Shell.blksnap("markdirtyblock", "-d", loop.path(), "--range", (3 * sectorsPerBlock) + ":1",
                     (7 * sectorsPerBlock) + ":" + (2 * sectorsPerBlock)).ok();
             Debugfs.cbtSwitch(loop.device());
             JsonNode j = Json.parse(Shell.blksnap("readcbtmap", "-d", loop.path(), "--since", "1", "-j").ok().out());
@@ -108,7 +108,7 @@ class CbtCommandsIT {
             assertEquals(7L * blockSize, j.get("extents").get(1).get("offset").asLong());
             assertEquals(2L * blockSize, j.get("extents").get(1).get("length").asLong());
 
-            Shell.Result past = Shell.blksnap("markdirtyblock", "-d", loop.path(), "-r", (64 * MIB / 512) + ":8");
+            Shell.Result past = Shell.blksnap("markdirtyblock", "-d", loop.path(), "--range", (64 * MIB / 512) + ":8");
             assertEquals(1, past.status(), past::toString);
             assertTrue(past.err().contains("Invalid argument (EINVAL)"), past.err());
         }
@@ -125,7 +125,7 @@ class CbtCommandsIT {
                 Debugfs.cbtSwitch(loop.device());
                 Shell.blksnap("markdirtyblock", "--file", file.toString()).ok();
                 Debugfs.cbtSwitch(loop.device());
-                JsonNode j = Json.parse(Shell.blksnap("readcbtmap", "-d", loop.path(), "-s", "1", "-j").ok().out());
+                JsonNode j = Json.parse(Shell.blksnap("readcbtmap", "-d", loop.path(), "--since", "1", "-j").ok().out());
                 // The filesystem writes too (journal, lazy init), so the map
                 // may hold more; it must hold every sector of the file.
                 for (SectorRange r : FileExtents.of(file).ranges()) {

@@ -1,0 +1,320 @@
+package org.blksnap.backup;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+import org.blksnap.backup.engine.BackupEngine;
+import org.blksnap.backup.engine.BackupResult;
+import org.blksnap.backup.engine.Checker;
+import org.blksnap.backup.engine.ProgressListener;
+import org.blksnap.backup.engine.Pruner;
+import org.blksnap.backup.engine.SourceDevice;
+import org.blksnap.backup.engine.RestoreEngine;
+import org.blksnap.backup.engine.RestoreTarget;
+import org.blksnap.backup.engine.Verifier;
+import org.blksnap.backup.repo.ChunkStore;
+import org.blksnap.backup.repo.ChunkStore.Kind;
+import org.blksnap.backup.repo.ChunkStore.LockMode;
+import org.blksnap.backup.repo.Manifest;
+import org.blksnap.backup.repo.Repository;
+import org.blksnap.backup.repo.RepositoryBusyException;
+import org.blksnap.backup.repo.s3.S3Options;
+import org.blksnap.backup.repo.s3.S3Store;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import software.amazon.awssdk.services.s3.S3Client;
+
+/** The engine on a real S3 server (S3Proxy on loopback), with a misbehaving network in front of it. */
+class S3RepositoryTest {
+    private static S3Server server;
+
+    @TempDir
+    Path dir;
+
+    private final List<String> notices = new CopyOnWriteArrayList<>();
+
+    @BeforeAll
+    static void start() throws Exception {
+        server = new S3Server();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        server.close();
+    }
+
+    private S3Options options() {
+        return S3Server.testOptions().withNotices(notices::add);
+    }
+
+    private S3Store store(String repo) {
+        return S3Server.store(repo, options());
+    }
+
+    private static BackupResult backup(S3Store store, SourceDevice... devices) throws IOException {
+        try (Repository repo = Fixture.openForBackup(store)) {
+            return new BackupEngine(repo, BackupEngine.Options.defaults(), ProgressListener.NONE)
+                    .run(Images.source(devices));
+        }
+    }
+
+    private byte[] restore(S3Store store, String backup) throws IOException {
+        Path out = Files.createTempFile(dir, "restored-", ".img");
+        try (Repository repo = Repository.open(store, LockMode.SHARED)) {
+            Manifest m = repo.manifest(backup);
+            RestoreEngine.of(repo).restore(m, RestoreEngine.select(m, null), RestoreTarget.of(out, true), true);
+        }
+        return Files.readAllBytes(out);
+    }
+
+    private static Checker.Report check(S3Store store, boolean repair) throws IOException {
+        try (Repository repo = Repository.open(store, repair ? LockMode.EXCLUSIVE : LockMode.SHARED)) {
+            return new Checker(repo, Verifier.of(repo)).check(100, repair);
+        }
+    }
+
+    @Test
+    void fullAndIncrementalBackupsRestoreVerifyCheckAndPruneOnS3() throws IOException {
+        String repo = S3Server.freshRepo(server.port());
+        Images.Device vda = new Images.Device("/dev/vda", dir.resolve("vda.img"), Images.content(48 * Images.CHUNK, 7));
+        byte[] state0 = vda.bytes();
+        try (S3Store store = store(repo)) {
+            BackupResult full = backup(store, vda.take());
+            byte[] fresh = new byte[3 * Images.CHUNK];
+            new Random(8).nextBytes(fresh);
+            vda.write(5 * Images.CHUNK, fresh);
+            BackupResult incr = backup(store, vda.take());
+            assertTrue(incr.bytesRead() < full.bytesRead() / 4,
+                    "the incremental reads only what changed: " + incr.bytesRead() + " of " + full.bytesRead());
+
+            assertArrayEquals(state0, restore(store, full.backupId()));
+            assertArrayEquals(vda.bytes(), restore(store, incr.backupId()));
+            try (Repository r = Repository.open(store, LockMode.SHARED)) {
+                Verifier.Report v = Verifier.of(r).verify(r.manifests(), true);
+                assertTrue(v.clean(), v.problems().toString());
+                assertEquals(2, v.backups());
+            }
+            Checker.Report c = check(store, false);
+            assertTrue(c.clean(), c.toString());
+
+            try (Repository r = Repository.open(store, LockMode.EXCLUSIVE)) {
+                Pruner.Result pr = new Pruner(r).prune(1, 0, false);
+                assertEquals(List.of(full.backupId()), pr.removed());
+                assertTrue(pr.chunksRemoved() > 0, "the chunks only the first backup had are gone: " + pr);
+            }
+            assertArrayEquals(vda.bytes(), restore(store, incr.backupId()));
+            assertTrue(check(store, false).clean());
+            assertTrue(store.list(Kind.MANIFEST).equals(List.of(incr.backupId())));
+        }
+        try (S3Client raw = S3Server.client(server.port())) {
+            String bucket = repo.split("/")[3];
+            assertTrue(raw.listObjectsV2(r -> r.bucket(bucket).prefix("backups/host1/locks/")).contents().isEmpty(),
+                    "every lock is released");
+        }
+    }
+
+    @Test
+    void aPackOfSeveralPartsIsOneMultipartObjectReadByRanges() throws IOException {
+        String repo = S3Server.freshRepo(server.port());
+        byte[] data = new byte[(12 << 20) + 12345];
+        new Random(3).nextBytes(data);
+        try (S3Store store = S3Server.store(repo, options().withParts(5 << 20, 2))) {
+            store.create();
+            try (ChunkStore.ObjectWriter w = store.writer(Kind.PACK, "ab01")) {
+                for (int at = 0; at < data.length; at += 100_000) {
+                    w.write(data, at, Math.min(100_000, data.length - at));
+                    assertEquals(-1, store.size(Kind.PACK, "ab01"), "invisible until published");
+                }
+                w.publish();
+            }
+            assertEquals(data.length, store.size(Kind.PACK, "ab01"));
+            byte[] across = new byte[1 << 20];
+            store.read(Kind.PACK, "ab01", (5 << 20) - 1000, across, 0, across.length);
+            assertArrayEquals(java.util.Arrays.copyOfRange(data, (5 << 20) - 1000, (6 << 20) - 1000), across);
+            assertThrows(java.io.EOFException.class, () -> store.read(Kind.PACK, "ab01", data.length - 10,
+                    new byte[20], 0, 20));
+            assertThrows(NoSuchFileException.class, () -> store.get(Kind.PACK, "ab02"));
+            try (S3Client raw = S3Server.client(server.port())) {
+                String etag = raw.headObject(r -> r.bucket(repo.split("/")[3])
+                        .key("backups/host1/packs/ab/ab01")).eTag();
+                assertTrue(etag.endsWith("-3\""), "three parts: " + etag);
+            }
+
+            try (ChunkStore.ObjectWriter w = store.writer(Kind.PACK, "cd01")) {
+                w.write(data, 0, data.length);
+            }
+            assertEquals(-1, store.size(Kind.PACK, "cd01"), "an abandoned writer leaves no object");
+            assertEquals(0, store.removeLeftovers(), "and no upload: it aborted its own");
+        }
+    }
+
+    @Test
+    void sharedAndExclusiveLocksOfTwoOwnersAndAWaiter() throws Exception {
+        String repo = S3Server.freshRepo(server.port());
+        try (S3Store a = store(repo); S3Store b = store(repo)) {
+            a.create();
+            ChunkStore.Lock sa = a.lock(LockMode.SHARED, Duration.ZERO);
+            ChunkStore.Lock sb = b.lock(LockMode.SHARED, Duration.ZERO);
+            {
+                RepositoryBusyException e = assertThrows(RepositoryBusyException.class,
+                        () -> b.lock(LockMode.EXCLUSIVE, Duration.ZERO));
+                assertTrue(e.getMessage().contains("pid " + ProcessHandle.current().pid() + " (shared, since "),
+                        e.getMessage());
+                sa.close();
+                sb.close();
+            }
+            ChunkStore.Lock ex = a.lock(LockMode.EXCLUSIVE, Duration.ZERO);
+            RepositoryBusyException e = assertThrows(RepositoryBusyException.class,
+                    () -> b.lock(LockMode.SHARED, Duration.ZERO));
+            assertTrue(e.getMessage().contains("(exclusive, since ") && e.getMessage().contains("--lock-wait"),
+                    e.getMessage());
+            // Held across several heartbeats and past the staleness threshold: still live.
+            Thread.sleep(4500);
+            assertThrows(RepositoryBusyException.class, () -> b.lock(LockMode.SHARED, Duration.ZERO));
+            Thread.ofVirtual().start(() -> {
+                try {
+                    Thread.sleep(1000);
+                    ex.close();
+                } catch (Exception x) {
+                    throw new IllegalStateException(x);
+                }
+            });
+            long t0 = System.nanoTime();
+            ChunkStore.Lock waited = b.lock(LockMode.EXCLUSIVE, Duration.ofSeconds(30));
+            assertTrue(System.nanoTime() - t0 >= TimeUnit.MILLISECONDS.toNanos(900), "it waited");
+            waited.close();
+            assertTrue(notices.isEmpty(), notices.toString());
+        }
+    }
+
+    @Test
+    void aStaleLockIsExplainedAndRemovedAndBreakLockRemovesALiveOne() throws Exception {
+        String repo = S3Server.freshRepo(server.port());
+        String bucket = repo.split("/")[3];
+        byte[] foreign = ("{\"host\":\"elsewhere\",\"pid\":4242,\"started\":\"2026-01-01T00:00:00Z\","
+                + "\"mode\":\"EXCLUSIVE\",\"heartbeat\":\"2026-01-01T00:00:00Z\"}").getBytes();
+        try (S3Store store = store(repo); S3Client raw = S3Server.client(server.port())) {
+            store.create();
+            raw.putObject(r -> r.bucket(bucket).key("backups/host1/locks/0123456789abcdef.json"),
+                    software.amazon.awssdk.core.sync.RequestBody.fromBytes(foreign));
+            RepositoryBusyException e = assertThrows(RepositoryBusyException.class,
+                    () -> store.lock(LockMode.SHARED, Duration.ZERO));
+            assertTrue(e.getMessage().contains("in use by elsewhere pid 4242 (exclusive, since 2026-01-01T00:00:00Z)")
+                    && e.getMessage().contains("--break-lock"), e.getMessage());
+            Thread.sleep(4500); // past staleAfter without a heartbeat
+            store.lock(LockMode.EXCLUSIVE, Duration.ZERO).close();
+            assertEquals(1, notices.size(), notices.toString());
+            assertTrue(notices.getFirst().matches("removed a stale lock of s3:.* held by elsewhere pid 4242 "
+                    + "\\(exclusive, since 2026-01-01T00:00:00Z\\): no heartbeat for \\d+ s"), notices.getFirst());
+
+            raw.putObject(r -> r.bucket(bucket).key("backups/host1/locks/0123456789abcdef.json"),
+                    software.amazon.awssdk.core.sync.RequestBody.fromBytes(foreign));
+            notices.clear();
+            try (S3Store breaker = S3Server.store(repo, options().withBreakLock(true))) {
+                breaker.lock(LockMode.EXCLUSIVE, Duration.ZERO).close();
+            }
+            assertEquals(List.of("broke the lock of " + repo + " held by elsewhere pid 4242 (exclusive, since "
+                    + "2026-01-01T00:00:00Z)"), notices);
+        }
+    }
+
+    @Test
+    void aBackupKilledMidUploadLeavesAValidRepository() throws Exception {
+        String repo = S3Server.freshRepo(server.port());
+        byte[] first = new byte[40 << 20];
+        new Random(11).nextBytes(first);
+        Images.Device vda = new Images.Device("/dev/vda", dir.resolve("vda.img"), first);
+        BackupResult r0;
+        try (S3Store store = store(repo);
+                Repository r = Repository.openForBackup(store, Images.CHUNK, S3KillTarget.PACK, Duration.ZERO)) {
+            r0 = new BackupEngine(r, BackupEngine.Options.defaults(), ProgressListener.NONE)
+                    .run(Images.source(vda.take()));
+        }
+        byte[] big = new byte[40 << 20];
+        new Random(12).nextBytes(big);
+        vda.write(0, big);
+        String bucket = repo.split("/")[3];
+        try (FaultProxy slow = new FaultProxy(server.port()); S3Client raw = S3Server.client(server.port())) {
+            slow.delay(2);
+            String java = ProcessHandle.current().info().command().orElseThrow();
+            Process child = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                    S3KillTarget.class.getName(), repo.replace(":" + server.port() + "/", ":" + slow.port() + "/"),
+                    vda.file.toString()).redirectErrorStream(true).redirectOutput(dir.resolve("child.log").toFile())
+                    .start();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+            // Killed once a pack of parts is complete and the next is being uploaded.
+            int packsBefore = raw.listObjectsV2(q -> q.bucket(bucket).prefix("backups/host1/packs/")).keyCount();
+            while (raw.listObjectsV2(q -> q.bucket(bucket).prefix("backups/host1/packs/")).keyCount() <= packsBefore) {
+                assertTrue(child.isAlive(), "the child ended before it was killed: "
+                        + Files.readString(dir.resolve("child.log")));
+                assertTrue(System.nanoTime() < deadline, "the child uploaded no multipart pack in 120 s");
+                Thread.sleep(50);
+            }
+            child.destroyForcibly();
+            assertTrue(child.waitFor(30, TimeUnit.SECONDS));
+            assertEquals(137, child.exitValue(), "killed by SIGKILL");
+
+            try (S3Store store = store(repo)) {
+                try (Repository r = Repository.open(store, LockMode.SHARED)) {
+                    assertEquals(1, r.manifests().size(), "the killed backup is not visible");
+                    assertTrue(Verifier.of(r).verify(r.manifests(), true).clean());
+                }
+                assertTrue(notices.stream().anyMatch(n -> n.contains("removed a stale lock")
+                        && n.contains("that process is gone")), notices.toString());
+                Checker.Report found = check(store, false);
+                // The packs the killed backup completed; the one it was uploading is no object at all.
+                assertTrue(found.problems().stream().allMatch(p -> p.contains("no index names")),
+                        found.problems().toString());
+                Checker.Report repaired = check(store, true);
+                assertTrue(repaired.clean(), repaired.toString());
+                assertTrue(check(store, false).clean());
+                assertArrayEquals(first, restore(store, r0.backupId()));
+                BackupResult next = backup(store, vda.take());
+                assertArrayEquals(vda.bytes(), restore(store, next.backupId()));
+            }
+        }
+    }
+
+    @Test
+    void throttlingAndCutConnectionsAreRetried() throws Exception {
+        String repo = S3Server.freshRepo(server.port());
+        Images.Device vda = new Images.Device("/dev/vda", dir.resolve("vda.img"), Images.content(64 * Images.CHUNK, 9));
+        try (FaultProxy faults = new FaultProxy(server.port())) {
+            String viaFaults = repo.replace(":" + server.port() + "/", ":" + faults.port() + "/");
+            faults.slowDown(6);
+            faults.cut(6, 150_000);
+            BackupResult r;
+            try (S3Store store = store(viaFaults)) {
+                r = backup(store, vda.take());
+            }
+            assertEquals(6, faults.slowedDown(), "every 503 was answered");
+            assertTrue(faults.cutShort() >= 3, "connections were cut mid-transfer: " + faults.cutShort());
+            faults.slowDown(4);
+            faults.cut(6, 100_000);
+            int cutBefore = faults.cutShort();
+            try (S3Store store = store(viaFaults)) {
+                assertArrayEquals(vda.bytes(), restore(store, r.backupId()));
+                try (Repository rp = Repository.open(store, LockMode.SHARED)) {
+                    assertTrue(Verifier.of(rp).verify(rp.manifests(), true).clean());
+                }
+            }
+            assertEquals(10, faults.slowedDown());
+            assertTrue(faults.cutShort() > cutBefore, "restore's reads were cut too");
+        }
+    }
+}
