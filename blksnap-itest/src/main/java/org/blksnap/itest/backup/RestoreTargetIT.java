@@ -37,10 +37,12 @@ class RestoreTargetIT {
         Shell.run("rm", "-rf", repo.toString());
     }
 
+    // Restore targets, not encryption, are under test here (BackupIT and
+    // the host tests cover encrypted repositories).
     private void backup(LoopDevice src) throws IOException {
         LiveFs.write(src.file(), (int) (12 * MIB), 11);
         Blksnap.run("backup", "create", "--device", src.path(), "--repo", repo.toString(), "--storage", "/tmp",
-                "--limit", "16M", "--quiet").ok();
+                "--limit", "16M", "--quiet", "--encryption", "none").ok();
     }
 
     private static byte[] head(Path device, int n) throws IOException {

@@ -82,7 +82,7 @@ class StaleSnapshotIT {
         try (LoopDevice src = LoopDevice.create(DEVICE)) {
             LiveFs.write(src.file(), (int) (48 * MIB), 7);
             Process p = startUntilTaken("backup", "create", "--device", src.path(), "--repo", repo.toString(),
-                    "--storage", "/tmp", "--limit", "64M", "--threads", "1");
+                    "--storage", "/tmp", "--limit", "64M", "--threads", "1", "--encryption", "none");
             List<SnapshotId> during = Snapshots.list();
             assertEquals(1, during.size(), "the backup's snapshot exists while it runs");
             assertTrue(SnapshotOwners.system().owner(during.getFirst()).isPresent(), "its owner is recorded");
@@ -90,7 +90,7 @@ class StaleSnapshotIT {
             assertEquals(during, Snapshots.list(), "SIGKILL leaves the snapshot alive");
 
             Blksnap.Result next = Blksnap.run("backup", "create", "--device", src.path(), "--repo", repo.toString(),
-                    "--storage", "/tmp", "--limit", "64M", "--json");
+                    "--storage", "/tmp", "--limit", "64M", "--json", "--encryption", "none");
             next.ok();
             assertTrue(next.err().contains("destroyed snapshot " + during.getFirst()
                     + ": the blksnap that took it is gone"), next.err());
