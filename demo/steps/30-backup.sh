@@ -12,6 +12,7 @@ export BLKSNAP_PASSWORD_FILE=/tmp/demo-password
 
 # Steps run in subshells: find the loop device again each time.
 bk_dev() { losetup -j "$BK_IMG" -n -O NAME | head -n1; }
+out_dev() { losetup -j "$BK_OUT" -n -O NAME | head -n1; }
 
 make_backup_fs() {
 	local dev
@@ -33,9 +34,16 @@ change_one_file() {
 		dd of="$BK_MNT/file3" bs=64K seek=5 conv=notrunc status=none && sync &&
 		(cd "$BK_MNT" && md5sum notes.txt file*) >/tmp/demo-backup.md5
 }
+# The target is a block device: restore opens it exclusively and --verify
+# reads it back with O_DIRECT (the demo's /tmp is a tmpfs, which has none).
+restore_to_disk() {
+	local dev
+	truncate -s 128M "$BK_OUT" && dev=$(losetup -f --show "$BK_OUT") &&
+		blksnap backup restore latest --repo "$BK_REPO" --to "$dev" --verify
+}
 restored_files_match() {
 	local mnt=/tmp/demo-restored-mnt rc
-	mkdir -p "$mnt" && mount -o ro,loop "$BK_OUT" "$mnt" || return 1
+	mkdir -p "$mnt" && mount -o ro "$(out_dev)" "$mnt" || return 1
 	(cd "$mnt" && md5sum -c /tmp/demo-backup.md5)
 	rc=$?
 	umount "$mnt"
@@ -43,7 +51,7 @@ restored_files_match() {
 }
 # Unbinding the loop device detaches its blksnap filter too.
 cleanup_backup_fs() {
-	umount "$BK_MNT" && losetup -d "$(bk_dev)" && rm -rf "$BK_IMG" "$BK_OUT" "$BK_REPO" "$BLKSNAP_PASSWORD_FILE"
+	umount "$BK_MNT" && losetup -d "$(bk_dev)" && losetup -d "$(out_dev)" && rm -rf "$BK_IMG" "$BK_OUT" "$BK_REPO" "$BLKSNAP_PASSWORD_FILE"
 }
 
 demo_section "Backups: full, incremental, restore" \
@@ -53,7 +61,6 @@ demo_step "full backup (the filter is attached on the way, so tracking starts)" 
 demo_step "change one file and a few bytes of another" -- change_one_file
 demo_step "incremental backup: reads only the blocks CBT says changed" -- backup_create --tag second
 demo_step "the repository's backups" -- blksnap backup list --repo "$BK_REPO"
-demo_step "restore the latest backup to a file, read it back and compare" -- \
-	blksnap backup restore latest --repo "$BK_REPO" --to "$BK_OUT" --verify
+demo_step "restore the latest backup to a new disk, read it back and compare" -- restore_to_disk
 demo_step "the restored filesystem holds every file as it was at the incremental" -- restored_files_match
-demo_check "unmount, remove the loop device and the repository" -- cleanup_backup_fs
+demo_check "unmount, remove the loop devices and the repository" -- cleanup_backup_fs
