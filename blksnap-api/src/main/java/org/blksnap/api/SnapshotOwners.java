@@ -201,6 +201,12 @@ public final class SnapshotOwners {
             stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
         } catch (NoSuchFileException e) {
             return Optional.empty();
+        } catch (IOException e) {
+            // A process that exits between open and read makes the read fail with ESRCH.
+            if (Files.exists(Path.of("/proc", Long.toString(pid)))) {
+                throw e;
+            }
+            return Optional.empty();
         }
         // The command name (field 2) may hold spaces and parentheses: count from the last ')'.
         String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");

@@ -38,10 +38,12 @@ class SnapshotOwnersTest {
 
     @Test
     void anOwnerThatExitedIsGone() throws Exception {
-        Process p = new ProcessBuilder("true").start();
+        // Alive while its start time is read: a process that exits at once may vanish mid-read.
+        Process p = new ProcessBuilder("sleep", "60").start();
         long pid = p.pid();
-        long start = SnapshotOwners.processStart(pid).orElse(0L);
-        assertEquals(0, p.waitFor());
+        long start = SnapshotOwners.processStart(pid).orElseThrow();
+        p.destroy();
+        p.waitFor();
         SnapshotOwners.Owner self = SnapshotOwners.Owner.self();
         assertFalse(new SnapshotOwners.Owner(pid, start, self.bootId()).alive());
     }
