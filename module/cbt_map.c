@@ -18,14 +18,14 @@
 
 #define CBT_MAP_GFP	(GFP_KERNEL | __GFP_NOWARN | __GFP_RETRY_MAYFAIL)
 
-/* The smallest block that keeps the map within tracking_block_maximum_count. */
+/* The smallest block that keeps the map within blksnap_tracking_block_maximum_count. */
 static unsigned int cbt_block_shift(sector_t capacity)
 {
-	unsigned int shift = tracking_block_minimum_shift - SECTOR_SHIFT;
-	unsigned int max = tracking_block_maximum_shift - SECTOR_SHIFT;
+	unsigned int shift = blksnap_tracking_block_minimum_shift - SECTOR_SHIFT;
+	unsigned int max = blksnap_tracking_block_maximum_shift - SECTOR_SHIFT;
 
 	while (shift < max &&
-	       DIV_ROUND_UP_ULL(capacity, 1ULL << shift) > tracking_block_maximum_count)
+	       DIV_ROUND_UP_ULL(capacity, 1ULL << shift) > blksnap_tracking_block_maximum_count)
 		shift++;
 	return shift;
 }
@@ -54,7 +54,7 @@ static int cbt_maps_alloc(sector_t capacity, unsigned int *shift, u32 *count,
 	return 0;
 }
 
-int cbt_map_init(struct cbt_map *map, sector_t capacity)
+int blksnap_cbt_map_init(struct cbt_map *map, sector_t capacity)
 {
 	int ret;
 
@@ -74,7 +74,7 @@ int cbt_map_init(struct cbt_map *map, sector_t capacity)
 	return 0;
 }
 
-void cbt_map_destroy(struct cbt_map *map)
+void blksnap_cbt_map_destroy(struct cbt_map *map)
 {
 	kvfree(map->write_map);
 	kvfree(map->read_map);
@@ -87,7 +87,7 @@ void cbt_map_destroy(struct cbt_map *map)
  * The map starts over as at attach, in a new generation, which tells user
  * space that a full backup is due.
  */
-int cbt_map_rebuild(struct cbt_map *map, sector_t capacity)
+int blksnap_cbt_map_rebuild(struct cbt_map *map, sector_t capacity)
 {
 	u8 *write_map, *read_map, *old_write, *old_read;
 	unsigned int shift;
@@ -136,10 +136,10 @@ static bool cbt_blocks(struct cbt_map *map, sector_t sector, sector_t count,
  * Called from the bio path, always in process context: the filter defers
  * writes submitted in atomic context to a worker (filter.c), so the lock
  * is never taken from an interrupt and needs no irqsave.  The write is
- * counted in flight until cbt_map_write_done(); see struct cbt_map.
+ * counted in flight until blksnap_cbt_map_write_done(); see struct cbt_map.
  */
-struct cbt_stamp cbt_map_mark(struct cbt_map *map, sector_t sector,
-			      sector_t count)
+struct cbt_stamp blksnap_cbt_map_mark(struct cbt_map *map, sector_t sector,
+				      sector_t count)
 {
 	struct cbt_stamp stamp;
 	u32 first, last;
@@ -158,22 +158,22 @@ struct cbt_stamp cbt_map_mark(struct cbt_map *map, sector_t sector,
  * Any context (a bio's completion).  The caller keeps the map alive: the
  * filter waits until nothing is in flight before it frees a tracker.
  */
-void cbt_map_write_done(struct cbt_map *map, struct cbt_stamp stamp)
+void blksnap_cbt_map_write_done(struct cbt_map *map, struct cbt_stamp stamp)
 {
 	if (atomic_dec_and_test(&map->in_flight[stamp.epoch]))
 		wake_up_all(&map->drained);
 }
 
-bool cbt_map_drained(struct cbt_map *map, u8 epoch)
+bool blksnap_cbt_map_drained(struct cbt_map *map, u8 epoch)
 {
 	return !atomic_read(&map->in_flight[epoch]);
 }
 
 /* Sleeps until every write counted in @epoch has completed. */
-void cbt_map_wait_drained(struct cbt_map *map, u8 epoch)
+void blksnap_cbt_map_wait_drained(struct cbt_map *map, u8 epoch)
 {
 	might_sleep();
-	wait_event(map->drained, cbt_map_drained(map, epoch));
+	wait_event(map->drained, blksnap_cbt_map_drained(map, epoch));
 }
 
 /* Blocks changed for the last take and for the next: see mark_dirty. */
@@ -190,7 +190,7 @@ static void cbt_map_mark_both_locked(struct cbt_map *map, u32 first, u32 last)
  * that backup (read map) and for the next one, which must read the
  * original again (write map).
  */
-void cbt_map_mark_both(struct cbt_map *map, sector_t sector, sector_t count)
+void blksnap_cbt_map_mark_both(struct cbt_map *map, sector_t sector, sector_t count)
 {
 	u32 first, last;
 
@@ -205,8 +205,8 @@ void cbt_map_mark_both(struct cbt_map *map, sector_t sector, sector_t count)
  * again under the lock because the map may have been rebuilt meanwhile, and
  * then nothing is marked.
  */
-int cbt_map_mark_dirty(struct cbt_map *map, const struct blksnap_sectors *ranges,
-		       unsigned int count)
+int blksnap_cbt_map_mark_dirty(struct cbt_map *map, const struct blksnap_sectors *ranges,
+			       unsigned int count)
 {
 	unsigned int i;
 	u32 first, last;
@@ -228,7 +228,7 @@ int cbt_map_mark_dirty(struct cbt_map *map, const struct blksnap_sectors *ranges
 	return 0;
 }
 
-struct cbt_stamp cbt_map_switch(struct cbt_map *map)
+struct cbt_stamp blksnap_cbt_map_switch(struct cbt_map *map)
 {
 	struct cbt_stamp before;
 
@@ -249,7 +249,7 @@ struct cbt_stamp cbt_map_switch(struct cbt_map *map)
 	return before;
 }
 
-void cbt_map_info(struct cbt_map *map, struct blksnap_cbtinfo *info)
+void blksnap_cbt_map_info(struct cbt_map *map, struct blksnap_cbtinfo *info)
 {
 	memset(info, 0, sizeof(*info));
 	spin_lock(&map->lock);
@@ -266,7 +266,7 @@ void cbt_map_info(struct cbt_map *map, struct blksnap_cbtinfo *info)
  * must not be held then.  Returns the bytes copied, 0 at the end of the
  * map, -EINVAL for an offset beyond the end.
  */
-ssize_t cbt_map_read(struct cbt_map *map, u32 offset, u8 __user *buf, u32 len)
+ssize_t blksnap_cbt_map_read(struct cbt_map *map, u32 offset, u8 __user *buf, u32 len)
 {
 	size_t done = 0;
 	u8 *bounce;
@@ -301,7 +301,7 @@ ssize_t cbt_map_read(struct cbt_map *map, u32 offset, u8 __user *buf, u32 len)
 	return done;
 }
 
-size_t cbt_map_bytes(struct cbt_map *map)
+size_t blksnap_cbt_map_bytes(struct cbt_map *map)
 {
 	return 2 * (size_t)map->block_count;
 }

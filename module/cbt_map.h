@@ -33,7 +33,7 @@ struct blksnap_sectors;
  * slot the switch retires: waiting for that slot to empty (a take does)
  * waits for exactly those writes (and perhaps a few stamped just after).
  *
- * The map never grows or shrinks in place: cbt_map_rebuild() replaces it
+ * The map never grows or shrinks in place: blksnap_cbt_map_rebuild() replaces it
  * with an empty one sized for the new capacity, in a new generation.
  * CBTMAP shows @read_map, so writes become visible only after a take.
  */
@@ -62,39 +62,39 @@ struct cbt_stamp {
 	u8 epoch;
 };
 
-int cbt_map_init(struct cbt_map *map, sector_t capacity);
-void cbt_map_destroy(struct cbt_map *map);
-int cbt_map_rebuild(struct cbt_map *map, sector_t capacity);
+int blksnap_cbt_map_init(struct cbt_map *map, sector_t capacity);
+void blksnap_cbt_map_destroy(struct cbt_map *map);
+int blksnap_cbt_map_rebuild(struct cbt_map *map, sector_t capacity);
 
-struct cbt_stamp cbt_map_mark(struct cbt_map *map, sector_t sector,
-			      sector_t count);
-void cbt_map_write_done(struct cbt_map *map, struct cbt_stamp stamp);
-void cbt_map_wait_drained(struct cbt_map *map, u8 epoch);
-bool cbt_map_drained(struct cbt_map *map, u8 epoch);
-void cbt_map_mark_both(struct cbt_map *map, sector_t sector, sector_t count);
-int cbt_map_mark_dirty(struct cbt_map *map, const struct blksnap_sectors *ranges,
-		       unsigned int count);
+struct cbt_stamp blksnap_cbt_map_mark(struct cbt_map *map, sector_t sector,
+				      sector_t count);
+void blksnap_cbt_map_write_done(struct cbt_map *map, struct cbt_stamp stamp);
+void blksnap_cbt_map_wait_drained(struct cbt_map *map, u8 epoch);
+bool blksnap_cbt_map_drained(struct cbt_map *map, u8 epoch);
+void blksnap_cbt_map_mark_both(struct cbt_map *map, sector_t sector, sector_t count);
+int blksnap_cbt_map_mark_dirty(struct cbt_map *map, const struct blksnap_sectors *ranges,
+			       unsigned int count);
 
 /**
- * cbt_map_switch - the CBT part of a snapshot take
+ * blksnap_cbt_map_switch - the CBT part of a snapshot take
  * @map: the device's map
  *
  * Copies the write map to the read map, reports the old active number as
  * changes_number and increments the active number.  When it would reach
  * 256 it restarts at 1, the write map is cleared and a new generation is
  * made.  Atomic against marking and ioctls.  Call with the device frozen
- * so the take is one point in time, and call tracker_check_capacity()
+ * so the take is one point in time, and call blksnap_tracker_check_capacity()
  * before freezing: a pending resize allocates.
  *
  * Return: the stamp of the writes marked before the switch; its epoch is
- * what cbt_map_wait_drained() waits for.
+ * what blksnap_cbt_map_wait_drained() waits for.
  */
-struct cbt_stamp cbt_map_switch(struct cbt_map *map);
+struct cbt_stamp blksnap_cbt_map_switch(struct cbt_map *map);
 
-void cbt_map_info(struct cbt_map *map, struct blksnap_cbtinfo *info);
-ssize_t cbt_map_read(struct cbt_map *map, u32 offset, u8 __user *buf, u32 len);
+void blksnap_cbt_map_info(struct cbt_map *map, struct blksnap_cbtinfo *info);
+ssize_t blksnap_cbt_map_read(struct cbt_map *map, u32 offset, u8 __user *buf, u32 len);
 
 /* Bytes of memory held by the maps, for the memory counters. */
-size_t cbt_map_bytes(struct cbt_map *map);
+size_t blksnap_cbt_map_bytes(struct cbt_map *map);
 
 #endif /* __BLKSNAP_CBT_MAP_H */

@@ -21,18 +21,18 @@
  */
 static struct bio_set chunk_bioset;
 
-int chunk_init(void)
+int blksnap_chunk_init(void)
 {
 	return bioset_init(&chunk_bioset, 64, 0, BIOSET_NEED_BVECS);
 }
 
-void chunk_done(void)
+void blksnap_chunk_done(void)
 {
 	bioset_exit(&chunk_bioset);
 }
 
-struct chunk *chunk_alloc(struct diff_area *diff_area, unsigned long number,
-			  unsigned int sector_count)
+struct chunk *blksnap_chunk_alloc(struct diff_area *diff_area, unsigned long number,
+				  unsigned int sector_count)
 {
 	unsigned int noio = memalloc_noio_save();
 	struct chunk *chunk;
@@ -65,12 +65,12 @@ out:
 	memalloc_noio_restore(noio);
 	return chunk;
 fail:
-	chunk_free(chunk);
+	blksnap_chunk_free(chunk);
 	chunk = NULL;
 	goto out;
 }
 
-void chunk_release_pages(struct chunk *chunk)
+void blksnap_chunk_release_pages(struct chunk *chunk)
 {
 	unsigned int i;
 
@@ -84,15 +84,15 @@ void chunk_release_pages(struct chunk *chunk)
 }
 
 /* The whole content of a chunk with pages, as the source of a write. */
-void chunk_iter(struct chunk *chunk, struct iov_iter *iter)
+void blksnap_chunk_iter(struct chunk *chunk, struct iov_iter *iter)
 {
 	iov_iter_bvec(iter, ITER_SOURCE, chunk->bvecs, chunk->nr_pages,
 		      chunk->sector_count << SECTOR_SHIFT);
 }
 
-void chunk_free(struct chunk *chunk)
+void blksnap_chunk_free(struct chunk *chunk)
 {
-	chunk_release_pages(chunk);
+	blksnap_chunk_release_pages(chunk);
 	kfree(chunk);
 }
 
@@ -117,15 +117,15 @@ static int chunk_submit_wait(struct bio *bio)
 }
 
 /**
- * chunk_load() - read the original content of a chunk into its pages
+ * blksnap_chunk_load() - read the original content of a chunk into its pages
  * @chunk:	the chunk, with pages
  * @bdev:	the original device
  * @sector:	first sector of the chunk on @bdev
  *
  * Return: 0 or the negative errno of the read.
  */
-int chunk_load(struct chunk *chunk, struct block_device *bdev,
-	       sector_t sector)
+int blksnap_chunk_load(struct chunk *chunk, struct block_device *bdev,
+		       sector_t sector)
 {
 	unsigned int page = 0;
 	int ret = 0;
@@ -151,15 +151,15 @@ int chunk_load(struct chunk *chunk, struct block_device *bdev,
 }
 
 /**
- * chunk_read_bdev() - read sectors of a device straight into an iterator
+ * blksnap_chunk_read_bdev() - read sectors of a device straight into an iterator
  * @bdev:	the device
  * @sector:	first sector
  * @iter:	a bvec iterator; consumed
  *
  * Return: 0 or the negative errno of the read.
  */
-int chunk_read_bdev(struct block_device *bdev, sector_t sector,
-		    struct iov_iter *iter)
+int blksnap_chunk_read_bdev(struct block_device *bdev, sector_t sector,
+			    struct iov_iter *iter)
 {
 	struct bio *bio;
 	int ret;
@@ -175,14 +175,14 @@ int chunk_read_bdev(struct block_device *bdev, sector_t sector,
 }
 
 /**
- * chunk_copy() - move bytes between the chunk's pages and an iterator
+ * blksnap_chunk_copy() - move bytes between the chunk's pages and an iterator
  * @chunk:	the chunk, with pages, locked
  * @offset:	byte offset inside the chunk
  * @iter:	the other side; consumed
  * @to_chunk:	direction
  */
-void chunk_copy(struct chunk *chunk, unsigned int offset,
-		struct iov_iter *iter, bool to_chunk)
+void blksnap_chunk_copy(struct chunk *chunk, unsigned int offset,
+			struct iov_iter *iter, bool to_chunk)
 {
 	while (iov_iter_count(iter)) {
 		struct page *page = chunk->bvecs[offset >> PAGE_SHIFT].bv_page;

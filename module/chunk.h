@@ -42,19 +42,19 @@ struct chunk {
 	struct work_struct store_work;
 };
 
-int chunk_init(void);
-void chunk_done(void);
+int blksnap_chunk_init(void);
+void blksnap_chunk_done(void);
 
-struct chunk *chunk_alloc(struct diff_area *diff_area, unsigned long number,
-			  unsigned int sector_count);
-void chunk_free(struct chunk *chunk);
-int chunk_load(struct chunk *chunk, struct block_device *bdev,
-	       sector_t sector);
-void chunk_copy(struct chunk *chunk, unsigned int offset,
-		struct iov_iter *iter, bool to_chunk);
-void chunk_release_pages(struct chunk *chunk);
-void chunk_iter(struct chunk *chunk, struct iov_iter *iter);
-int chunk_read_bdev(struct block_device *bdev, sector_t sector,
-		    struct iov_iter *iter);
+struct chunk *blksnap_chunk_alloc(struct diff_area *diff_area, unsigned long number,
+				  unsigned int sector_count);
+void blksnap_chunk_free(struct chunk *chunk);
+int blksnap_chunk_load(struct chunk *chunk, struct block_device *bdev,
+		       sector_t sector);
+void blksnap_chunk_copy(struct chunk *chunk, unsigned int offset,
+			struct iov_iter *iter, bool to_chunk);
+void blksnap_chunk_release_pages(struct chunk *chunk);
+void blksnap_chunk_iter(struct chunk *chunk, struct iov_iter *iter);
+int blksnap_chunk_read_bdev(struct block_device *bdev, sector_t sector,
+			    struct iov_iter *iter);
 
 #endif /* __BLKSNAP_CHUNK_H */

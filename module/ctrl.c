@@ -45,15 +45,15 @@ struct ctrl_ioctl {
 static const struct ctrl_ioctl ctrl_ioctls[] = {
 	[blksnap_ioctl_version] = { IOCTL_BLKSNAP_VERSION, ctrl_version },
 	[blksnap_ioctl_snapshot_create] = {
-		IOCTL_BLKSNAP_SNAPSHOT_CREATE, snapshot_ioctl_create },
+		IOCTL_BLKSNAP_SNAPSHOT_CREATE, blksnap_snapshot_ioctl_create },
 	[blksnap_ioctl_snapshot_destroy] = {
-		IOCTL_BLKSNAP_SNAPSHOT_DESTROY, snapshot_ioctl_destroy },
+		IOCTL_BLKSNAP_SNAPSHOT_DESTROY, blksnap_snapshot_ioctl_destroy },
 	[blksnap_ioctl_snapshot_take] = {
-		IOCTL_BLKSNAP_SNAPSHOT_TAKE, snapshot_ioctl_take },
+		IOCTL_BLKSNAP_SNAPSHOT_TAKE, blksnap_snapshot_ioctl_take },
 	[blksnap_ioctl_snapshot_collect] = {
-		IOCTL_BLKSNAP_SNAPSHOT_COLLECT, snapshot_ioctl_collect },
+		IOCTL_BLKSNAP_SNAPSHOT_COLLECT, blksnap_snapshot_ioctl_collect },
 	[blksnap_ioctl_snapshot_wait_event] = {
-		IOCTL_BLKSNAP_SNAPSHOT_WAIT_EVENT, snapshot_ioctl_wait_event },
+		IOCTL_BLKSNAP_SNAPSHOT_WAIT_EVENT, blksnap_snapshot_ioctl_wait_event },
 };
 
 static long ctrl_unlocked_ioctl(struct file *file, unsigned int cmd,
@@ -82,12 +82,12 @@ static struct miscdevice ctrl_misc = {
 	.mode = 0600,
 };
 
-int ctrl_init(void)
+int blksnap_ctrl_init(void)
 {
 	return misc_register(&ctrl_misc);
 }
 
-void ctrl_done(void)
+void blksnap_ctrl_done(void)
 {
 	misc_deregister(&ctrl_misc);
 }

@@ -3,7 +3,7 @@
 #define __BLKSNAP_CTRL_H
 
 /* The misc device /dev/blksnap-control and its 'V' ioctls. */
-int ctrl_init(void);
-void ctrl_done(void);
+int blksnap_ctrl_init(void);
+void blksnap_ctrl_done(void);
 
 #endif /* __BLKSNAP_CTRL_H */

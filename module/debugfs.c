@@ -38,13 +38,13 @@ static void trackers_show_one(struct tracker *tracker, void *data)
 		   (unsigned long long)map->capacity << SECTOR_SHIFT,
 		   1U << (map->block_shift + SECTOR_SHIFT), map->block_count,
 		   &map->generation_id, map->reported, map->active,
-		   cbt_map_bytes(map));
+		   blksnap_cbt_map_bytes(map));
 	spin_unlock(&map->lock);
 }
 
 static int trackers_show(struct seq_file *m, void *unused)
 {
-	filter_for_each(trackers_show_one, m);
+	blksnap_filter_for_each(trackers_show_one, m);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(trackers);
@@ -62,7 +62,7 @@ static void memory_add_one(struct tracker *tracker, void *data)
 	spin_lock(&tracker->cbt.lock);
 	totals->trackers++;
 	totals->tracked_bytes += (u64)tracker->cbt.capacity << SECTOR_SHIFT;
-	totals->cbt_bytes += cbt_map_bytes(&tracker->cbt);
+	totals->cbt_bytes += blksnap_cbt_map_bytes(&tracker->cbt);
 	spin_unlock(&tracker->cbt.lock);
 }
 
@@ -71,7 +71,7 @@ static int memory_show(struct seq_file *m, void *unused)
 	struct memory_totals totals = {};
 	u64 per_gib = 0;
 
-	filter_for_each(memory_add_one, &totals);
+	blksnap_filter_for_each(memory_add_one, &totals);
 	if (totals.tracked_bytes)
 		per_gib = div64_u64(totals.cbt_bytes << 30, totals.tracked_bytes);
 	seq_printf(m, "trackers %u\ntracked_bytes %llu\ncbt_bytes %llu\ncbt_bytes_per_gib %llu\n",
@@ -83,7 +83,7 @@ DEFINE_SHOW_ATTRIBUTE(memory);
 
 static int snapshots_show(struct seq_file *m, void *unused)
 {
-	snapshot_show(m);
+	blksnap_snapshot_show(m);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(snapshots);
@@ -105,15 +105,15 @@ static ssize_t cbt_switch_write(struct file *file, const char __user *ubuf,
 	buf[len] = '\0';
 	if (sscanf(buf, "%u:%u", &major, &minor) != 2)
 		return -EINVAL;
-	tracker = filter_find(MKDEV(major, minor));
+	tracker = blksnap_filter_find(MKDEV(major, minor));
 	if (!tracker)
 		return -ENOENT;
 	mutex_lock(&tracker->ctl_lock);
-	ret = tracker_check_capacity(tracker);
+	ret = blksnap_tracker_check_capacity(tracker);
 	if (!ret)
-		cbt_map_switch(&tracker->cbt);
+		blksnap_cbt_map_switch(&tracker->cbt);
 	mutex_unlock(&tracker->ctl_lock);
-	tracker_put(tracker);
+	blksnap_tracker_put(tracker);
 	return ret ? ret : len;
 }
 

@@ -124,11 +124,11 @@ static void diff_area_release_work(struct work_struct *work)
 	unsigned long nr;
 
 	xa_for_each(&da->chunks, nr, chunk)
-		chunk_free(chunk);
+		blksnap_chunk_free(chunk);
 	xa_destroy(&da->chunks);
 	put_device(&da->orig_bdev->bd_device);
-	tracker_put(da->tracker);
-	snapshot_put(da->snapshot);
+	blksnap_tracker_put(da->tracker);
+	blksnap_snapshot_put(da->snapshot);
 	kfree(da);
 }
 
@@ -136,15 +136,15 @@ static void diff_area_release_work(struct work_struct *work)
  * The last reference may go in the bio path of the original device, where
  * closing that very device must not happen.
  */
-void diff_area_free(struct kref *kref)
+void blksnap_diff_area_free(struct kref *kref)
 {
 	struct diff_area *da = container_of(kref, struct diff_area, kref);
 
-	queue_work(snapshot_wq, &da->free_work);
+	queue_work(blksnap_snapshot_wq, &da->free_work);
 }
 
 /**
- * diff_area_new() - prepare copy-on-write for a device about to be taken
+ * blksnap_diff_area_new() - prepare copy-on-write for a device about to be taken
  * @snapshot:	the owner; a reference is taken
  * @tracker:	the filter of the original device; a reference is taken
  *
@@ -154,8 +154,8 @@ void diff_area_free(struct kref *kref)
  *
  * Return: the diff area or an ERR_PTR.
  */
-struct diff_area *diff_area_new(struct snapshot *snapshot,
-				struct tracker *tracker)
+struct diff_area *blksnap_diff_area_new(struct snapshot *snapshot,
+					struct tracker *tracker)
 {
 	struct block_device *bdev = tracker->bdev;
 	struct diff_area *da;
@@ -168,7 +168,7 @@ struct diff_area *diff_area_new(struct snapshot *snapshot,
 	get_device(&bdev->bd_device);
 	kref_init(&da->kref);
 	da->snapshot = snapshot;
-	snapshot_get(snapshot);
+	blksnap_snapshot_get(snapshot);
 	da->orig_bdev = bdev;
 	tracker_get(tracker);
 	da->tracker = tracker;
@@ -198,13 +198,13 @@ static struct diff_storage *diff_area_storage(struct diff_area *da)
 }
 
 /**
- * diff_area_set_corrupted() - give up the snapshot of this device
+ * blksnap_diff_area_set_corrupted() - give up the snapshot of this device
  * @da:		the diff area
  * @error:	negative errno, reported to user space
  *
  * Only the first error counts and queues the corrupted event.
  */
-void diff_area_set_corrupted(struct diff_area *da, int error)
+void blksnap_diff_area_set_corrupted(struct diff_area *da, int error)
 {
 	struct blksnap_event_corrupted data = {
 		.dev_id_mj = MAJOR(da->dev_id),
@@ -216,33 +216,33 @@ void diff_area_set_corrupted(struct diff_area *da, int error)
 		return;
 	pr_err("snapshot of device %d:%d corrupted: %d\n",
 	       MAJOR(da->dev_id), MINOR(da->dev_id), error);
-	event_gen(&da->snapshot->events, blksnap_event_code_corrupted,
-		  &data, sizeof(data));
+	blksnap_event_gen(&da->snapshot->events, blksnap_event_code_corrupted,
+			  &data, sizeof(data));
 	wake_up_all(&da->queue_wq);
 }
 
 /**
- * diff_area_stop() - the snapshot is being destroyed: copy nothing more
+ * blksnap_diff_area_stop() - the snapshot is being destroyed: copy nothing more
  * @da:		the diff area
  *
  * Work still queued or in flight then ends quickly instead of filling a
  * storage nobody will read.  Not a failure: no event is queued.
  */
-void diff_area_stop(struct diff_area *da)
+void blksnap_diff_area_stop(struct diff_area *da)
 {
 	cmpxchg(&da->error, 0, -ESHUTDOWN);
 	wake_up_all(&da->queue_wq);
 }
 
 /**
- * diff_area_wait_stored() - wait until no saved chunk waits for the storage
+ * blksnap_diff_area_wait_stored() - wait until no saved chunk waits for the storage
  * @da:		a stopped diff area
  *
  * Once stopped, every queued store ends at once and frees its chunk's
  * pages; after this only the chunk descriptors remain, until the last
  * reference (an image still open) goes.
  */
-void diff_area_wait_stored(struct diff_area *da)
+void blksnap_diff_area_wait_stored(struct diff_area *da)
 {
 	wait_event(da->queue_wq, !atomic_read(&da->in_queue));
 }
@@ -262,11 +262,11 @@ static bool diff_area_failed(struct diff_area *da)
 		return false;
 	error = diff_storage_error(diff_area_storage(da));
 	if (error)
-		diff_area_set_corrupted(da, error);
+		blksnap_diff_area_set_corrupted(da, error);
 	return true;
 }
 
-int diff_area_error(struct diff_area *da)
+int blksnap_diff_area_error(struct diff_area *da)
 {
 	diff_area_failed(da);
 	return READ_ONCE(da->error);
@@ -287,7 +287,7 @@ static unsigned int diff_area_chunk_sectors(struct diff_area *da,
 }
 
 /**
- * diff_area_worker_enter() - prepare a worker to write the storage
+ * blksnap_diff_area_worker_enter() - prepare a worker to write the storage
  *
  * Stores (and image writes) go through the page cache of the storage file
  * and wait for its writeback.  Two traps, the ones the loop driver avoids
@@ -302,9 +302,9 @@ static unsigned int diff_area_chunk_sectors(struct diff_area *da,
  *    worker is throttled by the storage's own writeback, which does not
  *    depend on the originals.
  *
- * Return: the flags to hand to diff_area_worker_leave().
+ * Return: the flags to hand to blksnap_diff_area_worker_leave().
  */
-unsigned int diff_area_worker_enter(void)
+unsigned int blksnap_diff_area_worker_enter(void)
 {
 	unsigned int flags = current->flags & PF_LOCAL_THROTTLE;
 
@@ -312,7 +312,7 @@ unsigned int diff_area_worker_enter(void)
 	return flags | memalloc_noio_save();
 }
 
-void diff_area_worker_leave(unsigned int flags)
+void blksnap_diff_area_worker_leave(unsigned int flags)
 {
 	memalloc_noio_restore(flags & PF_MEMALLOC_NOIO);
 	current->flags = (current->flags & ~PF_LOCAL_THROTTLE) |
@@ -324,18 +324,18 @@ static void diff_area_store_work(struct work_struct *work)
 	struct chunk *chunk = container_of(work, struct chunk, store_work);
 	struct diff_area *da = chunk->diff_area;
 	struct diff_storage *ds = diff_area_storage(da);
-	unsigned int flags = diff_area_worker_enter();
+	unsigned int flags = blksnap_diff_area_worker_enter();
 	sector_t offset;
 	int ret;
 
 	mutex_lock(&chunk->lock);
 	ret = diff_area_failed(da) ? -EIO :
-	      diff_storage_alloc(ds, chunk->sector_count, &offset);
+	      blksnap_diff_storage_alloc(ds, chunk->sector_count, &offset);
 	if (!ret) {
 		struct iov_iter iter;
 
-		chunk_iter(chunk, &iter);
-		ret = diff_storage_rw(ds, offset, &iter, true);
+		blksnap_chunk_iter(chunk, &iter);
+		ret = blksnap_diff_storage_rw(ds, offset, &iter, true);
 		if (ret && ret != -ESHUTDOWN) {
 			pr_err("writing to the difference storage failed: %d\n",
 			       ret);
@@ -349,12 +349,12 @@ static void diff_area_store_work(struct work_struct *work)
 		chunk->store_offset = offset;
 		chunk->stored = true;
 	}
-	chunk_release_pages(chunk);
+	blksnap_chunk_release_pages(chunk);
 	mutex_unlock(&chunk->lock);
 
 	atomic_dec(&da->in_queue);
 	wake_up_all(&da->queue_wq);
-	diff_area_worker_leave(flags);
+	blksnap_diff_area_worker_leave(flags);
 	diff_area_put(da);
 }
 
@@ -381,30 +381,30 @@ static void diff_area_copy(struct diff_area *da, unsigned long nr)
 	if (xa_load(&da->chunks, nr) || diff_area_failed(da))
 		goto out;
 
-	chunk = chunk_alloc(da, nr, diff_area_chunk_sectors(da, nr));
+	chunk = blksnap_chunk_alloc(da, nr, diff_area_chunk_sectors(da, nr));
 	if (!chunk) {
-		diff_area_set_corrupted(da, -ENOMEM);
+		blksnap_diff_area_set_corrupted(da, -ENOMEM);
 		goto out;
 	}
-	ret = chunk_load(chunk, da->orig_bdev, (sector_t)nr << da->chunk_shift);
+	ret = blksnap_chunk_load(chunk, da->orig_bdev, (sector_t)nr << da->chunk_shift);
 	if (!ret)
 		ret = xa_insert(&da->chunks, nr, chunk, GFP_NOIO);
 	if (ret) {
-		chunk_free(chunk);
-		diff_area_set_corrupted(da, ret);
+		blksnap_chunk_free(chunk);
+		blksnap_diff_area_set_corrupted(da, ret);
 		goto out;
 	}
 	atomic_inc(&da->nr_chunks);
 	atomic_inc(&da->in_queue);
 	INIT_WORK(&chunk->store_work, diff_area_store_work);
 	diff_area_get(da);
-	queue_work(snapshot_wq, &chunk->store_work);
+	queue_work(blksnap_snapshot_wq, &chunk->store_work);
 out:
 	up_write(lock);
 }
 
 /**
- * diff_area_cow_bio() - save what a bio to the original is about to change
+ * blksnap_diff_area_cow_bio() - save what a bio to the original is about to change
  * @da:		the diff area of the bio's device
  * @bio:	a bio that changes data, on its way to the original device
  * @sector:	first sector to save, relative to the tracked device
@@ -417,8 +417,8 @@ out:
  * Return: true if the bio was ended here and must not be submitted, false
  * if the caller submits it as usual.
  */
-bool diff_area_cow_bio(struct diff_area *da, struct bio *bio, sector_t sector,
-		       sector_t count)
+bool blksnap_diff_area_cow_bio(struct diff_area *da, struct bio *bio, sector_t sector,
+			       sector_t count)
 {
 	unsigned long nr, last;
 
@@ -466,9 +466,9 @@ static int diff_area_image_piece(struct diff_area *da, unsigned long nr,
 		down_read(lock);
 		chunk = xa_load(&da->chunks, nr);
 		if (!chunk) {
-			ret = chunk_read_bdev(da->orig_bdev,
-					      ((sector_t)nr << da->chunk_shift) +
-					      offset, iter);
+			ret = blksnap_chunk_read_bdev(da->orig_bdev,
+						      ((sector_t)nr << da->chunk_shift) +
+						      offset, iter);
 			up_read(lock);
 			return ret;
 		}
@@ -479,20 +479,20 @@ static int diff_area_image_piece(struct diff_area *da, unsigned long nr,
 	if (chunk->failed || diff_area_failed(da)) {
 		ret = -EIO;
 	} else if (chunk->bvecs) {
-		chunk_copy(chunk, offset << SECTOR_SHIFT, iter, write);
+		blksnap_chunk_copy(chunk, offset << SECTOR_SHIFT, iter, write);
 		ret = 0;
 	} else {
-		ret = diff_storage_rw(diff_area_storage(da),
-				      chunk->store_offset + offset, iter, write);
+		ret = blksnap_diff_storage_rw(diff_area_storage(da),
+					      chunk->store_offset + offset, iter, write);
 		if (ret)
-			diff_area_set_corrupted(da, ret);
+			blksnap_diff_area_set_corrupted(da, ret);
 	}
 	mutex_unlock(&chunk->lock);
 	return ret;
 }
 
 /**
- * diff_area_image_rw() - I/O of the snapshot image
+ * blksnap_diff_area_image_rw() - I/O of the snapshot image
  * @da:		the diff area behind the image
  * @sector:	first sector
  * @iter:	a bvec iterator with the data; consumed on success
@@ -500,8 +500,8 @@ static int diff_area_image_piece(struct diff_area *da, unsigned long nr,
  *
  * Return: 0, or a negative errno: -EIO once the snapshot is corrupted.
  */
-int diff_area_image_rw(struct diff_area *da, sector_t sector,
-		       struct iov_iter *iter, bool write)
+int blksnap_diff_area_image_rw(struct diff_area *da, sector_t sector,
+			       struct iov_iter *iter, bool write)
 {
 	unsigned int mask = (1U << da->chunk_shift) - 1;
 
@@ -510,9 +510,9 @@ int diff_area_image_rw(struct diff_area *da, sector_t sector,
 	 * the image changed, even one whose write fails half-way.
 	 */
 	if (write && sector < da->capacity)
-		cbt_map_mark_both(&da->tracker->cbt, sector,
-				  min_t(sector_t, iov_iter_count(iter) >> SECTOR_SHIFT,
-					da->capacity - sector));
+		blksnap_cbt_map_mark_both(&da->tracker->cbt, sector,
+					  min_t(sector_t, iov_iter_count(iter) >> SECTOR_SHIFT,
+						da->capacity - sector));
 	while (iov_iter_count(iter)) {
 		unsigned long nr = sector >> da->chunk_shift;
 		unsigned int offset = sector & mask;
@@ -535,7 +535,7 @@ int diff_area_image_rw(struct diff_area *da, sector_t sector,
 }
 
 /* Statistics for humans and the benchmark: memory grows with changes. */
-void diff_area_show(struct diff_area *da, struct seq_file *m)
+void blksnap_diff_area_show(struct diff_area *da, struct seq_file *m)
 {
 	unsigned int nr = atomic_read(&da->nr_chunks);
 

@@ -66,9 +66,9 @@ struct diff_area {
 	struct work_struct free_work;
 };
 
-struct diff_area *diff_area_new(struct snapshot *snapshot,
-				struct tracker *tracker);
-void diff_area_free(struct kref *kref);
+struct diff_area *blksnap_diff_area_new(struct snapshot *snapshot,
+					struct tracker *tracker);
+void blksnap_diff_area_free(struct kref *kref);
 
 static inline void diff_area_get(struct diff_area *da)
 {
@@ -77,19 +77,19 @@ static inline void diff_area_get(struct diff_area *da)
 
 static inline void diff_area_put(struct diff_area *da)
 {
-	kref_put(&da->kref, diff_area_free);
+	kref_put(&da->kref, blksnap_diff_area_free);
 }
 
-unsigned int diff_area_worker_enter(void);
-void diff_area_worker_leave(unsigned int flags);
-bool diff_area_cow_bio(struct diff_area *da, struct bio *bio, sector_t sector,
-		       sector_t count);
-int diff_area_image_rw(struct diff_area *da, sector_t sector,
-		       struct iov_iter *iter, bool write);
-void diff_area_set_corrupted(struct diff_area *da, int error);
-void diff_area_stop(struct diff_area *da);
-void diff_area_wait_stored(struct diff_area *da);
-int diff_area_error(struct diff_area *da);
-void diff_area_show(struct diff_area *da, struct seq_file *m);
+unsigned int blksnap_diff_area_worker_enter(void);
+void blksnap_diff_area_worker_leave(unsigned int flags);
+bool blksnap_diff_area_cow_bio(struct diff_area *da, struct bio *bio, sector_t sector,
+			       sector_t count);
+int blksnap_diff_area_image_rw(struct diff_area *da, sector_t sector,
+			       struct iov_iter *iter, bool write);
+void blksnap_diff_area_set_corrupted(struct diff_area *da, int error);
+void blksnap_diff_area_stop(struct diff_area *da);
+void blksnap_diff_area_wait_stored(struct diff_area *da);
+int blksnap_diff_area_error(struct diff_area *da);
+void blksnap_diff_area_show(struct diff_area *da, struct seq_file *m);
 
 #endif /* __BLKSNAP_DIFF_AREA_H */

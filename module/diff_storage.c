@@ -72,7 +72,7 @@ static void diff_storage_no_space(struct diff_storage *ds, sector_t wanted)
 	ds->no_space_sent = true;
 	pr_warn("difference storage cannot grow beyond %llu sectors\n",
 		(unsigned long long)ds->capacity);
-	event_gen(ds->events, blksnap_event_code_no_space, &data, sizeof(data));
+	blksnap_event_gen(ds->events, blksnap_event_code_no_space, &data, sizeof(data));
 }
 
 /* Called with ds->lock held. */
@@ -101,7 +101,7 @@ static int diff_storage_grow(struct diff_storage *ds)
 }
 
 /**
- * diff_storage_alloc() - reserve room for one chunk
+ * blksnap_diff_storage_alloc() - reserve room for one chunk
  * @ds:		the storage
  * @count:	sectors wanted
  * @offset:	out: first reserved sector
@@ -111,8 +111,8 @@ static int diff_storage_grow(struct diff_storage *ds)
  *
  * Return: 0, or a negative errno that makes the snapshot corrupted.
  */
-int diff_storage_alloc(struct diff_storage *ds, sector_t count,
-		       sector_t *offset)
+int blksnap_diff_storage_alloc(struct diff_storage *ds, sector_t count,
+			       sector_t *offset)
 {
 	int ret = 0;
 
@@ -181,7 +181,7 @@ static int diff_storage_file_rw(struct diff_storage *ds, sector_t offset,
 }
 
 /**
- * diff_storage_rw() - move chunk data between memory and the storage
+ * blksnap_diff_storage_rw() - move chunk data between memory and the storage
  * @ds:		the storage
  * @offset:	sector of the storage where @iter starts
  * @iter:	the data; fully consumed on success
@@ -190,8 +190,8 @@ static int diff_storage_file_rw(struct diff_storage *ds, sector_t offset,
  * Return: 0 or a negative errno; -ESHUTDOWN once the snapshot was
  * destroyed and the file released.
  */
-int diff_storage_rw(struct diff_storage *ds, sector_t offset,
-		    struct iov_iter *iter, bool write)
+int blksnap_diff_storage_rw(struct diff_storage *ds, sector_t offset,
+			    struct iov_iter *iter, bool write)
 {
 	int ret = -ESHUTDOWN;
 
@@ -203,7 +203,7 @@ int diff_storage_rw(struct diff_storage *ds, sector_t offset,
 }
 
 /**
- * diff_storage_holds() - whether storage writes can land on a device
+ * blksnap_diff_storage_holds() - whether storage writes can land on a device
  * @ds:		the storage
  * @dev:	the device
  * @whole:	its whole disk
@@ -216,7 +216,7 @@ int diff_storage_rw(struct diff_storage *ds, sector_t offset,
  *
  * Return: -EPERM if it can, 0 if not, -ENOMEM.
  */
-int diff_storage_holds(struct diff_storage *ds, dev_t dev, dev_t whole)
+int blksnap_diff_storage_holds(struct diff_storage *ds, dev_t dev, dev_t whole)
 {
 	struct blksnap_stack *stack;
 	bool holds;
@@ -260,7 +260,7 @@ static struct file *diff_storage_open_file(const char *path, umode_t *mode)
 }
 
 /**
- * diff_storage_open() - open the difference storage of a new snapshot
+ * blksnap_diff_storage_open() - open the difference storage of a new snapshot
  * @path:	regular file, directory or block device
  * @limit:	most sectors to use; 0 only for a block device (all of it)
  * @events:	where the storage reports running out of space
@@ -269,8 +269,8 @@ static struct file *diff_storage_open_file(const char *path, umode_t *mode)
  * a zero limit on a file, -EOPNOTSUPP if the filesystem cannot fallocate,
  * or what the open reported (-EBUSY for a block device in use).
  */
-struct diff_storage *diff_storage_open(const char *path, sector_t limit,
-				       struct event_queue *events)
+struct diff_storage *blksnap_diff_storage_open(const char *path, sector_t limit,
+					       struct event_queue *events)
 {
 	struct diff_storage *ds;
 	struct file *file;
@@ -339,7 +339,7 @@ fail_file:
 }
 
 /**
- * diff_storage_release_file() - close the file of a destroyed snapshot
+ * blksnap_diff_storage_release_file() - close the file of a destroyed snapshot
  * @ds:		the storage
  *
  * Waits for the I/O in progress; later I/O fails with -ESHUTDOWN.  Called
@@ -348,7 +348,7 @@ fail_file:
  * block device is free again and an unnamed file is gone by then.  The
  * structure itself lives on with its last user (an image still open).
  */
-void diff_storage_release_file(struct diff_storage *ds)
+void blksnap_diff_storage_release_file(struct diff_storage *ds)
 {
 	struct file *file;
 
@@ -360,8 +360,8 @@ void diff_storage_release_file(struct diff_storage *ds)
 		fput(file);
 }
 
-void diff_storage_close(struct diff_storage *ds)
+void blksnap_diff_storage_close(struct diff_storage *ds)
 {
-	diff_storage_release_file(ds);
+	blksnap_diff_storage_release_file(ds);
 	kfree(ds);
 }

@@ -42,15 +42,15 @@ struct diff_storage {
 	struct event_queue *events;
 };
 
-struct diff_storage *diff_storage_open(const char *path, sector_t limit,
-				       struct event_queue *events);
-void diff_storage_release_file(struct diff_storage *ds);
-void diff_storage_close(struct diff_storage *ds);
-int diff_storage_alloc(struct diff_storage *ds, sector_t count,
-		       sector_t *offset);
-int diff_storage_rw(struct diff_storage *ds, sector_t offset,
-		    struct iov_iter *iter, bool write);
-int diff_storage_holds(struct diff_storage *ds, dev_t dev, dev_t whole);
+struct diff_storage *blksnap_diff_storage_open(const char *path, sector_t limit,
+					       struct event_queue *events);
+void blksnap_diff_storage_release_file(struct diff_storage *ds);
+void blksnap_diff_storage_close(struct diff_storage *ds);
+int blksnap_diff_storage_alloc(struct diff_storage *ds, sector_t count,
+			       sector_t *offset);
+int blksnap_diff_storage_rw(struct diff_storage *ds, sector_t offset,
+			    struct iov_iter *iter, bool write);
+int blksnap_diff_storage_holds(struct diff_storage *ds, dev_t dev, dev_t whole);
 
 static inline int diff_storage_error(struct diff_storage *ds)
 {

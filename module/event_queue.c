@@ -11,7 +11,7 @@
 #include <linux/slab.h>
 #include "event_queue.h"
 
-void event_queue_init(struct event_queue *eq)
+void blksnap_event_queue_init(struct event_queue *eq)
 {
 	INIT_LIST_HEAD(&eq->list);
 	spin_lock_init(&eq->lock);
@@ -20,7 +20,7 @@ void event_queue_init(struct event_queue *eq)
 }
 
 /* Wakes every waiter for good: the snapshot is going away. */
-void event_queue_close(struct event_queue *eq)
+void blksnap_event_queue_close(struct event_queue *eq)
 {
 	spin_lock(&eq->lock);
 	eq->closed = true;
@@ -28,7 +28,7 @@ void event_queue_close(struct event_queue *eq)
 	wake_up_all(&eq->wq);
 }
 
-void event_queue_done(struct event_queue *eq)
+void blksnap_event_queue_done(struct event_queue *eq)
 {
 	struct event *event, *next;
 
@@ -42,7 +42,7 @@ void event_queue_done(struct event_queue *eq)
  * Called from the copy-on-write paths, which run while a write to the
  * original device is held: the allocation must not recurse into I/O.
  */
-int event_gen(struct event_queue *eq, int code, const void *data, int size)
+int blksnap_event_gen(struct event_queue *eq, int code, const void *data, int size)
 {
 	struct event *event;
 
@@ -76,15 +76,15 @@ static bool event_ready(struct event_queue *eq, struct event **event,
 }
 
 /**
- * event_wait() - take the oldest event, waiting for one if needed
+ * blksnap_event_wait() - take the oldest event, waiting for one if needed
  * @eq:		the queue
  * @timeout_ms:	longest wait
  *
- * Return: the event, which the caller frees with event_free(), or
+ * Return: the event, which the caller frees with blksnap_event_free(), or
  * ERR_PTR(-ENOENT) when none came in time, ERR_PTR(-EINTR) on a signal,
  * ERR_PTR(-ESRCH) when the snapshot was destroyed meanwhile.
  */
-struct event *event_wait(struct event_queue *eq, unsigned long timeout_ms)
+struct event *blksnap_event_wait(struct event_queue *eq, unsigned long timeout_ms)
 {
 	struct event *event = NULL;
 	bool closed = false;
@@ -102,7 +102,7 @@ struct event *event_wait(struct event_queue *eq, unsigned long timeout_ms)
 	return ERR_PTR(-ENOENT);
 }
 
-void event_free(struct event *event)
+void blksnap_event_free(struct event *event)
 {
 	kfree(event);
 }

@@ -38,11 +38,11 @@ struct event_queue {
 	bool closed;
 };
 
-void event_queue_init(struct event_queue *eq);
-void event_queue_close(struct event_queue *eq);
-void event_queue_done(struct event_queue *eq);
-int event_gen(struct event_queue *eq, int code, const void *data, int size);
-struct event *event_wait(struct event_queue *eq, unsigned long timeout_ms);
-void event_free(struct event *event);
+void blksnap_event_queue_init(struct event_queue *eq);
+void blksnap_event_queue_close(struct event_queue *eq);
+void blksnap_event_queue_done(struct event_queue *eq);
+int blksnap_event_gen(struct event_queue *eq, int code, const void *data, int size);
+struct event *blksnap_event_wait(struct event_queue *eq, unsigned long timeout_ms);
+void blksnap_event_free(struct event *event);
 
 #endif /* __BLKSNAP_EVENT_QUEUE_H */

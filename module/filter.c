@@ -160,15 +160,15 @@ static void filter_unlink(struct tracker *tracker)
 	while (filter_set_update(filter_key(tracker->bdev), NULL, tracker))
 		cond_resched();
 	synchronize_rcu();
-	tracker_release_snapshot(tracker);
+	blksnap_tracker_release_snapshot(tracker);
 	/*
 	 * Writes in flight still refer to the tracker from their completion,
 	 * which touches it under RCU (filter_io_end()): wait for them, then
 	 * for the last completion to leave its read-side section.
 	 */
-	tracker_wait_idle(tracker);
+	blksnap_tracker_wait_idle(tracker);
 	synchronize_rcu();
-	tracker_put(tracker);
+	blksnap_tracker_put(tracker);
 }
 
 /* A partition deleted by a rescan or BLKPG, or a disk being removed. */
@@ -225,14 +225,14 @@ static int filter_attach(struct block_device *bdev)
 		ret = -ENODEV;
 		goto out;
 	}
-	tracker = tracker_create(bdev);
+	tracker = blksnap_tracker_create(bdev);
 	if (IS_ERR(tracker)) {
 		ret = PTR_ERR(tracker);
 		goto out;
 	}
 	ret = filter_set_update(filter_key(bdev), tracker, NULL);
 	if (ret)
-		tracker_put(tracker);
+		blksnap_tracker_put(tracker);
 	else
 		pr_debug("filter attached to %pg\n", bdev);
 out:
@@ -251,7 +251,7 @@ static int filter_detach(struct block_device *bdev)
 		ret = -ENOENT;
 		goto out;
 	}
-	ret = tracker_may_detach(tracker);
+	ret = blksnap_tracker_may_detach(tracker);
 	if (ret)
 		goto out;
 	filter_unlink(tracker);
@@ -273,7 +273,7 @@ static struct tracker *filter_get(struct block_device *bdev)
 	return tracker;
 }
 
-struct tracker *filter_find(dev_t dev)
+struct tracker *blksnap_filter_find(dev_t dev)
 {
 	struct filter_set *set;
 	struct tracker *found = NULL;
@@ -295,8 +295,8 @@ out:
 	return found;
 }
 
-void filter_for_each(void (*fn)(struct tracker *tracker, void *data),
-		     void *data)
+void blksnap_filter_for_each(void (*fn)(struct tracker *tracker, void *data),
+			     void *data)
 {
 	struct filter_set *set;
 	unsigned long key;
@@ -340,7 +340,7 @@ static long filter_wrong_name(struct block_device *bdev)
 
 	if (!tracker)
 		return -ENOENT;
-	tracker_put(tracker);
+	blksnap_tracker_put(tracker);
 	return -EINVAL;
 }
 
@@ -370,9 +370,9 @@ static long filter_ioctl_ctl(struct block_device *bdev,
 	tracker = filter_get(bdev);
 	if (!tracker)
 		return -ENOENT;
-	ret = tracker_ctl(tracker, arg.cmd, u64_to_user_ptr(arg.opt),
-			  &arg.optlen);
-	tracker_put(tracker);
+	ret = blksnap_tracker_ctl(tracker, arg.cmd, u64_to_user_ptr(arg.opt),
+				  &arg.optlen);
+	blksnap_tracker_put(tracker);
 	if (ret >= 0 && put_user(arg.optlen, &argp->optlen))
 		return -EFAULT;
 	return ret;
@@ -482,9 +482,9 @@ static bool filter_mark(struct bio *bio, struct filter_io *io,
 			continue;
 		io->marks[io->count].tracker = tracker;
 		io->marks[io->count].stamp =
-			tracker_mark(tracker,
-				     first - tracker->bdev->bd_start_sect,
-				     last - first);
+			blksnap_tracker_mark(tracker,
+					     first - tracker->bdev->bd_start_sect,
+					     last - first);
 		io->count++;
 	}
 	rcu_read_unlock();
@@ -542,7 +542,7 @@ static bool filter_bio(struct bio *bio)
 
 	for (i = 0; i < io->count; i++) {
 		/* Once a filter ends the bio, @io is gone. */
-		if (tracker_cow(io->marks[i].tracker, bio, io->marks[i].stamp))
+		if (blksnap_tracker_cow(io->marks[i].tracker, bio, io->marks[i].stamp))
 			return true;
 	}
 	return false;
@@ -600,16 +600,16 @@ static bool filter_defer(struct bio *bio)
 
 static void notrace filter_submit_bio_noacct(struct bio *bio)
 {
-	if (!hook_enter()) {
+	if (!blksnap_hook_enter()) {
 		submit_bio_noacct(bio);
 		return;
 	}
 	/* Only top-level submissions: nested ones were seen at the top. */
-	if (current->bio_list || !tracker_bio_changes_data(bio))
+	if (current->bio_list || !blksnap_tracker_bio_changes_data(bio))
 		submit_bio_noacct(bio);
 	else if (!filter_defer(bio) && !filter_bio(bio))
 		submit_bio_noacct(bio);
-	hook_leave();
+	blksnap_hook_leave();
 }
 
 enum filter_hook_index {
@@ -633,7 +633,7 @@ static long notrace filter_blkdev_ioctl(struct file *file, unsigned int cmd,
 	long ret;
 
 	blkdev_ioctl = (void *)filter_hooks[FILTER_HOOK_BLKDEV_IOCTL].address;
-	if (!hook_enter())
+	if (!blksnap_hook_enter())
 		return blkdev_ioctl(file, cmd, arg);
 	switch (cmd) {
 	case BLKFILTER_ATTACH:
@@ -645,30 +645,30 @@ static long notrace filter_blkdev_ioctl(struct file *file, unsigned int cmd,
 	default:
 		ret = blkdev_ioctl(file, cmd, arg);
 	}
-	hook_leave();
+	blksnap_hook_leave();
 	return ret;
 }
 
 static void notrace filter_del_gendisk(struct gendisk *disk)
 {
-	bool entered = hook_enter();
+	bool entered = blksnap_hook_enter();
 
 	del_gendisk(disk);
 	if (entered) {
 		filter_detach_disk(disk, true);
-		hook_leave();
+		blksnap_hook_leave();
 	}
 }
 
 /* Loop detach, media change: the medium is gone. */
 static void notrace filter_invalidate_disk(struct gendisk *disk)
 {
-	bool entered = hook_enter();
+	bool entered = blksnap_hook_enter();
 
 	invalidate_disk(disk);
 	if (entered) {
 		filter_detach_disk(disk, true);
-		hook_leave();
+		blksnap_hook_leave();
 	}
 }
 
@@ -679,13 +679,13 @@ static void notrace filter_invalidate_disk(struct gendisk *disk)
 static int notrace filter_bdev_disk_changed(struct gendisk *disk,
 					    bool invalidate)
 {
-	bool entered = hook_enter();
+	bool entered = blksnap_hook_enter();
 	int ret;
 
 	ret = bdev_disk_changed(disk, invalidate);
 	if (entered) {
 		filter_detach_disk(disk, invalidate);
-		hook_leave();
+		blksnap_hook_leave();
 	}
 	return ret;
 }
@@ -694,14 +694,14 @@ static int notrace filter_bdev_disk_changed(struct gendisk *disk,
 static int notrace filter_bdev_del_partition(struct gendisk *disk, int partno)
 {
 	int (*bdev_del_partition)(struct gendisk *disk, int partno);
-	bool entered = hook_enter();
+	bool entered = blksnap_hook_enter();
 	int ret;
 
 	bdev_del_partition = (void *)filter_hooks[FILTER_HOOK_DEL_PARTITION].address;
 	ret = bdev_del_partition(disk, partno);
 	if (entered) {
 		filter_detach_disk(disk, false);
-		hook_leave();
+		blksnap_hook_leave();
 	}
 	return ret;
 }
@@ -709,19 +709,19 @@ static int notrace filter_bdev_del_partition(struct gendisk *disk, int partno)
 /*
  * A capacity of zero means the medium is gone (zram reset, nbd disconnect):
  * whatever comes next is new content.  Other changes are handled lazily by
- * tracker_check_capacity().
+ * blksnap_tracker_check_capacity().
  */
 static bool notrace filter_set_capacity_and_notify(struct gendisk *disk,
 						   sector_t size)
 {
-	bool entered = hook_enter();
+	bool entered = blksnap_hook_enter();
 	bool ret;
 
 	ret = set_capacity_and_notify(disk, size);
 	if (entered) {
 		if (!size)
 			filter_detach_disk(disk, true);
-		hook_leave();
+		blksnap_hook_leave();
 	}
 	return ret;
 }
@@ -743,7 +743,7 @@ static struct hook filter_hooks[FILTER_HOOK_COUNT] = {
 		HOOK("bdev_del_partition", filter_bdev_del_partition),
 };
 
-int filter_init(void)
+int blksnap_filter_init(void)
 {
 	int ret;
 
@@ -757,7 +757,7 @@ int filter_init(void)
 		ret = -ENOMEM;
 		goto fail_pool;
 	}
-	ret = hook_install(filter_hooks, ARRAY_SIZE(filter_hooks));
+	ret = blksnap_hook_install(filter_hooks, ARRAY_SIZE(filter_hooks));
 	if (ret)
 		goto fail_wq;
 	return 0;
@@ -773,11 +773,11 @@ fail_pool:
  * First step of module exit: once this returns no replacement runs, so no
  * attach, ioctl, bio or removal can reach the table or the snapshots.  An
  * attach that raced the unload finished before and is undone by
- * filter_detach_all().
+ * blksnap_filter_detach_all().
  */
-void filter_unhook(void)
+void blksnap_filter_unhook(void)
 {
-	hook_remove(filter_hooks, ARRAY_SIZE(filter_hooks));
+	blksnap_hook_remove(filter_hooks, ARRAY_SIZE(filter_hooks));
 	/* No write is deferred any more; run those that were. */
 	destroy_workqueue(filter_wq);
 }
@@ -786,7 +786,7 @@ void filter_unhook(void)
  * Last step of module exit, as upstream's (filters do not pin the module):
  * every filter goes, with its CBT map.  The snapshots are gone already.
  */
-void filter_detach_all(void)
+void blksnap_filter_detach_all(void)
 {
 	struct filter_set *set;
 	unsigned long key;

@@ -11,15 +11,15 @@ struct tracker;
  * path and BLKFILTER_* ioctls that reach it, and automatic detach when a
  * device goes away.
  */
-int filter_init(void);
-void filter_unhook(void);
-void filter_detach_all(void);
+int blksnap_filter_init(void);
+void blksnap_filter_unhook(void);
+void blksnap_filter_detach_all(void);
 
 /* Calls @fn for every attached tracker, with the filter table locked. */
-void filter_for_each(void (*fn)(struct tracker *tracker, void *data),
-		     void *data);
+void blksnap_filter_for_each(void (*fn)(struct tracker *tracker, void *data),
+			     void *data);
 
 /* The tracker attached to device @dev with a reference, or NULL. */
-struct tracker *filter_find(dev_t dev);
+struct tracker *blksnap_filter_find(dev_t dev);
 
 #endif /* __BLKSNAP_FILTER_H */

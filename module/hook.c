@@ -21,14 +21,14 @@
  * Unload safety.  After unregister_ftrace_function() no new call is
  * redirected, but tasks may still run replacement code: sleeping inside the
  * original called from a replacement, or preempted anywhere in it.  A
- * percpu_ref counts tasks between hook_enter() and hook_leave().  The few
+ * percpu_ref counts tasks between blksnap_hook_enter() and blksnap_hook_leave().  The few
  * instructions outside that bracket (the landing of the redirect before
- * hook_enter(), the return after hook_leave()) contain no voluntary sleep,
+ * blksnap_hook_enter(), the return after blksnap_hook_leave()) contain no voluntary sleep,
  * and synchronize_rcu_tasks() waits until every task has passed a
  * voluntary context switch.  So removal:
  *  1. unregisters the ftrace ops: no new redirects;
  *  2. synchronize_rcu_tasks(): every redirected task has reached
- *     hook_enter() and holds a reference (ftrace does this too for
+ *     blksnap_hook_enter() and holds a reference (ftrace does this too for
  *     dynamic ops on preemptible kernels; we do not rely on it);
  *  3. kills the percpu_ref and waits until the references drain;
  *  4. synchronize_rcu_tasks() again: every task has left the return path.
@@ -52,12 +52,12 @@ static void hook_users_release(struct percpu_ref *ref)
 	complete(&hook_users_gone);
 }
 
-bool hook_enter(void)
+bool blksnap_hook_enter(void)
 {
 	return percpu_ref_tryget_live(&hook_users);
 }
 
-void hook_leave(void)
+void blksnap_hook_leave(void)
 {
 	percpu_ref_put(&hook_users);
 }
@@ -134,7 +134,7 @@ static void hook_disarm(struct hook *hook)
 	ftrace_set_filter_ip(&hook->ops, hook->address, 1, 0);
 }
 
-int hook_install(struct hook *hooks, unsigned int count)
+int blksnap_hook_install(struct hook *hooks, unsigned int count)
 {
 	kallsyms_lookup_name_t lookup;
 	unsigned int i;
@@ -172,7 +172,7 @@ undo:
 	return ret;
 }
 
-void hook_remove(struct hook *hooks, unsigned int count)
+void blksnap_hook_remove(struct hook *hooks, unsigned int count)
 {
 	unsigned int i;
 

@@ -26,16 +26,16 @@ struct hook {
 #define HOOK(_name, _replacement) \
 	{ .name = (_name), .replacement = (_replacement) }
 
-int hook_install(struct hook *hooks, unsigned int count);
-void hook_remove(struct hook *hooks, unsigned int count);
+int blksnap_hook_install(struct hook *hooks, unsigned int count);
+void blksnap_hook_remove(struct hook *hooks, unsigned int count);
 
 /*
- * Every replacement brackets its work with hook_enter()/hook_leave(); when
- * hook_enter() fails the hooks are being removed and the replacement must
- * only call the original.  hook_remove() returns once no task can still
+ * Every replacement brackets its work with blksnap_hook_enter()/blksnap_hook_leave(); when
+ * blksnap_hook_enter() fails the hooks are being removed and the replacement must
+ * only call the original.  blksnap_hook_remove() returns once no task can still
  * be executing a replacement.
  */
-bool hook_enter(void);
-void hook_leave(void);
+bool blksnap_hook_enter(void);
+void blksnap_hook_leave(void);
 
 #endif /* __BLKSNAP_HOOK_H */

@@ -17,19 +17,19 @@ static int __init blksnap_init(void)
 {
 	int ret;
 
-	ret = params_check();
+	ret = blksnap_params_check();
 	if (ret)
 		return ret;
-	ret = snapshot_init();
+	ret = blksnap_snapshot_init();
 	if (ret)
 		return ret;
-	ret = filter_init();
+	ret = blksnap_filter_init();
 	if (ret)
 		goto fail_snapshot;
-	ret = ctrl_init();
+	ret = blksnap_ctrl_init();
 	if (ret) {
-		filter_unhook();
-		filter_detach_all();
+		blksnap_filter_unhook();
+		blksnap_filter_detach_all();
 		goto fail_snapshot;
 	}
 	blksnap_debugfs_init();
@@ -37,14 +37,14 @@ static int __init blksnap_init(void)
 	return 0;
 
 fail_snapshot:
-	snapshot_done();
+	blksnap_snapshot_done();
 	return ret;
 }
 
 /*
  * The kernel calls this only when nothing holds the module: no control
  * device or image is open.  Filters do not hold it (as upstream), so the
- * hooks go first: after filter_unhook() no attach, ioctl, bio or device
+ * hooks go first: after blksnap_filter_unhook() no attach, ioctl, bio or device
  * removal enters the module, and what they would have reached can be torn
  * down in order, the snapshots before the filters they use, the workers
  * last.
@@ -52,11 +52,11 @@ fail_snapshot:
 static void __exit blksnap_exit(void)
 {
 	blksnap_debugfs_done();
-	ctrl_done();
-	filter_unhook();
-	snapshot_destroy_all();
-	filter_detach_all();
-	snapshot_done();
+	blksnap_ctrl_done();
+	blksnap_filter_unhook();
+	blksnap_snapshot_destroy_all();
+	blksnap_filter_detach_all();
+	blksnap_snapshot_done();
 	pr_info("unloaded\n");
 }
 

@@ -8,33 +8,33 @@
 #define TRACKING_SHIFT_LOWEST	9
 #define TRACKING_SHIFT_HIGHEST	31
 
-unsigned int tracking_block_minimum_shift = 16;
-module_param(tracking_block_minimum_shift, uint, 0444);
+unsigned int blksnap_tracking_block_minimum_shift = 16;
+module_param_named(tracking_block_minimum_shift, blksnap_tracking_block_minimum_shift, uint, 0444);
 MODULE_PARM_DESC(tracking_block_minimum_shift,
 		 "log2 of the smallest CBT block in bytes (default 16: 64 KiB)");
 
-unsigned int tracking_block_maximum_count = 2097152;
-module_param(tracking_block_maximum_count, uint, 0444);
+unsigned int blksnap_tracking_block_maximum_count = 2097152;
+module_param_named(tracking_block_maximum_count, blksnap_tracking_block_maximum_count, uint, 0444);
 MODULE_PARM_DESC(tracking_block_maximum_count,
 		 "the CBT block grows until a device needs at most this many blocks (default 2097152)");
 
-unsigned int tracking_block_maximum_shift = 26;
-module_param(tracking_block_maximum_shift, uint, 0444);
+unsigned int blksnap_tracking_block_maximum_shift = 26;
+module_param_named(tracking_block_maximum_shift, blksnap_tracking_block_maximum_shift, uint, 0444);
 MODULE_PARM_DESC(tracking_block_maximum_shift,
 		 "log2 of the largest CBT block in bytes (default 26: 64 MiB)");
 
 /* Refuse to load with values the tracker cannot honour, rather than clamp them silently. */
-int params_check(void)
+int blksnap_params_check(void)
 {
-	if (tracking_block_minimum_shift < TRACKING_SHIFT_LOWEST ||
-	    tracking_block_maximum_shift > TRACKING_SHIFT_HIGHEST ||
-	    tracking_block_minimum_shift > tracking_block_maximum_shift) {
+	if (blksnap_tracking_block_minimum_shift < TRACKING_SHIFT_LOWEST ||
+	    blksnap_tracking_block_maximum_shift > TRACKING_SHIFT_HIGHEST ||
+	    blksnap_tracking_block_minimum_shift > blksnap_tracking_block_maximum_shift) {
 		pr_err("tracking block shifts must satisfy %d <= minimum (%u) <= maximum (%u) <= %d\n",
-		       TRACKING_SHIFT_LOWEST, tracking_block_minimum_shift,
-		       tracking_block_maximum_shift, TRACKING_SHIFT_HIGHEST);
+		       TRACKING_SHIFT_LOWEST, blksnap_tracking_block_minimum_shift,
+		       blksnap_tracking_block_maximum_shift, TRACKING_SHIFT_HIGHEST);
 		return -EINVAL;
 	}
-	if (!tracking_block_maximum_count) {
+	if (!blksnap_tracking_block_maximum_count) {
 		pr_err("tracking_block_maximum_count must not be 0\n");
 		return -EINVAL;
 	}

@@ -6,10 +6,10 @@
  * Module parameters.  All are read-only after load (mode 0444) so that
  * every tracker of one module instance uses the same rules.
  */
-extern unsigned int tracking_block_minimum_shift;
-extern unsigned int tracking_block_maximum_shift;
-extern unsigned int tracking_block_maximum_count;
+extern unsigned int blksnap_tracking_block_minimum_shift;
+extern unsigned int blksnap_tracking_block_maximum_shift;
+extern unsigned int blksnap_tracking_block_maximum_count;
 
-int params_check(void);
+int blksnap_params_check(void);
 
 #endif /* __BLKSNAP_PARAMS_H */

@@ -78,8 +78,8 @@ static int snapimage_serve(struct snapimage *image, struct bio *bio)
 	iov_iter_bvec(&iter, write ? ITER_SOURCE : ITER_DEST, bvecs, nr,
 		      bio->bi_iter.bi_size);
 
-	ret = diff_area_image_rw(image->diff_area, bio->bi_iter.bi_sector,
-				 &iter, write);
+	ret = blksnap_diff_area_image_rw(image->diff_area, bio->bi_iter.bi_sector,
+					 &iter, write);
 	kfree(bvecs);
 	return ret;
 }
@@ -87,7 +87,7 @@ static int snapimage_serve(struct snapimage *image, struct bio *bio)
 static void snapimage_work(struct work_struct *work)
 {
 	struct snapimage *image = container_of(work, struct snapimage, work);
-	unsigned int flags = diff_area_worker_enter();
+	unsigned int flags = blksnap_diff_area_worker_enter();
 	struct bio *bio;
 
 	for (;;) {
@@ -105,7 +105,7 @@ static void snapimage_work(struct work_struct *work)
 		bio->bi_status = errno_to_blk_status(ret);
 		bio_endio(bio);
 	}
-	diff_area_worker_leave(flags);
+	blksnap_diff_area_worker_leave(flags);
 }
 
 static void snapimage_submit_bio(struct bio *bio)
@@ -120,7 +120,7 @@ static void snapimage_submit_bio(struct bio *bio)
 	}
 	bio_list_add(&image->bios, bio);
 	spin_unlock(&image->lock);
-	queue_work(snapshot_wq, &image->work);
+	queue_work(blksnap_snapshot_wq, &image->work);
 }
 
 static const struct block_device_operations snapimage_fops = {
@@ -130,12 +130,12 @@ static const struct block_device_operations snapimage_fops = {
 };
 
 /**
- * snapimage_create() - show a taken device as a new block device
+ * blksnap_snapimage_create() - show a taken device as a new block device
  * @diff_area:	the copy-on-write state of the device; a reference is taken
  *
  * Return: the image or an ERR_PTR.
  */
-struct snapimage *snapimage_create(struct diff_area *diff_area)
+struct snapimage *blksnap_snapimage_create(struct diff_area *diff_area)
 {
 	struct block_device *orig = diff_area->orig_bdev;
 	struct snapimage *image;
@@ -192,14 +192,14 @@ fail_image:
 }
 
 /**
- * snapimage_destroy() - remove the image of a destroyed snapshot
+ * blksnap_snapimage_destroy() - remove the image of a destroyed snapshot
  * @image:	the image
  *
  * I/O still queued or submitted later fails; a filesystem mounted on the
  * image sees errors until it is unmounted, and the disk is freed with its
  * last opener.
  */
-void snapimage_destroy(struct snapimage *image)
+void blksnap_snapimage_destroy(struct snapimage *image)
 {
 	struct gendisk *disk = image->disk;
 
@@ -213,13 +213,13 @@ void snapimage_destroy(struct snapimage *image)
 	put_disk(disk);
 }
 
-int snapimage_init(void)
+int blksnap_snapimage_init(void)
 {
 	snapimage_major = register_blkdev(0, "blksnap-image");
 	return snapimage_major < 0 ? snapimage_major : 0;
 }
 
-void snapimage_done(void)
+void blksnap_snapimage_done(void)
 {
 	wait_event(snapimage_freed, !atomic_read(&snapimage_count));
 	unregister_blkdev(snapimage_major, "blksnap-image");

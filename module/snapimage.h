@@ -29,10 +29,10 @@ struct snapimage {
 	bool dead;
 };
 
-int snapimage_init(void);
-void snapimage_done(void);
-struct snapimage *snapimage_create(struct diff_area *diff_area);
-void snapimage_destroy(struct snapimage *image);
+int blksnap_snapimage_init(void);
+void blksnap_snapimage_done(void);
+struct snapimage *blksnap_snapimage_create(struct diff_area *diff_area);
+void blksnap_snapimage_destroy(struct snapimage *image);
 
 static inline const char *snapimage_name(struct snapimage *image)
 {

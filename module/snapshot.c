@@ -90,7 +90,7 @@ static bool snapshot_device_stacks_on(struct snapshot_device *upper,
 				     bdev_whole(bdev)->bd_dev);
 }
 
-struct workqueue_struct *snapshot_wq;
+struct workqueue_struct *blksnap_snapshot_wq;
 
 /*
  * Guards the list, every snapshot's devices and state, and the
@@ -104,17 +104,17 @@ static void snapshot_release(struct kref *kref)
 {
 	struct snapshot *snapshot = container_of(kref, struct snapshot, kref);
 
-	diff_storage_close(snapshot->storage);
-	event_queue_done(&snapshot->events);
+	blksnap_diff_storage_close(snapshot->storage);
+	blksnap_event_queue_done(&snapshot->events);
 	kfree(snapshot);
 }
 
-void snapshot_get(struct snapshot *snapshot)
+void blksnap_snapshot_get(struct snapshot *snapshot)
 {
 	kref_get(&snapshot->kref);
 }
 
-void snapshot_put(struct snapshot *snapshot)
+void blksnap_snapshot_put(struct snapshot *snapshot)
 {
 	kref_put(&snapshot->kref, snapshot_release);
 }
@@ -146,7 +146,7 @@ static struct snapshot *snapshot_find_tracker(struct tracker *tracker,
 	return NULL;
 }
 
-long snapshot_ioctl_create(void __user *arg)
+long blksnap_snapshot_ioctl_create(void __user *arg)
 {
 	struct blksnap_snapshot_create karg;
 	struct diff_storage *storage;
@@ -172,14 +172,14 @@ long snapshot_ioctl_create(void __user *arg)
 	}
 	kref_init(&snapshot->kref);
 	INIT_LIST_HEAD(&snapshot->devices);
-	event_queue_init(&snapshot->events);
+	blksnap_event_queue_init(&snapshot->events);
 	uuid_gen(&snapshot->id);
 
-	storage = diff_storage_open(path, karg.diff_storage_limit_sect,
-				    &snapshot->events);
+	storage = blksnap_diff_storage_open(path, karg.diff_storage_limit_sect,
+					    &snapshot->events);
 	if (IS_ERR(storage)) {
 		ret = PTR_ERR(storage);
-		event_queue_done(&snapshot->events);
+		blksnap_event_queue_done(&snapshot->events);
 		kfree(snapshot);
 		goto out_path;
 	}
@@ -187,7 +187,7 @@ long snapshot_ioctl_create(void __user *arg)
 
 	memcpy(karg.id.b, snapshot->id.b, sizeof(karg.id.b));
 	if (copy_to_user(arg, &karg, sizeof(karg))) {
-		snapshot_put(snapshot);
+		blksnap_snapshot_put(snapshot);
 		ret = -EFAULT;
 		goto out_path;
 	}
@@ -222,18 +222,18 @@ static void snapshot_destroy(struct snapshot *snapshot)
 
 	lockdep_assert_held(&snapshots_lock);
 	list_del(&snapshot->link);
-	event_queue_close(&snapshot->events);
+	blksnap_event_queue_close(&snapshot->events);
 	list_for_each_entry_safe(sd, next, &snapshot->devices, link) {
 		if (sd->diff_area)
-			diff_area_stop(sd->diff_area);
+			blksnap_diff_area_stop(sd->diff_area);
 		snapshot_unpublish(sd->tracker);
 		if (sd->image)
-			snapimage_destroy(sd->image);
+			blksnap_snapimage_destroy(sd->image);
 		if (sd->diff_area) {
-			diff_area_wait_stored(sd->diff_area);
+			blksnap_diff_area_wait_stored(sd->diff_area);
 			diff_area_put(sd->diff_area);
 		}
-		tracker_put(sd->tracker);
+		blksnap_tracker_put(sd->tracker);
 		list_del(&sd->link);
 		kfree(sd);
 	}
@@ -242,12 +242,12 @@ static void snapshot_destroy(struct snapshot *snapshot)
 	 * can no longer do I/O: give the storage back now, so that it is
 	 * reusable when DESTROY returns.
 	 */
-	diff_storage_release_file(snapshot->storage);
+	blksnap_diff_storage_release_file(snapshot->storage);
 	pr_debug("snapshot %pUb destroyed\n", &snapshot->id);
-	snapshot_put(snapshot);
+	blksnap_snapshot_put(snapshot);
 }
 
-long snapshot_ioctl_destroy(void __user *arg)
+long blksnap_snapshot_ioctl_destroy(void __user *arg)
 {
 	struct blksnap_uuid id;
 	struct snapshot *snapshot;
@@ -351,12 +351,12 @@ static void snapshot_create_images(struct snapshot *snapshot)
 	struct snapshot_device *sd;
 
 	list_for_each_entry(sd, &snapshot->devices, link) {
-		struct snapimage *image = snapimage_create(sd->diff_area);
+		struct snapimage *image = blksnap_snapimage_create(sd->diff_area);
 
 		if (IS_ERR(image)) {
 			pr_err("no image for %pg: %ld\n", sd->tracker->bdev,
 			       PTR_ERR(image));
-			diff_area_set_corrupted(sd->diff_area, PTR_ERR(image));
+			blksnap_diff_area_set_corrupted(sd->diff_area, PTR_ERR(image));
 			continue;
 		}
 		sd->image = image;
@@ -371,7 +371,7 @@ static void snapshot_create_images(struct snapshot *snapshot)
  * for writes to the raw device (O_DIRECT to the device, a VM image, a
  * write held below by a slow driver).  Such a write was stamped before the
  * switch, so it belongs to the image and to this take's CBT changes, and
- * it is not copied over (tracker_cow()).  Copy-on-write of later writes
+ * it is not copied over (blksnap_tracker_cow()).  Copy-on-write of later writes
  * must then not read a chunk before it lands: it waits until every write
  * stamped before the switch has completed, and so does the take before it
  * shows the image.  That wait comes after the thaw: a write in flight may
@@ -394,7 +394,7 @@ static int snapshot_take_locked(struct snapshot *snapshot)
 	if (ret)
 		return ret;
 	list_for_each_entry(sd, &snapshot->devices, link) {
-		sd->diff_area = diff_area_new(snapshot, sd->tracker);
+		sd->diff_area = blksnap_diff_area_new(snapshot, sd->tracker);
 		if (IS_ERR(sd->diff_area)) {
 			ret = PTR_ERR(sd->diff_area);
 			sd->diff_area = NULL;
@@ -413,12 +413,12 @@ static int snapshot_take_locked(struct snapshot *snapshot)
 	}
 	frozen = ktime_get();
 	list_for_each_entry(sd, &snapshot->devices, link) {
-		/* Published after @before is set: tracker_cow() reads it. */
-		sd->diff_area->before = cbt_map_switch(&sd->tracker->cbt);
+		/* Published after @before is set: blksnap_tracker_cow() reads it. */
+		sd->diff_area->before = blksnap_cbt_map_switch(&sd->tracker->cbt);
 		diff_area_get(sd->diff_area);
 		rcu_assign_pointer(sd->tracker->diff_area, sd->diff_area);
 	}
-	/* Pairs with tracker_cow(): every diff area is visible before. */
+	/* Pairs with blksnap_tracker_cow(): every diff area is visible before. */
 	smp_store_release(&snapshot->active, true);
 	snapshot_thaw(snapshot, NULL);
 	pr_debug("snapshot %pUb taken, devices frozen for %lld us\n",
@@ -426,8 +426,8 @@ static int snapshot_take_locked(struct snapshot *snapshot)
 	snapshot->taken = true;
 
 	list_for_each_entry(sd, &snapshot->devices, link) {
-		cbt_map_wait_drained(&sd->tracker->cbt,
-				     sd->diff_area->before.epoch);
+		blksnap_cbt_map_wait_drained(&sd->tracker->cbt,
+					     sd->diff_area->before.epoch);
 		WRITE_ONCE(sd->diff_area->drained, true);
 	}
 
@@ -480,15 +480,15 @@ static int snapshot_check_capacities(const struct blksnap_uuid *id)
 	for (i = 0; i < n; i++) {
 		mutex_lock(&trackers[i]->ctl_lock);
 		if (!ret)
-			ret = tracker_check_capacity(trackers[i]);
+			ret = blksnap_tracker_check_capacity(trackers[i]);
 		mutex_unlock(&trackers[i]->ctl_lock);
-		tracker_put(trackers[i]);
+		blksnap_tracker_put(trackers[i]);
 	}
 	kfree(trackers);
 	return ret;
 }
 
-long snapshot_ioctl_take(void __user *arg)
+long blksnap_snapshot_ioctl_take(void __user *arg)
 {
 	struct blksnap_uuid id;
 	struct snapshot *snapshot;
@@ -511,7 +511,7 @@ long snapshot_ioctl_take(void __user *arg)
  * returned whatever count was).  Otherwise up to count ids are written,
  * count becomes the number written, and ENODATA says that more exist.
  */
-long snapshot_ioctl_collect(void __user *arg)
+long blksnap_snapshot_ioctl_collect(void __user *arg)
 {
 	struct blksnap_snapshot_collect karg;
 	struct blksnap_uuid *ids = NULL;
@@ -553,7 +553,7 @@ long snapshot_ioctl_collect(void __user *arg)
 	return ret;
 }
 
-long snapshot_ioctl_wait_event(void __user *arg)
+long blksnap_snapshot_ioctl_wait_event(void __user *arg)
 {
 	struct blksnap_snapshot_event *karg;
 	struct snapshot *snapshot;
@@ -574,15 +574,15 @@ long snapshot_ioctl_wait_event(void __user *arg)
 	mutex_lock(&snapshots_lock);
 	snapshot = snapshot_find(&karg->id);
 	if (snapshot)
-		snapshot_get(snapshot);
+		blksnap_snapshot_get(snapshot);
 	mutex_unlock(&snapshots_lock);
 	if (!snapshot) {
 		ret = -ESRCH;
 		goto out;
 	}
 
-	event = event_wait(&snapshot->events, karg->timeout_ms);
-	snapshot_put(snapshot);
+	event = blksnap_event_wait(&snapshot->events, karg->timeout_ms);
+	blksnap_snapshot_put(snapshot);
 	if (IS_ERR(event)) {
 		ret = PTR_ERR(event);
 		goto out;
@@ -591,7 +591,7 @@ long snapshot_ioctl_wait_event(void __user *arg)
 	karg->time_label = ktime_to_ns(event->time);
 	memcpy(karg->data, event->data,
 	       min_t(size_t, event->data_size, sizeof(karg->data)));
-	event_free(event);
+	blksnap_event_free(event);
 	if (copy_to_user(arg, karg, sizeof(*karg)))
 		ret = -EFAULT;
 out:
@@ -610,7 +610,7 @@ static int snapshot_device_supported(struct block_device *bdev)
 	return 0;
 }
 
-long snapshot_ctl_add(struct tracker *tracker, void __user *opt, u32 *optlen)
+long blksnap_snapshot_ctl_add(struct tracker *tracker, void __user *opt, u32 *optlen)
 {
 	struct blksnap_snapshotadd arg;
 	struct block_device *bdev = tracker->bdev;
@@ -639,8 +639,8 @@ long snapshot_ctl_add(struct tracker *tracker, void __user *opt, u32 *optlen)
 	else if (owner || snapshot->taken)
 		ret = -EBUSY;
 	else
-		ret = diff_storage_holds(snapshot->storage, bdev->bd_dev,
-					 bdev_whole(bdev)->bd_dev);
+		ret = blksnap_diff_storage_holds(snapshot->storage, bdev->bd_dev,
+						 bdev_whole(bdev)->bd_dev);
 	if (!ret) {
 		tracker_get(tracker);
 		sd->tracker = tracker;
@@ -652,8 +652,8 @@ long snapshot_ctl_add(struct tracker *tracker, void __user *opt, u32 *optlen)
 	return ret;
 }
 
-long snapshot_ctl_info(struct tracker *tracker, void __user *opt,
-		       u32 *optlen)
+long blksnap_snapshot_ctl_info(struct tracker *tracker, void __user *opt,
+			       u32 *optlen)
 {
 	struct blksnap_snapshotinfo info = {};
 	struct snapshot_device *sd;
@@ -666,7 +666,7 @@ long snapshot_ctl_info(struct tracker *tracker, void __user *opt,
 	if (!snapshot_find_tracker(tracker, &sd)) {
 		ret = -ENODEV;
 	} else if (sd->diff_area) {
-		info.error_code = diff_area_error(sd->diff_area);
+		info.error_code = blksnap_diff_area_error(sd->diff_area);
 		if (sd->image)
 			strscpy(info.image, snapimage_name(sd->image),
 				sizeof(info.image));
@@ -679,15 +679,15 @@ long snapshot_ctl_info(struct tracker *tracker, void __user *opt,
 }
 
 /**
- * tracker_cow() - copy-on-write entry of the bio path
+ * blksnap_tracker_cow() - copy-on-write entry of the bio path
  * @tracker:	the tracker of the bio's device
  * @bio:	a bio that changes data
  * @stamp:	what the filter stamped on @bio for @tracker
  *
  * Return: true if the bio was ended here.
  */
-bool tracker_cow(struct tracker *tracker, struct bio *bio,
-		 struct cbt_stamp stamp)
+bool blksnap_tracker_cow(struct tracker *tracker, struct bio *bio,
+			 struct cbt_stamp stamp)
 {
 	sector_t base = tracker->bdev->bd_start_sect;
 	sector_t start = bio->bi_iter.bi_sector;
@@ -731,15 +731,15 @@ bool tracker_cow(struct tracker *tracker, struct bio *bio,
 	 * counted in the slot itself and must not wait for it.)
 	 */
 	if (!READ_ONCE(da->drained) && stamp.epoch != da->before.epoch &&
-	    !cbt_map_drained(&tracker->cbt, da->before.epoch)) {
+	    !blksnap_cbt_map_drained(&tracker->cbt, da->before.epoch)) {
 		if (bio->bi_opf & REQ_NOWAIT) {
 			diff_area_put(da);
 			bio_wouldblock_error(bio);
 			return true;
 		}
-		cbt_map_wait_drained(&tracker->cbt, da->before.epoch);
+		blksnap_cbt_map_wait_drained(&tracker->cbt, da->before.epoch);
 	}
-	ended = diff_area_cow_bio(da, bio, first - base, last - first);
+	ended = blksnap_diff_area_cow_bio(da, bio, first - base, last - first);
 	diff_area_put(da);
 	return ended;
 }
@@ -749,7 +749,7 @@ bool tracker_cow(struct tracker *tracker, struct bio *bio,
  * device can no longer be kept consistent, one not yet taken just loses
  * the device.
  */
-void tracker_release_snapshot(struct tracker *tracker)
+void blksnap_tracker_release_snapshot(struct tracker *tracker)
 {
 	struct snapshot_device *sd;
 	struct snapshot *snapshot;
@@ -758,18 +758,18 @@ void tracker_release_snapshot(struct tracker *tracker)
 	snapshot = snapshot_find_tracker(tracker, &sd);
 	if (snapshot) {
 		if (sd->diff_area) {
-			diff_area_set_corrupted(sd->diff_area, -ENODEV);
+			blksnap_diff_area_set_corrupted(sd->diff_area, -ENODEV);
 			snapshot_unpublish(tracker);
 		} else {
 			list_del(&sd->link);
-			tracker_put(tracker);
+			blksnap_tracker_put(tracker);
 			kfree(sd);
 		}
 	}
 	mutex_unlock(&snapshots_lock);
 }
 
-int tracker_may_detach(struct tracker *tracker)
+int blksnap_tracker_may_detach(struct tracker *tracker)
 {
 	struct snapshot_device *sd;
 	int ret = 0;
@@ -781,7 +781,7 @@ int tracker_may_detach(struct tracker *tracker)
 	return ret;
 }
 
-void snapshot_show(struct seq_file *m)
+void blksnap_snapshot_show(struct seq_file *m)
 {
 	struct snapshot_device *sd;
 	struct snapshot *snapshot;
@@ -800,7 +800,7 @@ void snapshot_show(struct seq_file *m)
 			   diff_storage_error(ds));
 		list_for_each_entry(sd, &snapshot->devices, link) {
 			if (sd->diff_area)
-				diff_area_show(sd->diff_area, m);
+				blksnap_diff_area_show(sd->diff_area, m);
 			else
 				seq_printf(m, "  device %pg not taken\n",
 					   sd->tracker->bdev);
@@ -809,31 +809,31 @@ void snapshot_show(struct seq_file *m)
 	mutex_unlock(&snapshots_lock);
 }
 
-int snapshot_init(void)
+int blksnap_snapshot_init(void)
 {
 	int ret;
 
-	snapshot_wq = alloc_workqueue("blksnap", WQ_UNBOUND | WQ_MEM_RECLAIM,
-				      0);
-	if (!snapshot_wq)
+	blksnap_snapshot_wq = alloc_workqueue("blksnap", WQ_UNBOUND | WQ_MEM_RECLAIM,
+					      0);
+	if (!blksnap_snapshot_wq)
 		return -ENOMEM;
-	ret = chunk_init();
+	ret = blksnap_chunk_init();
 	if (ret)
 		goto fail_wq;
-	ret = snapimage_init();
+	ret = blksnap_snapimage_init();
 	if (ret)
 		goto fail_chunk;
 	return 0;
 
 fail_chunk:
-	chunk_done();
+	blksnap_chunk_done();
 fail_wq:
-	destroy_workqueue(snapshot_wq);
+	destroy_workqueue(blksnap_snapshot_wq);
 	return ret;
 }
 
 /* Module exit, once no ioctl and no hook can run any more. */
-void snapshot_destroy_all(void)
+void blksnap_snapshot_destroy_all(void)
 {
 	struct snapshot *snapshot, *next;
 
@@ -843,10 +843,10 @@ void snapshot_destroy_all(void)
 	mutex_unlock(&snapshots_lock);
 }
 
-void snapshot_done(void)
+void blksnap_snapshot_done(void)
 {
-	snapimage_done();
+	blksnap_snapimage_done();
 	/* Draining runs the last stores and releases of diff areas. */
-	destroy_workqueue(snapshot_wq);
-	chunk_done();
+	destroy_workqueue(blksnap_snapshot_wq);
+	blksnap_chunk_done();
 }

@@ -38,28 +38,28 @@ struct snapshot {
 };
 
 /* Workers of copy-on-write, images and releases; may do I/O in reclaim. */
-extern struct workqueue_struct *snapshot_wq;
+extern struct workqueue_struct *blksnap_snapshot_wq;
 
-int snapshot_init(void);
-void snapshot_destroy_all(void);
-void snapshot_done(void);
+int blksnap_snapshot_init(void);
+void blksnap_snapshot_destroy_all(void);
+void blksnap_snapshot_done(void);
 
-void snapshot_get(struct snapshot *snapshot);
-void snapshot_put(struct snapshot *snapshot);
+void blksnap_snapshot_get(struct snapshot *snapshot);
+void blksnap_snapshot_put(struct snapshot *snapshot);
 
 /* IOCTL_BLKSNAP_SNAPSHOT_* of the control device; @arg is the user's. */
-long snapshot_ioctl_create(void __user *arg);
-long snapshot_ioctl_destroy(void __user *arg);
-long snapshot_ioctl_take(void __user *arg);
-long snapshot_ioctl_collect(void __user *arg);
-long snapshot_ioctl_wait_event(void __user *arg);
+long blksnap_snapshot_ioctl_create(void __user *arg);
+long blksnap_snapshot_ioctl_destroy(void __user *arg);
+long blksnap_snapshot_ioctl_take(void __user *arg);
+long blksnap_snapshot_ioctl_collect(void __user *arg);
+long blksnap_snapshot_ioctl_wait_event(void __user *arg);
 
 /* BLKFILTER_CTL commands SNAPSHOTADD and SNAPSHOTINFO of a tracker. */
-long snapshot_ctl_add(struct tracker *tracker, void __user *opt,
-		      u32 *optlen);
-long snapshot_ctl_info(struct tracker *tracker, void __user *opt,
-		       u32 *optlen);
+long blksnap_snapshot_ctl_add(struct tracker *tracker, void __user *opt,
+			      u32 *optlen);
+long blksnap_snapshot_ctl_info(struct tracker *tracker, void __user *opt,
+			       u32 *optlen);
 
-void snapshot_show(struct seq_file *m);
+void blksnap_snapshot_show(struct seq_file *m);
 
 #endif /* __BLKSNAP_SNAPSHOT_H */

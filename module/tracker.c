@@ -16,7 +16,7 @@
 /* Bounds the kernel copy of a CBTDIRTY request: 1 Mi ranges, 16 MiB. */
 #define TRACKER_DIRTY_MAX_RANGES	1048576U
 
-struct tracker *tracker_create(struct block_device *bdev)
+struct tracker *blksnap_tracker_create(struct block_device *bdev)
 {
 	struct tracker *tracker;
 	sector_t capacity = bdev_nr_sectors(bdev);
@@ -27,7 +27,7 @@ struct tracker *tracker_create(struct block_device *bdev)
 	tracker = kzalloc(sizeof(*tracker), GFP_KERNEL);
 	if (!tracker)
 		return ERR_PTR(-ENOMEM);
-	ret = cbt_map_init(&tracker->cbt, capacity);
+	ret = blksnap_cbt_map_init(&tracker->cbt, capacity);
 	if (ret) {
 		kfree(tracker);
 		return ERR_PTR(ret);
@@ -38,23 +38,23 @@ struct tracker *tracker_create(struct block_device *bdev)
 	tracker->bdev = bdev;
 	/*
 	 * No module reference: as upstream, unloading detaches every filter
-	 * (filter_detach_all()), and the hooks that could reach a tracker are
+	 * (blksnap_filter_detach_all()), and the hooks that could reach a tracker are
 	 * gone before that.
 	 */
 	return tracker;
 }
 
-void tracker_put(struct tracker *tracker)
+void blksnap_tracker_put(struct tracker *tracker)
 {
 	if (!refcount_dec_and_test(&tracker->refs))
 		return;
-	cbt_map_destroy(&tracker->cbt);
+	blksnap_cbt_map_destroy(&tracker->cbt);
 	put_device(&tracker->bdev->bd_device);
 	mutex_destroy(&tracker->ctl_lock);
 	kfree(tracker);
 }
 
-bool tracker_bio_changes_data(struct bio *bio)
+bool blksnap_tracker_bio_changes_data(struct bio *bio)
 {
 	switch (bio_op(bio)) {
 	case REQ_OP_WRITE:
@@ -67,19 +67,19 @@ bool tracker_bio_changes_data(struct bio *bio)
 	}
 }
 
-struct cbt_stamp tracker_mark(struct tracker *tracker, sector_t sector,
-			      sector_t count)
+struct cbt_stamp blksnap_tracker_mark(struct tracker *tracker, sector_t sector,
+				      sector_t count)
 {
-	return cbt_map_mark(&tracker->cbt, sector, count);
+	return blksnap_cbt_map_mark(&tracker->cbt, sector, count);
 }
 
-void tracker_wait_idle(struct tracker *tracker)
+void blksnap_tracker_wait_idle(struct tracker *tracker)
 {
-	cbt_map_wait_drained(&tracker->cbt, 0);
-	cbt_map_wait_drained(&tracker->cbt, 1);
+	blksnap_cbt_map_wait_drained(&tracker->cbt, 0);
+	blksnap_cbt_map_wait_drained(&tracker->cbt, 1);
 }
 
-int tracker_check_capacity(struct tracker *tracker)
+int blksnap_tracker_check_capacity(struct tracker *tracker)
 {
 	sector_t capacity = bdev_nr_sectors(tracker->bdev);
 
@@ -88,7 +88,7 @@ int tracker_check_capacity(struct tracker *tracker)
 		return 0;
 	if (!capacity)
 		return -ENODEV;
-	return cbt_map_rebuild(&tracker->cbt, capacity);
+	return blksnap_cbt_map_rebuild(&tracker->cbt, capacity);
 }
 
 static long tracker_ctl_cbtinfo(struct tracker *tracker, void __user *opt,
@@ -98,7 +98,7 @@ static long tracker_ctl_cbtinfo(struct tracker *tracker, void __user *opt,
 
 	if (*optlen != sizeof(info))
 		return -EINVAL;
-	cbt_map_info(&tracker->cbt, &info);
+	blksnap_cbt_map_info(&tracker->cbt, &info);
 	if (copy_to_user(opt, &info, sizeof(info)))
 		return -EFAULT;
 	return 0;
@@ -113,8 +113,8 @@ static long tracker_ctl_cbtmap(struct tracker *tracker, void __user *opt,
 		return -EINVAL;
 	if (copy_from_user(&arg, opt, sizeof(arg)))
 		return -EFAULT;
-	return cbt_map_read(&tracker->cbt, arg.offset,
-			    u64_to_user_ptr(arg.buffer), arg.length);
+	return blksnap_cbt_map_read(&tracker->cbt, arg.offset,
+				    u64_to_user_ptr(arg.buffer), arg.length);
 }
 
 static long tracker_ctl_cbtdirty(struct tracker *tracker, void __user *opt,
@@ -136,7 +136,7 @@ static long tracker_ctl_cbtdirty(struct tracker *tracker, void __user *opt,
 			      array_size(arg.count, sizeof(*ranges)));
 	if (IS_ERR(ranges))
 		return PTR_ERR(ranges);
-	ret = cbt_map_mark_dirty(&tracker->cbt, ranges, arg.count);
+	ret = blksnap_cbt_map_mark_dirty(&tracker->cbt, ranges, arg.count);
 	kvfree(ranges);
 	return ret;
 }
@@ -148,19 +148,19 @@ static const tracker_ctl_fn tracker_ctls[] = {
 	[blkfilter_ctl_blksnap_cbtinfo] = tracker_ctl_cbtinfo,
 	[blkfilter_ctl_blksnap_cbtmap] = tracker_ctl_cbtmap,
 	[blkfilter_ctl_blksnap_cbtdirty] = tracker_ctl_cbtdirty,
-	[blkfilter_ctl_blksnap_snapshotadd] = snapshot_ctl_add,
-	[blkfilter_ctl_blksnap_snapshotinfo] = snapshot_ctl_info,
+	[blkfilter_ctl_blksnap_snapshotadd] = blksnap_snapshot_ctl_add,
+	[blkfilter_ctl_blksnap_snapshotinfo] = blksnap_snapshot_ctl_info,
 };
 
-long tracker_ctl(struct tracker *tracker, unsigned int cmd,
-		 void __user *opt, u32 *optlen)
+long blksnap_tracker_ctl(struct tracker *tracker, unsigned int cmd,
+			 void __user *opt, u32 *optlen)
 {
 	long ret;
 
 	if (cmd >= ARRAY_SIZE(tracker_ctls))
 		return -ENOTTY;
 	mutex_lock(&tracker->ctl_lock);
-	ret = tracker_check_capacity(tracker);
+	ret = blksnap_tracker_check_capacity(tracker);
 	if (!ret)
 		ret = tracker_ctls[cmd](tracker, opt, optlen);
 	mutex_unlock(&tracker->ctl_lock);

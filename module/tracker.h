@@ -20,7 +20,7 @@ struct diff_area;
  * @cbt:	the change-block tracking map
  * @diff_area:	copy-on-write state while the device is in a taken
  *		snapshot, else NULL.  Owned by the snapshot code; read in the
- *		bio path under RCU (see tracker_cow()).
+ *		bio path under RCU (see blksnap_tracker_cow()).
  */
 struct tracker {
 	refcount_t refs;
@@ -30,8 +30,8 @@ struct tracker {
 	struct diff_area __rcu *diff_area;
 };
 
-struct tracker *tracker_create(struct block_device *bdev);
-void tracker_put(struct tracker *tracker);
+struct tracker *blksnap_tracker_create(struct block_device *bdev);
+void blksnap_tracker_put(struct tracker *tracker);
 
 static inline void tracker_get(struct tracker *tracker)
 {
@@ -39,35 +39,35 @@ static inline void tracker_get(struct tracker *tracker)
 }
 
 /* True for bios that change data and therefore mark the CBT map. */
-bool tracker_bio_changes_data(struct bio *bio);
+bool blksnap_tracker_bio_changes_data(struct bio *bio);
 
 /*
  * Bio path, with RCU held, for a bio that changes data: stamps the blocks
  * of [@sector, @sector + @count) in the tracker's coordinates and counts
  * the write in flight.  Every stamp must be ended by tracker_write_done()
  * when the write completes, and the tracker outlives its writes in flight
- * (tracker_wait_idle()).
+ * (blksnap_tracker_wait_idle()).
  */
-struct cbt_stamp tracker_mark(struct tracker *tracker, sector_t sector,
-			      sector_t count);
+struct cbt_stamp blksnap_tracker_mark(struct tracker *tracker, sector_t sector,
+				      sector_t count);
 
 static inline void tracker_write_done(struct tracker *tracker,
 				      struct cbt_stamp stamp)
 {
-	cbt_map_write_done(&tracker->cbt, stamp);
+	blksnap_cbt_map_write_done(&tracker->cbt, stamp);
 }
 
 /* Waits until no write marked on the tracker is in flight any more. */
-void tracker_wait_idle(struct tracker *tracker);
+void blksnap_tracker_wait_idle(struct tracker *tracker);
 
 /**
- * tracker_cow - copy-on-write entry of the bio path (snapshot extension)
+ * blksnap_tracker_cow - copy-on-write entry of the bio path (snapshot extension)
  * @tracker:	a tracker whose @diff_area was set; the caller holds a ref
  * @bio:	the data-changing bio, not yet submitted.  Its sector is
  *		relative to bio->bi_bdev, which is @tracker->bdev or, for a
  *		whole-disk tracker, one of the disk's partitions (then add
  *		bio->bi_bdev->bd_start_sect unless BIO_REMAPPED is set).
- * @stamp:	what tracker_mark() stamped on the bio for this tracker: a
+ * @stamp:	what blksnap_tracker_mark() stamped on the bio for this tracker: a
  *		bio stamped before the take belongs to the image and is
  *		never copied over
  *
@@ -77,23 +77,23 @@ void tracker_wait_idle(struct tracker *tracker);
  * bypasses the filter, or end it with an error.  Returns false to let the
  * caller submit the bio now.
  */
-bool tracker_cow(struct tracker *tracker, struct bio *bio,
-		 struct cbt_stamp stamp);
+bool blksnap_tracker_cow(struct tracker *tracker, struct bio *bio,
+			 struct cbt_stamp stamp);
 
 /*
  * Called when the tracker is being detached, by ioctl or because the
  * device went away, after it is no longer reachable from the bio path.
  */
-void tracker_release_snapshot(struct tracker *tracker);
+void blksnap_tracker_release_snapshot(struct tracker *tracker);
 
 /* Reasons an explicit BLKFILTER_DETACH must be refused, e.g. a snapshot. */
-int tracker_may_detach(struct tracker *tracker);
+int blksnap_tracker_may_detach(struct tracker *tracker);
 
 /* BLKFILTER_CTL commands of the blksnap filter; errnos in README.md. */
-long tracker_ctl(struct tracker *tracker, unsigned int cmd,
-		 void __user *opt, u32 *optlen);
+long blksnap_tracker_ctl(struct tracker *tracker, unsigned int cmd,
+			 void __user *opt, u32 *optlen);
 
 /* Rebuilds the CBT map if the device's capacity changed. */
-int tracker_check_capacity(struct tracker *tracker);
+int blksnap_tracker_check_capacity(struct tracker *tracker);
 
 #endif /* __BLKSNAP_TRACKER_H */

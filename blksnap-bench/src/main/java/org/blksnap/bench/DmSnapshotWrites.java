@@ -13,7 +13,7 @@ final class DmSnapshotWrites extends Scenario {
     private static final String UNIT = "× dm-snapshot";
     private static final Target TWICE = Target.valueAtLeast(2.0,
             "blksnap holds the first write to a chunk in the submitting task while it reads the whole chunk "
-            + "synchronously (diff_area.c diff_area_copy, chunk_load), so fio's queue depth does not overlap "
+            + "synchronously (diff_area.c diff_area_copy, blksnap_chunk_load), so fio's queue depth does not overlap "
             + "the copies, and it stores chunks with buffered writes through the storage device's page cache "
             + "from a work item per chunk, holding at most chunk_maximum_in_queue (16) chunks before the next "
             + "first write waits; dm-snapshot hands the copy to kcopyd, which reads and writes the chunk with "

@@ -17,7 +17,7 @@ final class SnapshotWrites extends Scenario {
     static final String FIRST_1M = "s3-snap-first-1m";
     private static final Target REWRITE = Target.ratioAtLeast(0.9,
             "a write to a chunk already copied still passes the filter and the copy-on-write check: an xarray "
-            + "lookup per chunk (diff_area.c diff_area_cow_bio) on top of the CBT cost of scenario 2. Fix: the "
+            + "lookup per chunk (diff_area.c blksnap_diff_area_cow_bio) on top of the CBT cost of scenario 2. Fix: the "
             + "CBT fix of scenario 2, and a per-device bitmap of copied chunks tested before the xarray.");
 
     SnapshotWrites() {

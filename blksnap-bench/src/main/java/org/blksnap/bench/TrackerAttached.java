@@ -13,7 +13,7 @@ final class TrackerAttached extends Scenario {
     private static final Target TARGET = Target.ratioAtLeast(0.98,
             "every write to a tracked device goes through the ftrace redirection of submit_bio_noacct, one "
             + "xarray lookup, a tracker reference and the CBT map spinlock (filter.c filter_bio, cbt_map.c "
-            + "cbt_map_mark); under TCG the trampoline itself is emulated and costs more than on hardware. "
+            + "blksnap_cbt_map_mark); under TCG the trampoline itself is emulated and costs more than on hardware. "
             + "Fix: mark without the spinlock (one byte store per block, with the take's map switch waiting "
             + "for markers through RCU or a seqcount instead) and skip blocks already marked in this generation.");
 
