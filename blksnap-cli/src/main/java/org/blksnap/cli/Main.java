@@ -27,7 +27,7 @@ public final class Main {
      * @return the exit status
      */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
-        return commandLine(out, err).execute(args);
+        return configure(CommandTree.forArgs(args), out, err).execute(args);
     }
 
     /**
@@ -37,8 +37,13 @@ public final class Main {
      *         page and the bash completion
      */
     public static CommandLine commandLine(PrintWriter out, PrintWriter err) {
+        return configure(CommandTree.ROOT, out, err);
+    }
+
+    private static CommandLine configure(CommandTree tree, PrintWriter out, PrintWriter err) {
         Errors errors = new Errors();
-        CommandLine cl = new CommandLine(new BlkSnapCommand())
+        // Set after the subcommands are added: picocli copies these settings down to them.
+        CommandLine cl = tree.toCommandLine()
                 .setOut(out)
                 .setErr(err)
                 .setExecutionExceptionHandler(errors)

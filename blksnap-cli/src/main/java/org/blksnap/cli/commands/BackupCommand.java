@@ -4,7 +4,7 @@ import org.blksnap.cli.UsageException;
 
 import picocli.CommandLine.Command;
 
-/** {@code blksnap backup}: the group of backup commands. */
+/** {@code blksnap backup}: the group of backup commands (listed in org.blksnap.cli.CommandTree). */
 @Command(name = "backup", mixinStandardHelpOptions = true, synopsisSubcommandLabel = "COMMAND",
         description = {"Consistent, incremental, deduplicated image backups of live block devices, and their "
                 + "restore.",
@@ -29,10 +29,7 @@ import picocli.CommandLine.Command;
             "  blksnap backup verify --repo /backup/vdb --read-data",
             "  blksnap backup prune --repo /backup/vdb --keep-last 7",
             "  blksnap backup forget 20261123-101500-3fa2 --repo /backup/vdb",
-            "  blksnap backup check --repo /backup/vdb --read-data-subset 10%%"},
-        subcommands = {org.blksnap.cli.NestedHelpCommand.class, BackupCreateCommand.class, BackupListCommand.class,
-            BackupRestoreCommand.class, BackupVerifyCommand.class, BackupPruneCommand.class,
-            BackupForgetCommand.class, BackupCheckCommand.class, KeyCommand.class})
+            "  blksnap backup check --repo /backup/vdb --read-data-subset 10%%"})
 public final class BackupCommand extends BaseCommand {
     @Override
     public Integer call() {
