@@ -100,12 +100,16 @@ check:
 	fi
 	@scripts/checkpatch $(MODULE_SOURCES)
 
+# Each ends with the JVM's AOT cache of the command (bin/blksnap), trained
+# on the jars just built.
 java:
 	@$(MVN) package
+	@BLKSNAP_AOT_TRAINING=1 bin/blksnap
 
 # For the demo: the tests are make test's business.
 java-nocheck:
 	@$(MVN) package -DskipTests
+	@BLKSNAP_AOT_TRAINING=1 bin/blksnap
 
 # The Java runtime (jlink) installed with the command.
 runtime: java-nocheck
