@@ -42,7 +42,7 @@ public final class ExitCodes {
     public static final List<Meaning> TABLE = List.of(
             new Meaning(OK, "success"),
             new Meaning(FAILURE, "the operation failed (the message says why)"),
-            new Meaning(USAGE, "bad command line: unknown command or option, missing or bad value"),
+            new Meaning(USAGE, "bad command line (unknown command or option, missing or bad value) or job file"),
             new Meaning(MODULE_NOT_LOADED, "the blksnap kernel module is not loaded"),
             new Meaning(PERMISSION, "permission denied: run as root"),
             new Meaning(NOT_FOUND, "no such device or snapshot, or the filter is not attached"),
