@@ -207,14 +207,21 @@ public final class BackupCreateCommand extends BaseCommand {
         return 0;
     }
 
-    /** Lists the hooks before anything is made: a mistyped --hooks-dir must fail first. */
-    private SnapshotHooks hooks() throws HookException {
+    /**
+     * Lists the hooks before anything is made: a mistyped --hooks-dir is a
+     * bad command line (exit status 2), found before a snapshot exists.
+     */
+    private SnapshotHooks hooks() {
         Map<String, String> env = new java.util.LinkedHashMap<>();
         env.put("BLKSNAP_REPO", repo.location());
         if (job != null) {
             env.put("BLKSNAP_JOB", job);
         }
-        return new SnapshotHooks(new HookRunner(hooksOption.settings(), this::note), devices, env, this::note);
+        try {
+            return new SnapshotHooks(new HookRunner(hooksOption.settings(), this::note), devices, env, this::note);
+        } catch (HookException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
     }
 
     private void report(BackupResult r) {
