@@ -41,18 +41,12 @@ class BackupS3CliTest {
     @BeforeAll
     static void start() throws Exception {
         server = new S3Server();
-        // The first link of the SDK's default chain; the environment is next.
-        System.setProperty("aws.accessKeyId", S3Server.ACCESS_KEY);
-        System.setProperty("aws.secretAccessKey", S3Server.SECRET_KEY);
-        // Loopback only: the default chains must not reach for an instance role.
-        System.setProperty("aws.disableEc2Metadata", "true");
+        S3Server.useAsDefaultCredentials();
     }
 
     @AfterAll
     static void stop() {
-        System.clearProperty("aws.accessKeyId");
-        System.clearProperty("aws.secretAccessKey");
-        System.clearProperty("aws.disableEc2Metadata");
+        S3Server.clearDefaultCredentials();
         server.close();
     }
 

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -37,17 +36,12 @@ class S3BackupIT {
     @BeforeAll
     static void start() throws Exception {
         server = new S3Server();
-        System.setProperty("aws.accessKeyId", S3Server.ACCESS_KEY);
-        System.setProperty("aws.secretAccessKey", S3Server.SECRET_KEY);
-        // Loopback only: no instance-metadata lookups.
-        System.setProperty("aws.disableEc2Metadata", "true");
+        S3Server.useAsDefaultCredentials();
     }
 
     @AfterAll
     static void stop() {
-        System.clearProperty("aws.accessKeyId");
-        System.clearProperty("aws.secretAccessKey");
-        System.clearProperty("aws.disableEc2Metadata");
+        S3Server.clearDefaultCredentials();
         server.close();
     }
 
@@ -72,16 +66,7 @@ class S3BackupIT {
 
     private static Map<String, String> restored(String repo, String id, LoopDevice target) throws IOException {
         backup("backup", "restore", id, "--repo", repo, "--to", target.path(), "--verify").ok();
-        Shell.Result fsck = Shell.run("e2fsck", "-fn", target.path());
-        assertEquals(0, fsck.status(), "fsck of the restored " + id + ": " + fsck.output());
-        Path mnt = Files.createTempDirectory("s3-restored");
-        Shell.sh("mount", "-o", "ro", target.path(), mnt.toString());
-        try {
-            return LiveFs.md5Tree(mnt);
-        } finally {
-            Shell.sh("umount", mnt.toString());
-            Files.delete(mnt);
-        }
+        return LiveFs.md5TreeOfRestored(target.device());
     }
 
     @Test
