@@ -110,6 +110,21 @@ public final class Session implements AutoCloseable {
         }
     }
 
+    /**
+     * The take, with the hooks around it: the application is held for as
+     * short a time as possible, and is let go whatever happened.
+     */
+    private static void takeBetween(Snapshot snapshot, TakeHooks hooks) throws BlkSnapException {
+        boolean taken = false;
+        try {
+            hooks.beforeTake(snapshot.id());
+            snapshot.take();
+            taken = true;
+        } finally {
+            hooks.afterTake(snapshot.id(), taken);
+        }
+    }
+
     /** Collects the parameters of a session. */
     public static final class Builder {
         private final List<Path> devices = new ArrayList<>();
@@ -117,6 +132,7 @@ public final class Session implements AutoCloseable {
         private long limitBytes;
         private Consumer<SnapshotEvent> listener = e -> { };
         private SnapshotOwners owners = SnapshotOwners.system();
+        private TakeHooks hooks = TakeHooks.NONE;
 
         private Builder() {
         }
@@ -155,6 +171,16 @@ public final class Session implements AutoCloseable {
             return this;
         }
 
+        /**
+         * @param hooks run right before the take and right after it (also
+         *              when the take fails)
+         * @return this
+         */
+        public Builder hooks(TakeHooks hooks) {
+            this.hooks = Objects.requireNonNull(hooks, "hooks");
+            return this;
+        }
+
         /** @param listener called on a virtual thread for every event @return this */
         public Builder onEvent(Consumer<SnapshotEvent> listener) {
             this.listener = Objects.requireNonNull(listener, "listener");
@@ -188,7 +214,7 @@ public final class Session implements AutoCloseable {
                 for (Path d : devices) {
                     snapshot.add(d);
                 }
-                snapshot.take();
+                takeBetween(snapshot, hooks);
                 List<Image> images = snapshot.images();
                 EventWatcher watcher = snapshot.watch(listener);
                 return new Session(blksnap, snapshot, images, watcher, owners);

@@ -259,7 +259,8 @@ class S3RepositoryTest {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
             // Killed once a pack of parts is complete and the next is being uploaded.
             int packsBefore = raw.listObjectsV2(q -> q.bucket(bucket).prefix("backups/host1/packs/")).keyCount();
-            while (raw.listObjectsV2(q -> q.bucket(bucket).prefix("backups/host1/packs/")).keyCount() <= packsBefore) {
+            while (raw.listObjectsV2(q -> q.bucket(bucket).prefix("backups/host1/packs/")).keyCount() <= packsBefore
+                    || uploads(raw, bucket) == 0) {
                 assertTrue(child.isAlive(), "the child ended before it was killed: "
                         + Files.readString(dir.resolve("child.log")));
                 assertTrue(System.nanoTime() < deadline, "the child uploaded no multipart pack in 120 s");
@@ -268,6 +269,8 @@ class S3RepositoryTest {
             child.destroyForcibly();
             assertTrue(child.waitFor(30, TimeUnit.SECONDS));
             assertEquals(137, child.exitValue(), "killed by SIGKILL");
+            // The pack being uploaded is an incomplete multipart upload: invisible, but its parts are stored.
+            assertTrue(uploads(raw, bucket) >= 1, "the killed pack's multipart upload is open");
 
             try (S3Store store = store(repo)) {
                 try (Repository r = Repository.open(store, LockMode.SHARED)) {
@@ -280,14 +283,21 @@ class S3RepositoryTest {
                 // The packs the killed backup completed; the one it was uploading is no object at all.
                 assertTrue(found.problems().stream().allMatch(p -> p.contains("no index names")),
                         found.problems().toString());
+                assertTrue(uploads(raw, bucket) >= 1, "shared commands leave other uploads alone");
                 Checker.Report repaired = check(store, true);
                 assertTrue(repaired.clean(), repaired.toString());
+                assertEquals(0, uploads(raw, bucket), "the repository's owner aborted the killed upload");
                 assertTrue(check(store, false).clean());
                 assertArrayEquals(first, restore(store, r0.backupId()));
                 BackupResult next = backup(store, vda.take());
                 assertArrayEquals(vda.bytes(), restore(store, next.backupId()));
             }
         }
+    }
+
+    /** @return the incomplete multipart uploads under the test repositories' prefix */
+    private static int uploads(S3Client raw, String bucket) {
+        return raw.listMultipartUploads(q -> q.bucket(bucket).prefix("backups/host1/")).uploads().size();
     }
 
     @Test

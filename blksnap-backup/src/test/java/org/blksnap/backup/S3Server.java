@@ -88,6 +88,25 @@ public final class S3Server implements AutoCloseable {
                         SECRET_KEY))).build();
     }
 
+    /**
+     * Gives this server's credentials to the SDK's default chain through its
+     * first link, the system properties, as a user's environment would: for
+     * tests of the command, whose stores are made by the command itself.
+     */
+    public static void useAsDefaultCredentials() {
+        System.setProperty("aws.accessKeyId", ACCESS_KEY);
+        System.setProperty("aws.secretAccessKey", SECRET_KEY);
+        // Loopback only: the default chains must not reach for an instance role.
+        System.setProperty("aws.disableEc2Metadata", "true");
+    }
+
+    /** Undoes {@link #useAsDefaultCredentials()}. */
+    public static void clearDefaultCredentials() {
+        System.clearProperty("aws.accessKeyId");
+        System.clearProperty("aws.secretAccessKey");
+        System.clearProperty("aws.disableEc2Metadata");
+    }
+
     @Override
     public void close() {
         try {

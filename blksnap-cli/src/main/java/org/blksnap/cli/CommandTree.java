@@ -6,6 +6,7 @@ import java.util.Set;
 
 import org.blksnap.cli.commands.AttachCommand;
 import org.blksnap.cli.commands.BackupCheckCommand;
+import org.blksnap.cli.commands.BackupRunCommand;
 import org.blksnap.cli.commands.BackupCommand;
 import org.blksnap.cli.commands.BackupCreateCommand;
 import org.blksnap.cli.commands.BackupForgetCommand;
@@ -66,7 +67,8 @@ record CommandTree(String name, Class<?> type, List<CommandTree> children) {
                     leaf("prune", BackupPruneCommand.class),
                     leaf("forget", BackupForgetCommand.class),
                     leaf("check", BackupCheckCommand.class),
-                    leaf("key", KeyCommand.class)),
+                    leaf("key", KeyCommand.class),
+                    leaf("run", BackupRunCommand.class)),
             leaf("serve", ServeCommand.class),
             leaf("attach", AttachCommand.class),
             leaf("detach", DetachCommand.class),

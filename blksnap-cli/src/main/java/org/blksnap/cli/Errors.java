@@ -72,6 +72,7 @@ public final class Errors implements IExecutionExceptionHandler, IParameterExcep
 
     public static int exitCode(Throwable e) {
         return switch (e) {
+            case org.blksnap.backup.hooks.HookException x -> ExitCodes.HOOK_FAILED;
             case ModuleNotLoadedException x -> ExitCodes.MODULE_NOT_LOADED;
             case PermissionDeniedException x -> ExitCodes.PERMISSION;
             case NotBlockDeviceException x -> ExitCodes.NOT_FOUND;

@@ -26,6 +26,8 @@ public final class ExitCodes {
     public static final int CORRUPTED = 7;
     /** The password or key file opens no key of the encrypted repository. */
     public static final int WRONG_KEY = 8;
+    /** A hook failed: pre-freeze (nothing stored) or post-thaw (the backup stored, the application maybe held). */
+    public static final int HOOK_FAILED = 9;
 
     /**
      * One exit status and what it means.
@@ -40,13 +42,14 @@ public final class ExitCodes {
     public static final List<Meaning> TABLE = List.of(
             new Meaning(OK, "success"),
             new Meaning(FAILURE, "the operation failed (the message says why)"),
-            new Meaning(USAGE, "bad command line: unknown command or option, missing or bad value"),
+            new Meaning(USAGE, "bad command line (unknown command or option, bad value) or job file"),
             new Meaning(MODULE_NOT_LOADED, "the blksnap kernel module is not loaded"),
             new Meaning(PERMISSION, "permission denied: run as root"),
             new Meaning(NOT_FOUND, "no such device or snapshot, or the filter is not attached"),
             new Meaning(BUSY, "busy: already attached or in a snapshot, device or repository in use"),
             new Meaning(CORRUPTED, "the snapshot broke while the COMMAND of 'blksnap snapshot' ran"),
-            new Meaning(WRONG_KEY, "wrong password or key file for the encrypted repository"));
+            new Meaning(WRONG_KEY, "wrong password or key file for the encrypted repository"),
+            new Meaning(HOOK_FAILED, "a backup hook failed (pre-freeze: nothing stored; post-thaw: stored)"));
 
     /** @return the footer of 'blksnap --help': the whole table */
     static List<String> footer() {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Random;
 
@@ -41,18 +42,12 @@ class BackupS3CliTest {
     @BeforeAll
     static void start() throws Exception {
         server = new S3Server();
-        // The first link of the SDK's default chain; the environment is next.
-        System.setProperty("aws.accessKeyId", S3Server.ACCESS_KEY);
-        System.setProperty("aws.secretAccessKey", S3Server.SECRET_KEY);
-        // Loopback only: the default chains must not reach for an instance role.
-        System.setProperty("aws.disableEc2Metadata", "true");
+        S3Server.useAsDefaultCredentials();
     }
 
     @AfterAll
     static void stop() {
-        System.clearProperty("aws.accessKeyId");
-        System.clearProperty("aws.secretAccessKey");
-        System.clearProperty("aws.disableEc2Metadata");
+        S3Server.clearDefaultCredentials();
         server.close();
     }
 
@@ -102,7 +97,7 @@ class BackupS3CliTest {
         try (S3Store store = S3Server.store(repo, S3Server.testOptions());
                 Repository r = Repository.openForBackup(store, new Repository.NewRepository(CHUNK,
                         Repository.DEFAULT_PACK_SIZE, true, new org.blksnap.backup.repo.KeyRing.Argon2(64, 1, 1)),
-                        java.time.Duration.ZERO, () -> pw)) {
+                        Duration.ZERO, () -> pw)) {
             new BackupEngine(r, BackupEngine.Options.defaults(), ProgressListener.NONE).run(files);
         }
         Run wrong = Run.of("backup", "list", "-r", repo, "--password-command", "printf nope");
@@ -174,9 +169,13 @@ class BackupS3CliTest {
         Path image = dir.resolve("vdb.img");
         Files.write(image, new byte[4 * CHUNK]);
         backup(repo, image, 4 * CHUNK);
-        try (S3Store other = S3Server.store(repo, S3Server.testOptions())) {
-            // Never closed: as if its holder hung on another host.
-            other.lock(ChunkStore.LockMode.EXCLUSIVE, java.time.Duration.ZERO);
+        // A holder hung on another host: its lock stays, and it never beats.
+        // (With the tests' 1 s heartbeat, a beat that checked its object
+        // just before --break-lock removed it would write it again, and the
+        // broken list would find the lock back: a race of the test's making.)
+        try (S3Store other = S3Server.store(repo, S3Server.testOptions().withLockTiming(Duration.ofHours(1),
+                Duration.ofHours(2)))) {
+            other.lock(ChunkStore.LockMode.EXCLUSIVE, Duration.ZERO);
             Run busy = Run.of("backup", "list", "-r", repo);
             assertEquals(ExitCodes.BUSY, busy.status(), busy::err);
             assertEquals(1, busy.errLines(), busy.err());

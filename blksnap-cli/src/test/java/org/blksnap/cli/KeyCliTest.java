@@ -75,6 +75,25 @@ class KeyCliTest {
         assertEquals("blksnap backup list: --password-command failed (exit status 3)", failing.err().strip());
     }
 
+    @Test
+    void thePasswordComesFromAPasswordFileAsAJobGivesIt() throws IOException {
+        Path pw = Files.writeString(dir.resolve("repo.pw"), "first pw\n");
+        Run ok = list("--password-file", pw.toString());
+        assertEquals(0, ok.status(), ok.err());
+        assertTrue(ok.out().contains(backupId), ok.out());
+
+        Files.writeString(pw, "nope\n");
+        Run wrong = list("--password-file", pw.toString());
+        assertEquals(ExitCodes.WRONG_KEY, wrong.status(), wrong.err());
+        assertEquals(1, wrong.errLines(), wrong.err());
+
+        Files.writeString(pw, "\n");
+        Run empty = list("--password-file", pw.toString());
+        assertEquals(ExitCodes.FAILURE, empty.status(), empty.err());
+        assertEquals("blksnap backup list: the password from --password-file " + pw + " is empty",
+                empty.err().strip());
+    }
+
     /** Runs the command in its own JVM, where the environment can be set. */
     private Run process(String passwordFile, String... args) throws IOException, InterruptedException {
         List<String> cmd = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")

@@ -13,6 +13,7 @@ import org.blksnap.api.Filter;
 import org.blksnap.api.Image;
 import org.blksnap.api.Session;
 import org.blksnap.api.SnapshotEvent;
+import org.blksnap.api.TakeHooks;
 import org.blksnap.backup.BackupException;
 
 /**
@@ -42,7 +43,22 @@ public final class BlkSnapSource implements SnapshotSource {
      */
     public static BlkSnapSource take(List<Path> devices, DiffStorage storage, long limitBytes)
             throws BlkSnapException {
-        Session s = Session.builder().storage(storage).limit(limitBytes).devicesFrom(devices).open();
+        return take(devices, storage, limitBytes, TakeHooks.NONE);
+    }
+
+    /**
+     * Takes the snapshot with hooks around the take (application consistency).
+     *
+     * @param devices    block devices
+     * @param storage    difference storage
+     * @param limitBytes most bytes the difference storage may take
+     * @param hooks      run right before and right after the take
+     * @return the open source
+     * @throws BlkSnapException if the snapshot cannot be taken or a hook aborts it
+     */
+    public static BlkSnapSource take(List<Path> devices, DiffStorage storage, long limitBytes, TakeHooks hooks)
+            throws BlkSnapException {
+        Session s = Session.builder().storage(storage).limit(limitBytes).devicesFrom(devices).hooks(hooks).open();
         try {
             List<SourceDevice> out = new ArrayList<>();
             for (Image i : s.images()) {

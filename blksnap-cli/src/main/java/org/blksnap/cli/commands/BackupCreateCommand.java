@@ -21,6 +21,9 @@ import org.blksnap.backup.engine.BackupResult;
 import org.blksnap.backup.engine.BlkSnapSource;
 import org.blksnap.backup.engine.DeviceResult;
 import org.blksnap.backup.engine.Targets;
+import org.blksnap.backup.hooks.HookException;
+import org.blksnap.backup.hooks.HookRunner;
+import org.blksnap.backup.hooks.SnapshotHooks;
 import org.blksnap.backup.repo.Repository;
 import org.blksnap.backup.repo.Secret;
 import org.blksnap.cli.Converters;
@@ -99,6 +102,13 @@ public final class BackupCreateCommand extends BaseCommand {
     Integer kdfIterations;
 
     @Mixin
+    HooksOption hooksOption;
+
+    /** Set by 'backup run': the job's name, for the hooks' environment. */
+    @Option(names = "--job", hidden = true, paramLabel = "NAME")
+    String job;
+
+    @Mixin
     JsonOption json;
 
     @Mixin
@@ -124,6 +134,7 @@ public final class BackupCreateCommand extends BaseCommand {
             options = options.withThreads(threads);
         }
         BackupEngine.Options opts = options;
+        SnapshotHooks hooks = hooks();
         int cs = chunkSize == null ? Repository.DEFAULT_CHUNK_SIZE : (int) Math.min(Integer.MAX_VALUE, chunkSize);
         boolean encrypted = switch (encryption) {
             case "aes-256-gcm" -> true;
@@ -153,7 +164,7 @@ public final class BackupCreateCommand extends BaseCommand {
                 @Override
                 BlkSnapSource open() throws IOException {
                     destroyAbandonedSnapshots();
-                    return BlkSnapSource.take(devices, diff, limitBytes);
+                    return BlkSnapSource.take(devices, diff, limitBytes, hooks);
                 }
 
                 @Override
@@ -184,12 +195,33 @@ public final class BackupCreateCommand extends BaseCommand {
                 }
             }.run();
             report(result);
+            if (hooks.postThawFailed()) {
+                throw new HookException("a post-thaw hook failed (see above): backup " + result.backupId()
+                        + " was stored, but the application it holds may still be held");
+            }
         } finally {
             if (existing != null) {
                 existing.close();
             }
         }
         return 0;
+    }
+
+    /**
+     * Lists the hooks before anything is made: a mistyped --hooks-dir is a
+     * bad command line (exit status 2), found before a snapshot exists.
+     */
+    private SnapshotHooks hooks() {
+        Map<String, String> env = new java.util.LinkedHashMap<>();
+        env.put("BLKSNAP_REPO", repo.location());
+        if (job != null) {
+            env.put("BLKSNAP_JOB", job);
+        }
+        try {
+            return new SnapshotHooks(new HookRunner(hooksOption.settings(), this::note), devices, env, this::note);
+        } catch (HookException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
     }
 
     private void report(BackupResult r) {

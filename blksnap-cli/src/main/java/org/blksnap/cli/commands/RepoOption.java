@@ -9,10 +9,6 @@ import org.blksnap.backup.repo.Secret;
 import org.blksnap.backup.repo.s3.S3Location;
 import org.blksnap.backup.repo.s3.S3Options;
 import org.blksnap.backup.repo.s3.S3Store;
-import org.blksnap.backup.repo.Secret;
-import org.blksnap.backup.repo.s3.S3Location;
-import org.blksnap.backup.repo.s3.S3Options;
-import org.blksnap.backup.repo.s3.S3Store;
 import org.blksnap.cli.Converters;
 import org.blksnap.cli.UsageException;
 
@@ -44,6 +40,11 @@ public final class RepoOption {
                     + "line. Without it the password comes from the file named by $" + Secrets.PASSWORD_FILE_ENV
                     + ", else from a prompt on the terminal; never from the command line.")
     String passwordCommand;
+
+    @Option(names = "--password-file", paramLabel = "FILE",
+            description = "Read the password from the first line of FILE (keep it owner-only), instead of $"
+                    + Secrets.PASSWORD_FILE_ENV + ": for job files and scripts.")
+    Path passwordFile;
 
     @Option(names = "--key-file", paramLabel = "FILE",
             description = "Open the encrypted repository with a key file (at least 32 random bytes, e.g. from "
@@ -93,13 +94,13 @@ public final class RepoOption {
 
     /** @return the repository's password or key file, asked only if the repository is encrypted */
     Secret.Source secrets() {
-        return Secrets.source(keyFile, Secrets.PASSWORD_FILE_ENV, passwordCommand, "Password for " + location(),
-                false);
+        return Secrets.source(keyFile, passwordFile, Secrets.PASSWORD_FILE_ENV, passwordCommand,
+                "Password for " + location(), false);
     }
 
     /** @return the same, asked twice on a terminal: for a repository being created */
     Secret.Source newSecrets() {
-        return Secrets.source(keyFile, Secrets.PASSWORD_FILE_ENV, passwordCommand, "New password for " + location(),
-                true);
+        return Secrets.source(keyFile, passwordFile, Secrets.PASSWORD_FILE_ENV, passwordCommand,
+                "New password for " + location(), true);
     }
 }

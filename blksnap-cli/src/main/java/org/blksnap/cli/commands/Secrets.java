@@ -40,9 +40,26 @@ final class Secrets {
      * @return the secret, read when first asked
      */
     static Secret.Source source(Path keyFile, String envVar, String command, String prompt, boolean confirm) {
+        return source(keyFile, null, envVar, command, prompt, confirm);
+    }
+
+    /**
+     * @param keyFile      a key file, or null
+     * @param passwordFile a file whose first line is the password (a job's), or null
+     * @param envVar       the environment variable naming a password file
+     * @param command      a command printing the password, or null
+     * @param prompt       what the terminal prompt says
+     * @param confirm      true to ask twice on a terminal (a new password)
+     * @return the secret, read when first asked
+     */
+    static Secret.Source source(Path keyFile, Path passwordFile, String envVar, String command, String prompt,
+            boolean confirm) {
         return () -> {
             if (keyFile != null) {
                 return new Secret.KeyFile(Files.readAllBytes(keyFile));
+            }
+            if (passwordFile != null) {
+                return password(firstLine(Files.readAllBytes(passwordFile)), "--password-file " + passwordFile);
             }
             String file = System.getenv(envVar);
             if (file != null && !file.isEmpty()) {

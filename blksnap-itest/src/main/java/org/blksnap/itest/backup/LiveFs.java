@@ -93,6 +93,28 @@ final class LiveFs implements AutoCloseable {
         return churned.get();
     }
 
+    /**
+     * A restored copy: e2fsck -fn must find it clean; then mounted read-only
+     * and read.
+     *
+     * @param device a block device holding a restored ext4
+     * @return {@link #md5Tree} of it
+     */
+    static Map<String, String> md5TreeOfRestored(Path device) throws IOException {
+        Shell.Result fsck = Shell.run("e2fsck", "-fn", device.toString());
+        if (fsck.status() != 0) {
+            throw new AssertionError("fsck of the restored " + device + ": " + fsck.output());
+        }
+        Path mnt = Files.createTempDirectory("backup-restored");
+        Shell.sh("mount", "-o", "ro", device.toString(), mnt.toString());
+        try {
+            return md5Tree(mnt);
+        } finally {
+            Shell.sh("umount", mnt.toString());
+            Files.delete(mnt);
+        }
+    }
+
     /** md5 of every file outside churn/, by relative path. */
     static Map<String, String> md5Tree(Path root) throws IOException {
         Map<String, String> out = new TreeMap<>();
