@@ -74,38 +74,18 @@ class ReplayedImageChainIT {
         try (LoopDevice src = LoopDevice.create(DEVICE)) {
             Path device = src.device();
             Stamp[] onDevice = new Stamp[BLOCKS];
-            long[] seq = {1};
-            write(device, onDevice, IntStream.range(0, BLOCKS).toArray(), seq[0]++, DEVICE_WRITER);
+            long seq = 1;
+            write(device, onDevice, IntStream.range(0, BLOCKS).toArray(), seq++, DEVICE_WRITER);
 
             // 1: full backup of an image that was written after the take.
-            Stamp[] atFull;
-            String full;
-            try (Session s = session(device)) {
-                Path image = s.images().get(0).image();
-                atFull = onDevice.clone();
-                write(image, atFull, blocks(R1), seq[0]++, IMAGE_WRITER);
-                BackupResult r = engineBackup(repoDir, s);
-                assertEquals("full", only(r).mode());
-                full = r.backupId();
-            }
-            assertContent("the original after the image writes", device, onDevice);
+            Saved full = backupOfAWrittenImage(repoDir, device, onDevice, blocks(R1), seq++, "full");
 
             // 2: the device changes, the next image is written too, incremental.
-            write(device, onDevice, blocks(W2), seq[0]++, DEVICE_WRITER);
-            Stamp[] atSecond;
-            String second;
-            try (Session s = session(device)) {
-                Path image = s.images().get(0).image();
-                atSecond = onDevice.clone();
-                write(image, atSecond, blocks(R2), seq[0]++, IMAGE_WRITER);
-                BackupResult r = engineBackup(repoDir, s);
-                assertEquals("incremental", only(r).mode(), only(r).reason());
-                second = r.backupId();
-            }
-            assertContent("the original after the image writes", device, onDevice);
+            write(device, onDevice, blocks(W2), seq++, DEVICE_WRITER);
+            Saved second = backupOfAWrittenImage(repoDir, device, onDevice, blocks(R2), seq++, "incremental");
 
             // 3: the device changes again; a plain incremental by the command.
-            write(device, onDevice, blocks(W3), seq[0]++, DEVICE_WRITER);
+            write(device, onDevice, blocks(W3), seq, DEVICE_WRITER);
             Stamp[] atThird = onDevice.clone();
             JsonNode third = Blksnap.run("backup", "create", "--device", device.toString(), "--repo",
                     repoDir.toString(), "--storage", "/tmp", "--limit", "64M", "--json").ok().json();
@@ -114,8 +94,8 @@ class ReplayedImageChainIT {
             assertEquals("incremental", thirdDev.get("mode").asText(), thirdDev.get("reason").asText());
 
             List<String> wrong = new ArrayList<>();
-            wrong.addAll(restoreAndCompare(repoDir, full, restored, atFull));
-            wrong.addAll(restoreAndCompare(repoDir, second, restored, atSecond));
+            wrong.addAll(restoreAndCompare(repoDir, full.id(), restored, full.image()));
+            wrong.addAll(restoreAndCompare(repoDir, second.id(), restored, second.image()));
             wrong.addAll(restoreAndCompare(repoDir, third.get("backup").asText(), restored, atThird));
             assertEquals(List.of(), wrong.subList(0, Math.min(wrong.size(), 24)),
                     wrong.size() + " blocks of the restored chain are not what the images held");
@@ -128,6 +108,27 @@ class ReplayedImageChainIT {
             Shell.run("rm", "-rf", repoDir.toString(), restored.toString());
         }
         assertEquals(List.of(), Snapshots.list(), "a backup left a snapshot behind");
+    }
+
+    /** A backup and what its image held when it was read. */
+    private record Saved(String id, Stamp[] image) {
+    }
+
+    /**
+     * Takes a snapshot, writes stamps to the image (the original must not
+     * change), backs the image up with the engine.
+     */
+    private static Saved backupOfAWrittenImage(Path repoDir, Path device, Stamp[] onDevice, int[] imageBlocks,
+            long seq, String mode) throws IOException {
+        Stamp[] image = onDevice.clone();
+        BackupResult r;
+        try (Session s = session(device)) {
+            write(s.images().get(0).image(), image, imageBlocks, seq, IMAGE_WRITER);
+            r = engineBackup(repoDir, s);
+        }
+        assertEquals(mode, only(r).mode(), only(r).reason());
+        assertContent("the original after the image writes", device, onDevice);
+        return new Saved(r.backupId(), image);
     }
 
     private static Session session(Path device) throws IOException {
