@@ -39,23 +39,40 @@ public final class CbtMap {
     }
 
     /**
-     * Reads the map and its state consistently: if a take or a wrap happens
-     * while reading, reads again.
+     * Reads the map and its state consistently: if a take, a wrap or a
+     * resize happens while reading, reads again.
      *
      * @param filter an attached filter
      * @return the map
      * @throws BlkSnapException if reading fails
      */
     public static CbtMap read(Filter filter) throws BlkSnapException {
+        return read(filter.device(), filter::cbtInfo, filter::readCbtMap);
+    }
+
+    /** One call to the tracker. */
+    @FunctionalInterface
+    interface Call<T> {
+        T get() throws BlkSnapException;
+    }
+
+    static CbtMap read(java.nio.file.Path device, Call<CbtInfo> info, Call<byte[]> readMap)
+            throws BlkSnapException {
         for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-            CbtInfo before = filter.cbtInfo();
-            byte[] map = filter.readCbtMap();
-            CbtInfo after = filter.cbtInfo();
+            CbtInfo before = info.get();
+            byte[] map;
+            try {
+                map = readMap.get();
+            } catch (CbtMapChangedException e) {
+                // Rebuilt under the read (a resize): start again from the new state.
+                continue;
+            }
+            CbtInfo after = info.get();
             if (before.equals(after) && map.length == after.blockCount()) {
                 return new CbtMap(after, map);
             }
         }
-        throw new BlkSnapException(filter.device() + ": CBT state kept changing while reading the map", 0);
+        throw new BlkSnapException(device + ": CBT state kept changing while reading the map", 0);
     }
 
     /** @return the tracker state */

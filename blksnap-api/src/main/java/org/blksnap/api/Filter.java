@@ -153,8 +153,13 @@ public final class Filter implements AutoCloseable {
      * Reads the whole CBT map: one byte per block, the changes number of the
      * take before which the block last changed.
      *
+     * <p>The map is read in pieces, and a resize of the device rebuilds it:
+     * {@link CbtMap#read} pairs the map with the state it belongs to and
+     * reads again when it changed.
+     *
      * @return the map, {@link CbtInfo#blockCount()} bytes
      * @throws FilterNotAttachedException if not attached
+     * @throws CbtMapChangedException     if the map shrank while it was read
      * @throws BlkSnapException           for other failures
      */
     public byte[] readCbtMap() throws BlkSnapException {
@@ -173,8 +178,8 @@ public final class Filter implements AutoCloseable {
                 if (got <= 0 || got > want) {
                     // The map shrank under us (capacity change): what was
                     // read is still right, the rest is unknown, so refuse.
-                    throw new BlkSnapException(device + ": CBT map changed while reading (got " + got
-                            + " bytes at offset " + offset + " of " + map.length + "); read it again", 0);
+                    throw new CbtMapChangedException(device + ": CBT map changed while reading (got " + got
+                            + " bytes at offset " + offset + " of " + map.length + "); read it again");
                 }
                 MemorySegment.copy(buf, JAVA_BYTE, 0, map, offset, got);
                 offset += got;

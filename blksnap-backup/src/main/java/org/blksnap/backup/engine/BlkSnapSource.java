@@ -58,10 +58,25 @@ public final class BlkSnapSource implements SnapshotSource {
      */
     public static BlkSnapSource take(List<Path> devices, DiffStorage storage, long limitBytes, TakeHooks hooks)
             throws BlkSnapException {
-        Session s = Session.builder().storage(storage).limit(limitBytes).devicesFrom(devices).hooks(hooks).open();
+        return of(Session.builder().storage(storage).limit(limitBytes).devicesFrom(devices).hooks(hooks).open());
+    }
+
+    /**
+     * A source over a snapshot the caller took, for a program that writes to
+     * the images before they are saved (a journal replayed by mounting an
+     * image read-write, as upstream blksnap allows). The change-tracking maps
+     * are read now, so the blocks written to an image count as changed for
+     * this backup and the next one. Takes over the session: closing the
+     * source (or a failure here) destroys the snapshot.
+     *
+     * @param session a taken snapshot
+     * @return the open source
+     * @throws BlkSnapException if a device's tracking cannot be read
+     */
+    public static BlkSnapSource of(Session session) throws BlkSnapException {
         try {
             List<SourceDevice> out = new ArrayList<>();
-            for (Image i : s.images()) {
+            for (Image i : session.images()) {
                 CbtMap cbt;
                 try (Filter f = Filter.open(i.device())) {
                     cbt = CbtMap.read(f);
@@ -69,10 +84,10 @@ public final class BlkSnapSource implements SnapshotSource {
                 out.add(new SourceDevice(i.device().toString(), i.image(), cbt.info().capacityBytes(), cbt,
                         identityOf(i.device())));
             }
-            return new BlkSnapSource(s, out);
+            return new BlkSnapSource(session, out);
         } catch (BlkSnapException | RuntimeException e) {
             try {
-                s.close();
+                session.close();
             } catch (BlkSnapException suppressed) {
                 e.addSuppressed(suppressed);
             }

@@ -7,6 +7,7 @@ import java.util.List;
 
 import org.blksnap.api.BlkSnapException;
 import org.blksnap.api.CbtInfo;
+import org.blksnap.api.CbtMap;
 import org.blksnap.api.Filter;
 import org.blksnap.api.SectorRange;
 import org.blksnap.api.sys.Errno;
@@ -51,9 +52,10 @@ final class Cbt {
         }
     }
 
+    /** The map, consistent with one state of the tracker even while the device is resized. */
     static byte[] map(Path device) throws IOException {
         try (Filter f = Filter.open(device)) {
-            return f.readCbtMap();
+            return CbtMap.read(f).bytes();
         }
     }
 

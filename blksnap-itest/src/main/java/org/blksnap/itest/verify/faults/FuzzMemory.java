@@ -12,10 +12,10 @@ import java.util.Random;
 
 /**
  * Memory the fuzzer hands to the kernel: an anonymous mapping of its own,
- * never the JVM's heap, followed by a PROT_NONE guard page, plus one page
- * that was mapped and unmapped again. Whatever size or pointer a fuzzed
- * call carries, the kernel can only write into this region or fault
- * (EFAULT): a wrong length can never corrupt the test's own memory.
+ * never the JVM's heap, followed by a PROT_NONE guard page, plus a user
+ * address that nothing maps. Whatever size or pointer a fuzzed call
+ * carries, the kernel can only write into this region or fault (EFAULT): a
+ * wrong length can never corrupt the test's own memory.
  */
 // mmap/munmap/mprotect through FFM are the point of this class.
 @SuppressWarnings("restricted")
@@ -42,10 +42,20 @@ final class FuzzMemory implements AutoCloseable {
         -1L,
     };
 
+    /**
+     * The last page of the 47-bit user address space. mmap without a hint
+     * never returns it (with 4-level page tables it lies beyond user space,
+     * with 5-level ones beyond the default mapping window) and the stack
+     * starts below it, so no thread of this JVM can make it readable. A page
+     * that was mapped and unmapped again is no such address: the next small
+     * mapping of any thread (the JVM's, the other fuzzing thread's) may
+     * land there, and a call judged "must fault" then reads real memory.
+     */
+    private static final long UNMAPPED = (1L << 47) - PAGE;
+
     private final long size;
     private final MemorySegment mapping;
     private final MemorySegment region;
-    private final long unmapped;
 
     /** @param pages usable pages; one more is mapped PROT_NONE behind them */
     FuzzMemory(int pages) {
@@ -53,9 +63,6 @@ final class FuzzMemory implements AutoCloseable {
         mapping = mmap(size + PAGE);
         protect(mapping.address() + size, PAGE, PROT_NONE);
         region = mapping.reinterpret(size);
-        MemorySegment gone = mmap(PAGE);
-        unmapped = gone.address();
-        unmap(unmapped, PAGE);
     }
 
     /** The usable region, for filling arguments. */
@@ -77,7 +84,7 @@ final class FuzzMemory implements AutoCloseable {
     }
 
     long unmapped() {
-        return unmapped;
+        return UNMAPPED;
     }
 
     /**
@@ -90,7 +97,7 @@ final class FuzzMemory implements AutoCloseable {
         return switch (rng.nextInt(6)) {
             case 0 -> 0L;
             case 1 -> 1 + rng.nextInt(PAGE - 1);
-            case 2 -> unmapped + rng.nextInt(PAGE);
+            case 2 -> UNMAPPED + rng.nextInt(PAGE);
             case 3 -> guard() + rng.nextInt(PAGE);
             case 4 -> FOREIGN[rng.nextInt(FOREIGN.length)];
             default -> guard() - 1 - rng.nextLong(Math.max(1, Math.min(need - 1, size)));
