@@ -26,17 +26,20 @@ import picocli.CommandLine.Command;
             "  blksnap backup create --device /dev/vdb --repo /backup/vdb",
             "  blksnap backup list --repo /backup/vdb",
             "  blksnap backup restore latest --repo /backup/vdb --to /dev/vdc --verify",
+            "  blksnap backup mount latest --repo /backup/vdb /mnt/restore",
+            "  blksnap backup umount /mnt/restore",
             "  blksnap backup verify --repo /backup/vdb --read-data",
             "  blksnap backup prune --repo /backup/vdb --keep-last 7",
             "  blksnap backup forget 20261123-101500-3fa2 --repo /backup/vdb",
             "  blksnap backup check --repo /backup/vdb --read-data-subset 10%%"},
         subcommands = {org.blksnap.cli.NestedHelpCommand.class, BackupCreateCommand.class, BackupListCommand.class,
-            BackupRestoreCommand.class, BackupVerifyCommand.class, BackupPruneCommand.class,
+            BackupRestoreCommand.class, BackupServeCommand.class, BackupMountCommand.class, BackupUmountCommand.class,
+            BackupVerifyCommand.class, BackupPruneCommand.class,
             BackupForgetCommand.class, BackupCheckCommand.class, KeyCommand.class})
 public final class BackupCommand extends BaseCommand {
     @Override
     public Integer call() {
-        throw new UsageException("missing command: create, list, restore, verify, prune, forget, check or key (see 'blksnap backup "
+        throw new UsageException("missing command: create, list, restore, serve, mount, umount, verify, prune, forget, check or key (see 'blksnap backup "
                 + "--help')");
     }
 }
