@@ -148,6 +148,10 @@ public final class KernelClient implements AutoCloseable {
     }
 
     private void run() {
+        // NBD_DO_IT shuts the device down when a signal interrupts it: let
+        // the JVM's other threads take every signal (SIGTERM still reaches
+        // the process, whose shutdown hook detaches the device in order).
+        UnixSocketFd.blockSignalsOfThisThread();
         SysResult r = Linux.ioctl(deviceFd, NBD_DO_IT, 0L);
         Linux.ioctl(deviceFd, NBD_CLEAR_SOCK, 0L);
         Linux.close(deviceFd);

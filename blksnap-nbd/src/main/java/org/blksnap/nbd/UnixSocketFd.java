@@ -48,6 +48,13 @@ final class UnixSocketFd implements AutoCloseable {
     private static final MethodHandle WRITE = downcall("write",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
 
+    private static final MethodHandle PTHREAD_SIGMASK = LINKER.downcallHandle(
+            LINKER.defaultLookup().findOrThrow("pthread_sigmask"),
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
+    private static final int SIG_BLOCK = 0;
+    /** sizeof(sigset_t) in glibc. */
+    private static final int SIGSET_BYTES = 128;
+
     private final int fd;
     private boolean closed;
 
@@ -86,6 +93,26 @@ final class UnixSocketFd implements AutoCloseable {
             }
             return new UnixSocketFd(fd);
         } catch (IOException | RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("native call failed", t);
+        }
+    }
+
+    /**
+     * Blocks every signal that can be blocked in the calling (platform)
+     * thread, so that the kernel delivers process signals to another thread
+     * and none interrupts a system call this thread sleeps in.
+     */
+    static void blockSignalsOfThisThread() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment all = arena.allocate(SIGSET_BYTES);
+            all.fill((byte) 0xff);
+            int rc = (int) PTHREAD_SIGMASK.invokeExact(SIG_BLOCK, all, MemorySegment.NULL);
+            if (rc != 0) {
+                throw new IllegalStateException("pthread_sigmask: " + Linux.strerror(rc));
+            }
+        } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
             throw new IllegalStateException("native call failed", t);

@@ -23,7 +23,6 @@ import org.blksnap.backup.repo.RepositoryException;
 import org.blksnap.backup.repo.Secret;
 import org.blksnap.cli.ExitCodes;
 import org.blksnap.cli.Main;
-import org.blksnap.cli.UsageException;
 import org.blksnap.nbd.ConnectionListener;
 import org.blksnap.nbd.Export;
 import org.blksnap.nbd.Exports;
@@ -97,11 +96,7 @@ public final class BackupMountCommand extends BaseCommand {
     }
 
     private Path checkMountpoint() throws IOException {
-        if (!Files.isDirectory(mountpoint)) {
-            throw new UsageException(mountpoint + (Files.exists(mountpoint) ? " is not a directory"
-                    : ": no such directory"));
-        }
-        Path mp = mountpoint.toRealPath();
+        Path mp = BackupMounts.directory(mountpoint);
         Optional<BackupMounts.Mount> there = BackupMounts.mounted(mp);
         if (there.isPresent()) {
             throw new MountException.Busy(mp + " is a mount point already (of " + there.get().source() + ")");

@@ -13,6 +13,8 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 
+import org.blksnap.cli.UsageException;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -57,6 +59,19 @@ final class BackupMounts {
      * @param type       the file system type
      */
     record Mount(Path mountpoint, String source, String type) {
+    }
+
+    /**
+     * @param given a mount point as the user gave it
+     * @return its real path
+     * @throws UsageException if it is not an existing directory
+     * @throws IOException if it cannot be resolved
+     */
+    static Path directory(Path given) throws IOException {
+        if (!Files.isDirectory(given)) {
+            throw new UsageException(given + (Files.exists(given) ? " is not a directory" : ": no such directory"));
+        }
+        return given.toRealPath();
     }
 
     /** @return the key of a mount point's files: a hash, since the path may hold any character */

@@ -1,14 +1,12 @@
 package org.blksnap.cli.commands;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
 import org.blksnap.cli.ExitCodes;
-import org.blksnap.cli.UsageException;
 import org.blksnap.nbd.KernelClient;
 
 import picocli.CommandLine.Command;
@@ -32,11 +30,7 @@ public final class BackupUmountCommand extends BaseCommand {
 
     @Override
     public Integer call() throws Exception {
-        if (!Files.isDirectory(mountpoint)) {
-            throw new UsageException(mountpoint + (Files.exists(mountpoint) ? " is not a directory"
-                    : ": no such directory"));
-        }
-        Path mp = mountpoint.toRealPath();
+        Path mp = BackupMounts.directory(mountpoint);
         Optional<BackupMounts.Record> record = BackupMounts.read(mp);
         Optional<BackupMounts.Mount> mount = BackupMounts.mounted(mp);
         if (record.isEmpty()) {
