@@ -262,10 +262,17 @@ public final class KernelClient implements AutoCloseable {
 
     // ---- the handshake
 
-    private record Handshake(long size, int flags) {
+    /**
+     * What NBD_OPT_GO told.
+     *
+     * @param size  the export's size
+     * @param flags its transmission flags, as NBD_SET_FLAGS takes them
+     */
+    record Handshake(long size, int flags) {
     }
 
-    private static Handshake negotiate(UnixSocketFd s, String exportName) throws IOException {
+    /** The client's side of the fixed newstyle handshake, up to the start of transmission. */
+    static Handshake negotiate(UnixSocketFd s, String exportName) throws IOException {
         ByteBuffer hello = ByteBuffer.wrap(s.readFully(18));
         if (hello.getLong() != Protocol.NBDMAGIC || hello.getLong() != Protocol.IHAVEOPT) {
             throw new IOException("the server does not speak newstyle NBD");
