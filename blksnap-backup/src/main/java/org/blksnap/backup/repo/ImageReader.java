@@ -23,6 +23,8 @@ public final class ImageReader {
     private final Manifest.DeviceImage image;
     private final int chunkSize;
     private final Map<ChunkId, byte[]> cache;
+    /** What an all-zero chunk reads as; never written to. */
+    private final byte[] zeros;
 
     /**
      * @param repo        an open repository
@@ -36,6 +38,7 @@ public final class ImageReader {
             throw new IllegalArgumentException("the cache needs at least one chunk: " + cacheChunks);
         }
         this.chunkSize = repo.chunkSize();
+        this.zeros = new byte[chunkSize];
         this.cache = new LinkedHashMap<>(cacheChunks * 2, 0.75f, true) {
             private static final long serialVersionUID = 1L;
 
@@ -104,9 +107,7 @@ public final class ImageReader {
             int n = Math.min(dst.remaining(), chunkLength(chunk) - within);
             ChunkId id = image.chunks().get(chunk);
             if (id == null) {
-                for (int i = 0; i < n; i++) {
-                    dst.put((byte) 0);
-                }
+                dst.put(zeros, 0, n);
             } else {
                 dst.put(plain(chunk, id), within, n);
             }
