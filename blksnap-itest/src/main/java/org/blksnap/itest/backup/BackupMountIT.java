@@ -114,6 +114,37 @@ class BackupMountIT {
         }
     }
 
+    @org.junit.jupiter.api.Test
+    void afterTheServerIsKilledUmountStillCleansUp() throws Exception {
+        try (LoopDevice src = LoopDevice.create(64L << 20)) {
+            Shell.sh("mkfs.ext4", "-qF", src.path());
+            Path live = Files.createTempDirectory("mount-live");
+            Shell.sh("mount", src.path(), live.toString());
+            try {
+                Files.writeString(live.resolve("small"), "one line\n");
+                Shell.sh("sync");
+                blksnap("backup", "create", "--device", src.path(), "--repo", repo.toString(), "--storage", "/tmp",
+                        "--limit", "64M", "--kdf-memory", "8M", "--kdf-iterations", "1").ok();
+            } finally {
+                Shell.run("umount", live.toString());
+                Files.deleteIfExists(live);
+            }
+            blksnap("backup", "mount", "latest", "--repo", repo.toString(), mnt.toString()).ok();
+            assertEquals("one line\n", Files.readString(mnt.resolve("small")));
+            List<ProcessHandle> serving = ProcessHandle.allProcesses()
+                    .filter(p -> p.info().commandLine().orElse("").contains("mount --foreground")).toList();
+            assertEquals(1, serving.size(), "one serving process");
+            Shell.sh("kill", "-9", Long.toString(serving.getFirst().pid()));
+            serving.getFirst().onExit().get(60, java.util.concurrent.TimeUnit.SECONDS);
+
+            Blksnap.Result gone = Blksnap.run("backup", "umount", mnt.toString()).ok();
+            assertTrue(gone.out().contains("detached"), gone.out());
+            assertEquals("", mountLine(mnt), "nothing mounted at " + mnt);
+            assertEquals(List.of(), attachedNbd(), "no nbd device attached");
+            assertFalse(Blksnap.run("backup", "umount", mnt.toString()).status() == 0, "nothing left to unmount");
+        }
+    }
+
     /** The line of /proc/mounts for a mount point, or "". */
     private static String mountLine(Path dir) throws IOException {
         String found = "";
