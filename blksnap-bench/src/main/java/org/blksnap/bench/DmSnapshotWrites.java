@@ -49,8 +49,24 @@ final class DmSnapshotWrites extends Scenario {
             b.measured(number(), "4 KiB random rewrites, dm-snapshot", rewrite, b.fio(rewrite),
                     b.figure(SnapshotWrites.BARE_RANDOM_WRITE), null, "");
         }
+        FioResult qd32 = randomFirst(b, "s4-dm-randfirst-qd32", 32, chunkSectors);
+        FioResult qd1 = randomFirst(b, "s4-dm-randfirst-qd1", 1, chunkSectors);
         compare(b, "4 KiB first writes, blksnap ÷ dm-snapshot", SnapshotWrites.FIRST_4K, first4k, false);
+        compare(b, "4 KiB random first writes QD32, blksnap ÷ dm-snapshot", SnapshotWrites.RANDOM_FIRST_QD32, qd32,
+                false);
+        compare(b, "4 KiB random first writes QD1, blksnap ÷ dm-snapshot", SnapshotWrites.RANDOM_FIRST_QD1, qd1,
+                false);
         compare(b, "1 MiB sequential first writes, blksnap ÷ dm-snapshot", SnapshotWrites.FIRST_1M, first1m, true);
+    }
+
+    private FioResult randomFirst(Bench b, String name, int iodepth, long chunkSectors) throws IOException {
+        try (DmSnapshot dm = DmSnapshot.create(b.disks().main(), b.disks().storage(), chunkSectors)) {
+            FioJob job = FioJob.randomFirstWrites(name, dm.origin(), b.chunkBytes(), iodepth, b.profile());
+            FioResult r = b.fio(job);
+            b.measured(number(), "4 KiB random first writes QD" + iodepth + ", dm-snapshot", job, r,
+                    b.figure("s3-bare-randfirst-qd" + iodepth), null, copied(dm, r.ios() * chunkSectors));
+            return r;
+        }
     }
 
     /**

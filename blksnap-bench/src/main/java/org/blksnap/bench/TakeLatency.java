@@ -28,7 +28,8 @@ final class TakeLatency extends Scenario {
 
     private void measure(Bench b, List<Path> devices) throws Exception {
         List<Double> ms = new ArrayList<>();
-        Process writer = Fio.startWriter(devices, b.profile());
+        Path json = b.fioOutput("s6-writer-" + devices.size());
+        Process writer = Fio.startWriter(devices, b.profile(), json);
         try (BlkSnap blksnap = BlkSnap.open()) {
             for (int i = 0; i < b.profile().takes(); i++) {
                 Snapshot s = b.untaken(blksnap, devices);
@@ -59,5 +60,11 @@ final class TakeLatency extends Scenario {
         b.add(Measurement.judged(number(), name, TrackerAttached.median(ms), "ms", null, null, b.quick(),
                 "median of " + ms.size() + " takes, max " + Format.number(max) + " ms; 4 KiB random writes on "
                         + "every device during the take", List.of()));
+        FioResult w = FioResult.parse(json, false);
+        b.add(Measurement.judged(number(), "longest single write, " + devices.size()
+                + (devices.size() == 1 ? " device" : " devices") + ", across the takes", w.maxLatencyUs() / 1000,
+                "ms", null, null, b.quick(), "the slowest of the writer's " + w.ios() + " writes (QD "
+                        + b.profile().iodepth() + "), which ran through all " + ms.size()
+                        + " takes and the first writes after each", List.of(w.file())));
     }
 }
