@@ -747,13 +747,43 @@ static struct chunk *diff_area_load_wait(struct diff_area *da,
 	return chunk;
 }
 
+/**
+ * blksnap_diff_area_image_original() - may the image read chunk @nr from the original?
+ * @da:		the diff area
+ * @nr:		the chunk
+ * @read_done:	asked again once that read has completed
+ *
+ * Before the read: yes while the chunk is absent or LOADING and the
+ * snapshot is whole.  After it: yes if that is still so (see
+ * diff_area_image_piece()); otherwise the piece must be served again, from
+ * the saved copy, or fail.  Any context.
+ */
+bool blksnap_diff_area_image_original(struct diff_area *da, unsigned long nr,
+				      bool read_done)
+{
+	struct chunk *chunk = xa_load(&da->chunks, nr);
+
+	/*
+	 * Once the snapshot is broken or stopped writes pass uncopied: after
+	 * the read too, a worker then fails the piece.
+	 */
+	if (diff_area_broken(da))
+		return false;
+	if (!chunk || chunk_state(chunk) == CHUNK_LOADING)
+		return true;
+	if (read_done)
+		atomic_inc(&da->image_rereads);
+	return false;
+}
+
 /*
  * An image read of a chunk that was not saved reads the original, without
  * any lock against copy-on-write.  It can only have seen new data if a
  * write to that chunk was released before the read completed, and a
  * write is released only after its chunk left LOADING.  So once the read
  * is done: no chunk, or a chunk still LOADING, means the data is the
- * original's; otherwise it is read again from the saved copy.
+ * original's; otherwise it is read again from the saved copy.  Once the
+ * snapshot is broken, writes pass uncopied, so the read fails instead.
  */
 static int diff_area_image_piece(struct diff_area *da, unsigned long nr,
 				 unsigned int offset, struct iov_iter *iter,
@@ -773,11 +803,11 @@ static int diff_area_image_piece(struct diff_area *da, unsigned long nr,
 					      offset, iter);
 		if (ret)
 			return ret;
-		chunk = xa_load(&da->chunks, nr);
-		if (!chunk || chunk_state(chunk) == CHUNK_LOADING)
+		if (blksnap_diff_area_image_original(da, nr, true))
 			return 0;
+		if (diff_area_failed(da))
+			return -EIO;
 		*iter = again;
-		atomic_inc(&da->image_rereads);
 	}
 	/* The image's own changes go over a saved copy. */
 	chunk = diff_area_load_wait(da, nr);

@@ -89,6 +89,8 @@ int blksnap_diff_area_init(void);
 void blksnap_diff_area_done(void);
 void blksnap_diff_area_cow_bio(struct diff_area *da, struct bio *bio, sector_t sector,
 			       sector_t count);
+bool blksnap_diff_area_image_original(struct diff_area *da, unsigned long nr,
+				      bool read_done);
 int blksnap_diff_area_image_rw(struct diff_area *da, sector_t sector,
 			       struct iov_iter *iter, bool write);
 void blksnap_diff_area_set_corrupted(struct diff_area *da, int error);
