@@ -49,20 +49,8 @@ final class SnapshotWrites extends Scenario {
                 b.measured(number(), "4 KiB first writes, snapshot", job, b.fio(job), bareFirst, null,
                         "every write is the first to its " + (b.chunkBytes() >> 10) + " KiB chunk");
             }
-            try (Session _ = b.snapshot(List.of(dev))) {
-                FioJob job = qd32.on(RANDOM_FIRST_QD32, dev);
-                FioResult r = b.fio(job);
-                checkCopied(r);
-                b.measured(number(), "4 KiB random first writes QD32, snapshot", job, r, bareQd32, null,
-                        "one write per chunk in random order, 32 in flight");
-            }
-            try (Session _ = b.snapshot(List.of(dev))) {
-                FioJob job = qd1.on(RANDOM_FIRST_QD1, dev);
-                FioResult r = b.fio(job);
-                checkCopied(r);
-                b.measured(number(), "4 KiB random first writes QD1, snapshot", job, r, bareQd1, null,
-                        "one write per chunk in random order, one at a time");
-            }
+            randomFirst(b, qd32.on(RANDOM_FIRST_QD32, dev), bareQd32);
+            randomFirst(b, qd1.on(RANDOM_FIRST_QD1, dev), bareQd1);
             try (Session _ = b.snapshot(List.of(dev))) {
                 FioJob job = mixed.on("s3-snap-mixed-70-30", dev);
                 b.measured(number(), "4 KiB random 70/30 read/write, snapshot", job, b.fio(job), bareMixed, null,
@@ -87,6 +75,16 @@ final class SnapshotWrites extends Scenario {
             }
         } finally {
             Bench.detach(dev);
+        }
+    }
+
+    /** One random first-write job under a fresh snapshot; every write must have hit a new chunk. */
+    private void randomFirst(Bench b, FioJob job, FioResult bare) throws Exception {
+        try (Session _ = b.snapshot(List.of(job.device()))) {
+            FioResult r = b.fio(job);
+            checkCopied(r);
+            b.measured(number(), "4 KiB random first writes QD" + job.iodepth() + ", snapshot", job, r, bare, null,
+                    "one write per chunk in random order, " + job.iodepth() + " in flight");
         }
     }
 

@@ -127,21 +127,7 @@ class CopyOnWriteIT {
                     }
                     return null;
                 });
-                List<Future<?>> writers = new ArrayList<>();
-                for (int t = 0; t < 8; t++) {
-                    writers.add(pool.submit(() -> {
-                        try (FileChannel c = FileChannel.open(device, StandardOpenOption.WRITE,
-                                ExtendedOpenOption.DIRECT)) {
-                            for (int i; (i = next.getAndIncrement()) < 32;) {
-                                write(c, (long) i * CHUNK, 4096, 0x22);
-                            }
-                        }
-                        return null;
-                    }));
-                }
-                for (Future<?> w : writers) {
-                    w.get(300, TimeUnit.SECONDS);
-                }
+                writeChunks(pool, 8, device, next, 32, 4096);
                 sampler.get(60, TimeUnit.SECONDS);
             } finally {
                 pool.shutdownNow();
@@ -165,24 +151,9 @@ class CopyOnWriteIT {
             Data.writeFill(device, 0, 64 * CHUNK, 0x11);
             rig.snapshot(TMP, 8L * CHUNK / 512, device);
 
-            AtomicInteger next = new AtomicInteger();
             ExecutorService pool = Executors.newFixedThreadPool(16);
             try {
-                List<Future<?>> writers = new ArrayList<>();
-                for (int t = 0; t < 16; t++) {
-                    writers.add(pool.submit(() -> {
-                        try (FileChannel c = FileChannel.open(device, StandardOpenOption.WRITE,
-                                ExtendedOpenOption.DIRECT)) {
-                            for (int i; (i = next.getAndIncrement()) < 64;) {
-                                write(c, (long) i * CHUNK, CHUNK, 0x22);
-                            }
-                        }
-                        return null;
-                    }));
-                }
-                for (Future<?> w : writers) {
-                    w.get(300, TimeUnit.SECONDS);
-                }
+                writeChunks(pool, 16, device, new AtomicInteger(), 64, CHUNK);
             } finally {
                 pool.shutdownNow();
             }
@@ -272,6 +243,29 @@ class CopyOnWriteIT {
             assertEquals("11", Data.fillOf(image, 0, blocks * 4096), "the whole image is the original");
             assertEquals("22", Data.fillOf(device, 0, blocks * 4096));
             assertEquals(0, Rig.info(device).errorCode());
+        }
+    }
+
+    /**
+     * {@code threads} writers on {@code pool} write {@code length} bytes of
+     * 0x22 at the start of chunks {@code next} .. {@code count - 1}, each
+     * taking the next chunk number; returns when all are done.
+     */
+    private static void writeChunks(ExecutorService pool, int threads, Path device, AtomicInteger next, int count,
+            int length) throws Exception {
+        List<Future<?>> writers = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            writers.add(pool.submit(() -> {
+                try (FileChannel c = FileChannel.open(device, StandardOpenOption.WRITE, ExtendedOpenOption.DIRECT)) {
+                    for (int i; (i = next.getAndIncrement()) < count;) {
+                        write(c, (long) i * CHUNK, length, 0x22);
+                    }
+                }
+                return null;
+            }));
+        }
+        for (Future<?> w : writers) {
+            w.get(300, TimeUnit.SECONDS);
         }
     }
 
