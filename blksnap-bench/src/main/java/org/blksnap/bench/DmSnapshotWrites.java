@@ -12,14 +12,13 @@ import java.util.List;
 final class DmSnapshotWrites extends Scenario {
     private static final String UNIT = "× dm-snapshot";
     private static final Target TWICE = Target.valueAtLeast(2.0,
-            "blksnap holds the first write to a chunk in the submitting task while it reads the whole chunk "
-            + "synchronously (diff_area.c diff_area_copy, blksnap_chunk_load), so fio's queue depth does not overlap "
-            + "the copies, and it stores chunks with buffered writes through the storage device's page cache "
-            + "from a work item per chunk, holding at most chunk_maximum_in_queue (16) chunks before the next "
-            + "first write waits; dm-snapshot hands the copy to kcopyd, which reads and writes the chunk with "
-            + "asynchronous bios and keeps the submitter going. Fix: read the chunk asynchronously and resubmit "
-            + "the held bio from the read's completion, and write the storage with bios (as for a block-device "
-            + "storage) instead of vfs_iter_write.");
+            "a first write no longer waits in the submitter: it starts one read for its new chunks and is "
+            + "released by that read's completion (diff_area.c blksnap_diff_area_cow_bio, diff_area_load_finish), "
+            + "where dm-snapshot waits for kcopyd's read and write. What is left on blksnap's side is the store: "
+            + "a work item per chunk writes it through the storage device's page cache and waits for its "
+            + "writeback (diff_area_store_work, blksnap_diff_storage_rw), and the chunk pool "
+            + "(chunk_maximum_buffer_mib) makes writers wait once that falls behind. Fix: stores as bios "
+            + "straight from the chunk's pages (blksnap_diff_storage_submit of issue 16), batched.");
 
     DmSnapshotWrites() {
         super(4, "dm-snapshot comparison");
