@@ -21,6 +21,7 @@
 
 #include <linux/bio.h>
 #include <linux/blkdev.h>
+#include <linux/ktime.h>
 #include <linux/mempool.h>
 #include <linux/module.h>
 #include <linux/sched/mm.h>
@@ -308,6 +309,22 @@ void blksnap_diff_area_worker_leave(unsigned int flags)
 			 (flags & PF_LOCAL_THROTTLE);
 }
 
+/* One more event of a stage that began at @start_ns. */
+static void diff_area_profile(struct diff_area_stage *stage, u64 start_ns)
+{
+	atomic64_add(ktime_get_ns() - start_ns, &stage->ns);
+	atomic_inc(&stage->count);
+}
+
+static void diff_area_stage_show(struct seq_file *m, const char *name,
+				 struct diff_area_stage *stage)
+{
+	unsigned int n = atomic_read(&stage->count);
+
+	seq_printf(m, " %s %u %s_us %llu", name, n, name,
+		   n ? div_u64(atomic64_read(&stage->ns), (u64)n * NSEC_PER_USEC) : 0ULL);
+}
+
 /* The chunk's content left memory: stored, or lost. */
 static void diff_area_chunk_unload(struct diff_area *da, struct chunk *chunk)
 {
@@ -322,6 +339,7 @@ static void diff_area_store_work(struct work_struct *work)
 	struct diff_area *da = chunk->diff_area;
 	struct diff_storage *ds = diff_area_storage(da);
 	unsigned int flags = blksnap_diff_area_worker_enter();
+	u64 start_ns = ktime_get_ns();
 	sector_t offset;
 	int ret;
 
@@ -349,6 +367,7 @@ static void diff_area_store_work(struct work_struct *work)
 	}
 	diff_area_chunk_unload(da, chunk);
 	mutex_unlock(&chunk->lock);
+	diff_area_profile(&da->prof_store, start_ns);
 
 	blksnap_diff_area_worker_leave(flags);
 	diff_area_put(da);
@@ -375,6 +394,7 @@ struct diff_area_hold {
 	struct bio *bio;
 	unsigned long first;
 	unsigned long last;
+	u64 start_ns;
 };
 
 /* Holds of blocking writers always come, from here if memory is short. */
@@ -388,6 +408,7 @@ static mempool_t *diff_area_hold_pool;
  * @count:	consecutive chunks, all LOADING and created by this load
  * @pending:	bios in flight, plus one while they are being submitted
  * @error:	the first failed bio's errno
+ * @start_ns:	when the bios were submitted, for the profile
  * @work:	submits the bios (for a writer that may not wait), then
  *		finishes the load once they completed
  */
@@ -397,6 +418,7 @@ struct diff_area_load {
 	unsigned long count;
 	atomic_t pending;
 	int error;
+	u64 start_ns;
 	struct work_struct work;
 };
 
@@ -447,8 +469,10 @@ static void diff_area_load_finish(struct diff_area_load *load)
 	/* Image I/O waiting for the content. */
 	wake_up_all(&da->wq);
 
+	diff_area_profile(&da->prof_load, load->start_ns);
 	/* After the read, not after the store: the original is in memory. */
 	list_for_each_entry_safe(hold, next, &go, link) {
+		diff_area_profile(&da->prof_held, hold->start_ns);
 		blksnap_filter_release(hold->bio);
 		mempool_free(hold, diff_area_hold_pool);
 	}
@@ -511,6 +535,7 @@ static void diff_area_load_submit(struct diff_area_load *load)
 
 		pages += chunk->nr_pages;
 	}
+	load->start_ns = ktime_get_ns();
 	atomic_set(&load->pending, 1);
 	for (nr = load->first; nr < load->first + load->count; nr++) {
 		struct chunk *chunk = xa_load(&da->chunks, nr);
@@ -713,6 +738,7 @@ void blksnap_diff_area_cow_bio(struct diff_area *da, struct bio *bio, sector_t s
 	}
 	*hold = probe;
 	hold->bio = bio;
+	hold->start_ns = ktime_get_ns();
 	spin_lock(&da->held_lock);
 	if (diff_area_hold_waits(da, hold)) {
 		blksnap_filter_hold(bio);
@@ -880,9 +906,13 @@ void blksnap_diff_area_show(struct diff_area *da, struct seq_file *m)
 {
 	unsigned int nr = atomic_read(&da->nr_chunks);
 
-	seq_printf(m, "  device %d:%d chunk_sectors %u chunks %lu changed %u chunk_state_bytes %zu in_memory %d image_rereads %d error %d\n",
+	seq_printf(m, "  device %d:%d chunk_sectors %u chunks %lu changed %u chunk_state_bytes %zu in_memory %d image_rereads %d error %d",
 		   MAJOR(da->dev_id), MINOR(da->dev_id), 1U << da->chunk_shift,
 		   da->chunk_count, nr, nr * sizeof(struct chunk),
 		   atomic_read(&da->in_memory), atomic_read(&da->image_rereads),
 		   READ_ONCE(da->error));
+	diff_area_stage_show(m, "held", &da->prof_held);
+	diff_area_stage_show(m, "loads", &da->prof_load);
+	diff_area_stage_show(m, "stores", &da->prof_store);
+	seq_putc(m, '\n');
 }

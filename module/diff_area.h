@@ -20,6 +20,16 @@ struct snapshot;
 struct tracker;
 
 /**
+ * struct diff_area_stage - the profile of one stage of copy-on-write
+ * @ns:		time spent in it, summed
+ * @count:	how many went through it
+ */
+struct diff_area_stage {
+	atomic64_t ns;
+	atomic_t count;
+};
+
+/**
  * struct diff_area - copy-on-write state of one original device
  * @kref:		held by the snapshot, the tracker's bio path, the
  *			image, every load in flight and every chunk waiting
@@ -45,6 +55,10 @@ struct tracker;
  * @nr_chunks:		saved chunks, for statistics
  * @image_rereads:	image reads of the original that raced a copy and
  *			were served again from the saved copy, for tests
+ * @prof_held:		writes held, from hold to release
+ * @prof_load:		reads of the original, from submission to the end
+ *			of their completion work
+ * @prof_store:	stores, from the start of the work to its end
  * @free_work:		releases the device outside the bio path
  */
 struct diff_area {
@@ -66,6 +80,9 @@ struct diff_area {
 	int error;
 	atomic_t nr_chunks;
 	atomic_t image_rereads;
+	struct diff_area_stage prof_held;
+	struct diff_area_stage prof_load;
+	struct diff_area_stage prof_store;
 	struct work_struct free_work;
 };
 
