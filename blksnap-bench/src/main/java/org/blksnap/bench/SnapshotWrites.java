@@ -47,7 +47,8 @@ final class SnapshotWrites extends Scenario {
                 checkChunk(b);
                 FioJob job = strided.on(FIRST_4K, dev);
                 b.measured(number(), "4 KiB first writes, snapshot", job, b.fio(job), bareFirst, null,
-                        "every write is the first to its " + (b.chunkBytes() >> 10) + " KiB chunk");
+                        "every write is the first to its " + (b.chunkBytes() >> 10) + " KiB chunk; module profile: "
+                                + Counters.copyOnWriteProfile(Guest.debugfs("snapshots")));
             }
             randomFirst(b, qd32.on(RANDOM_FIRST_QD32, dev), bareQd32);
             randomFirst(b, qd1.on(RANDOM_FIRST_QD1, dev), bareQd1);
@@ -84,7 +85,8 @@ final class SnapshotWrites extends Scenario {
             FioResult r = b.fio(job);
             checkCopied(r);
             b.measured(number(), "4 KiB random first writes QD" + job.iodepth() + ", snapshot", job, r, bare, null,
-                    "one write per chunk in random order, " + job.iodepth() + " in flight");
+                    "one write per chunk in random order, " + job.iodepth() + " in flight; module profile: "
+                            + Counters.copyOnWriteProfile(Guest.debugfs("snapshots")));
         }
     }
 
