@@ -81,7 +81,8 @@ class CopyOnWriteIT {
             Path device = rig.loop(64L << 20);
             Data.writeFill(device, 0, 48 * CHUNK, 0x11);
             Path slowStorage = slowWrites(rig, "itest-cow-store", rig.loop(64L << 20), STORE_DELAY_MS);
-            Path image = rig.snapshot(DiffStorage.blockDevice(slowStorage), 0, device).get(0);
+            Path image = rig.snapshot(DiffStorage.blockDevice(slowStorage), Data.sizeOf(slowStorage) / 512, device)
+                    .get(0);
 
             long start = System.nanoTime();
             try (FileChannel c = FileChannel.open(device, StandardOpenOption.WRITE, ExtendedOpenOption.DIRECT)) {
@@ -114,7 +115,8 @@ class CopyOnWriteIT {
             Path device = rig.loop(64L << 20);
             Data.writeFill(device, 0, 32 * CHUNK, 0x11);
             Path slowStorage = slowWrites(rig, "itest-cow-pool", rig.loop(64L << 20), 1000);
-            Path image = rig.snapshot(DiffStorage.blockDevice(slowStorage), 0, device).get(0);
+            Path image = rig.snapshot(DiffStorage.blockDevice(slowStorage), Data.sizeOf(slowStorage) / 512, device)
+                    .get(0);
 
             AtomicInteger most = new AtomicInteger();
             AtomicInteger next = new AtomicInteger();
