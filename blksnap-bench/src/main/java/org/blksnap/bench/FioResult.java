@@ -46,7 +46,10 @@ public record FioResult(String file, double bytesPerSecond, double iops, long io
     public static FioResult parse(Path json, List<String> directions) throws IOException {
         JsonNode root;
         try {
-            root = JSON.readTree(json.toFile());
+            // fio writes its warnings ("fio: ...") into the output file, before the JSON.
+            String text = java.nio.file.Files.readString(json);
+            int start = text.startsWith("{") ? 0 : text.indexOf("\n{") + 1;
+            root = JSON.readTree(text.substring(start));
         } catch (IOException e) {
             throw new IOException(json + " is not fio JSON: " + e.getMessage(), e);
         }

@@ -31,6 +31,15 @@ class FioTest {
     /** clat_ns.max of the write direction of fio-strided-write.json. */
     private static final double MAX_CLAT_NS = 1669981;
 
+    /** fio puts its warnings in front of the JSON in the output file. */
+    @Test
+    void warningsBeforeTheJsonAreSkipped(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path f = dir.resolve("warned.json");
+        java.nio.file.Files.writeString(f, "fio: Any use of blockalign= turns off randommap\n"
+                + java.nio.file.Files.readString(resource("fio-strided-write.json")));
+        assertEquals(16, FioResult.parse(f, false).ios());
+    }
+
     /** A mixed job's figures add both directions; its longest latency is the longer of the two. */
     @Test
     void aMixedJobAddsBothDirections(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
