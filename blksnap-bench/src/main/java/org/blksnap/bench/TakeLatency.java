@@ -46,7 +46,11 @@ final class TakeLatency extends Scenario {
                 }
             }
         } finally {
-            writer.destroy();
+            // SIGINT, as at a terminal: fio stops its jobs and writes its figures.
+            new ProcessBuilder("kill", "-INT", Long.toString(writer.pid())).inheritIO().start().waitFor();
+            if (!writer.waitFor(60, TimeUnit.SECONDS)) {
+                writer.destroy();
+            }
             if (!writer.waitFor(30, TimeUnit.SECONDS)) {
                 writer.destroyForcibly();
             }
@@ -60,11 +64,18 @@ final class TakeLatency extends Scenario {
         b.add(Measurement.judged(number(), name, TrackerAttached.median(ms), "ms", null, null, b.quick(),
                 "median of " + ms.size() + " takes, max " + Format.number(max) + " ms; 4 KiB random writes on "
                         + "every device during the take", List.of()));
-        FioResult w = FioResult.parse(json, false);
-        b.add(Measurement.judged(number(), "longest single write, " + devices.size()
-                + (devices.size() == 1 ? " device" : " devices") + ", across the takes", w.maxLatencyUs() / 1000,
-                "ms", null, null, b.quick(), "the slowest of the writer's " + w.ios() + " writes (QD "
-                        + b.profile().iodepth() + "), which ran through all " + ms.size()
-                        + " takes and the first writes after each", List.of(w.file())));
+        String longest = "longest single write, " + devices.size() + (devices.size() == 1 ? " device" : " devices")
+                + ", across the takes";
+        FioResult w;
+        try {
+            w = FioResult.parse(json, false);
+        } catch (java.io.IOException e) {
+            b.add(Measurement.failed(number(), longest, "the writer's figures: " + e.getMessage()));
+            return;
+        }
+        b.add(Measurement.judged(number(), longest, w.maxLatencyUs() / 1000, "ms", null, null, b.quick(),
+                "the slowest of the writer's " + w.ios() + " writes (QD " + b.profile().iodepth()
+                        + "), which ran through all " + ms.size() + " takes and the first writes after each",
+                List.of(w.file())));
     }
 }
