@@ -85,6 +85,17 @@ bool blksnap_chunk_pool_get(struct chunk_pool *pool, unsigned long pages)
 	return got;
 }
 
+/* Pages reserved now, for statistics. */
+unsigned long blksnap_chunk_pool_used(struct chunk_pool *pool)
+{
+	unsigned long used;
+
+	spin_lock(&pool->lock);
+	used = pool->used;
+	spin_unlock(&pool->lock);
+	return used;
+}
+
 void blksnap_chunk_pool_put(struct chunk_pool *pool, unsigned long pages)
 {
 	spin_lock(&pool->lock);

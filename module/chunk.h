@@ -102,6 +102,7 @@ void blksnap_chunk_done(void);
 void blksnap_chunk_pool_init(struct chunk_pool *pool);
 bool blksnap_chunk_pool_get(struct chunk_pool *pool, unsigned long pages);
 void blksnap_chunk_pool_put(struct chunk_pool *pool, unsigned long pages);
+unsigned long blksnap_chunk_pool_used(struct chunk_pool *pool);
 
 struct chunk *blksnap_chunk_alloc(struct diff_area *diff_area, unsigned long number,
 				  unsigned int sector_count, gfp_t gfp);

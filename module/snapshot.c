@@ -790,12 +790,14 @@ void blksnap_snapshot_show(struct seq_file *m)
 	list_for_each_entry(snapshot, &snapshots, link) {
 		struct diff_storage *ds = snapshot->storage;
 
-		seq_printf(m, "snapshot %pUb taken %d storage_sectors %llu used %llu limit %llu error %d\n",
+		seq_printf(m, "snapshot %pUb taken %d storage_sectors %llu used %llu limit %llu error %d pool_pages %lu pool_limit %lu\n",
 			   &snapshot->id, snapshot->taken,
 			   (unsigned long long)ds->capacity,
 			   (unsigned long long)ds->filled,
 			   (unsigned long long)ds->limit,
-			   diff_storage_error(ds));
+			   diff_storage_error(ds),
+			   blksnap_chunk_pool_used(&snapshot->pool),
+			   snapshot->pool.limit);
 		list_for_each_entry(sd, &snapshot->devices, link) {
 			if (sd->diff_area)
 				blksnap_diff_area_show(sd->diff_area, m);
