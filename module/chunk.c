@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * A chunk is the unit of copy-on-write.  Its original content is read into
- * pages while the write that changes it is held, then kept in those pages
- * until a worker moves it to the difference storage.
+ * pages while the writes that change it are held, then kept in those pages
+ * until a worker moves it to the difference storage.  The pages of one
+ * snapshot's chunks are bounded by its pool.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME "-chunk: " fmt
 
 #include <linux/bio.h>
 #include <linux/blkdev.h>
 #include <linux/mm.h>
+#include <linux/module.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/uio.h>
@@ -31,31 +33,120 @@ void blksnap_chunk_done(void)
 	bioset_exit(&chunk_bioset);
 }
 
-struct chunk *blksnap_chunk_alloc(struct diff_area *diff_area, unsigned long number,
-				  unsigned int sector_count)
+/*
+ * The pool bounds memory, it does not hold it: pages come from the page
+ * allocator when a chunk is created and go back when it is stored.  Each
+ * snapshot reads the bound once, at create; a chunk larger than the whole
+ * bound is still let in when the pool is empty, so no chunk size deadlocks.
+ */
+#define CHUNK_BUFFER_MIB_HIGHEST	65536
+
+static int chunk_buffer_mib_set(const char *val, const struct kernel_param *kp)
 {
+	return param_set_uint_minmax(val, kp, 1, CHUNK_BUFFER_MIB_HIGHEST);
+}
+
+static const struct kernel_param_ops chunk_buffer_mib_ops = {
+	.set = chunk_buffer_mib_set,
+	.get = param_get_uint,
+};
+
+static unsigned int chunk_maximum_buffer_mib = 64;
+module_param_cb(chunk_maximum_buffer_mib, &chunk_buffer_mib_ops,
+		&chunk_maximum_buffer_mib, 0644);
+MODULE_PARM_DESC(chunk_maximum_buffer_mib,
+		 "MiB of original content a snapshot may hold in memory, being read or waiting to be stored (1..65536)");
+
+void blksnap_chunk_pool_init(struct chunk_pool *pool)
+{
+	spin_lock_init(&pool->lock);
+	init_waitqueue_head(&pool->wq);
+	pool->used = 0;
+	pool->limit = (unsigned long)READ_ONCE(chunk_maximum_buffer_mib) <<
+		      (20 - PAGE_SHIFT);
+}
+
+/**
+ * blksnap_chunk_pool_get() - reserve room for @pages pages, without waiting
+ * @pool:	the snapshot's pool
+ * @pages:	pages of one chunk
+ *
+ * Return: true if reserved; the caller waits on @pool->wq to try again.
+ */
+bool blksnap_chunk_pool_get(struct chunk_pool *pool, unsigned long pages)
+{
+	bool got;
+
+	spin_lock(&pool->lock);
+	got = !pool->used || pool->used + pages <= pool->limit;
+	if (got)
+		pool->used += pages;
+	spin_unlock(&pool->lock);
+	return got;
+}
+
+/* Pages reserved now, for statistics. */
+unsigned long blksnap_chunk_pool_used(struct chunk_pool *pool)
+{
+	unsigned long used;
+
+	spin_lock(&pool->lock);
+	used = pool->used;
+	spin_unlock(&pool->lock);
+	return used;
+}
+
+void blksnap_chunk_pool_put(struct chunk_pool *pool, unsigned long pages)
+{
+	spin_lock(&pool->lock);
+	pool->used -= pages;
+	spin_unlock(&pool->lock);
+	wake_up_all(&pool->wq);
+}
+
+/**
+ * blksnap_chunk_alloc() - a new chunk in state LOADING, with its pages
+ * @diff_area:		owner
+ * @number:		index on the device
+ * @sector_count:	length
+ * @gfp:		GFP_NOIO for a writer that may wait, GFP_NOWAIT for
+ *			one that may not
+ *
+ * The pages must have been reserved in the snapshot's pool.
+ *
+ * Return: the chunk, or NULL without memory.
+ */
+struct chunk *blksnap_chunk_alloc(struct diff_area *diff_area, unsigned long number,
+				  unsigned int sector_count, gfp_t gfp)
+{
+	bool may_wait = gfpflags_allow_blocking(gfp);
 	unsigned int noio = memalloc_noio_save();
 	struct chunk *chunk;
 	unsigned int i;
 
-	chunk = kzalloc(sizeof(*chunk), GFP_KERNEL);
+	/* Inside the no-I/O scope, GFP_KERNEL is GFP_NOIO that kvmalloc takes. */
+	if (may_wait)
+		gfp = GFP_KERNEL;
+	chunk = kzalloc(sizeof(*chunk), gfp);
 	if (!chunk)
 		goto out;
 	chunk->diff_area = diff_area;
 	chunk->number = number;
 	chunk->sector_count = sector_count;
+	chunk->state = CHUNK_LOADING;
 	mutex_init(&chunk->lock);
 
 	chunk->nr_pages = DIV_ROUND_UP(sector_count, PAGE_SECTORS);
-	chunk->bvecs = kvcalloc(chunk->nr_pages, sizeof(*chunk->bvecs),
-				GFP_KERNEL);
+	chunk->bvecs = may_wait ?
+		kvcalloc(chunk->nr_pages, sizeof(*chunk->bvecs), gfp) :
+		kcalloc(chunk->nr_pages, sizeof(*chunk->bvecs), gfp);
 	if (!chunk->bvecs)
 		goto fail;
 	for (i = 0; i < chunk->nr_pages; i++) {
 		unsigned int len = min_t(unsigned int, PAGE_SIZE,
 					 (sector_count << SECTOR_SHIFT) -
 					 i * PAGE_SIZE);
-		struct page *page = alloc_page(GFP_KERNEL);
+		struct page *page = alloc_page(gfp);
 
 		if (!page)
 			goto fail;
@@ -65,12 +156,18 @@ out:
 	memalloc_noio_restore(noio);
 	return chunk;
 fail:
-	blksnap_chunk_free(chunk);
+	blksnap_chunk_release_pages(chunk, NULL);
+	kfree(chunk);
 	chunk = NULL;
 	goto out;
 }
 
-void blksnap_chunk_release_pages(struct chunk *chunk)
+/**
+ * blksnap_chunk_release_pages() - the content left memory (stored or lost)
+ * @chunk:	the chunk
+ * @pool:	the pool the pages were reserved in, or NULL if they were not
+ */
+void blksnap_chunk_release_pages(struct chunk *chunk, struct chunk_pool *pool)
 {
 	unsigned int i;
 
@@ -81,6 +178,8 @@ void blksnap_chunk_release_pages(struct chunk *chunk)
 			__free_page(chunk->bvecs[i].bv_page);
 	kvfree(chunk->bvecs);
 	chunk->bvecs = NULL;
+	if (pool)
+		blksnap_chunk_pool_put(pool, chunk->nr_pages);
 }
 
 /* The whole content of a chunk with pages, as the source of a write. */
@@ -90,10 +189,22 @@ void blksnap_chunk_iter(struct chunk *chunk, struct iov_iter *iter)
 		      chunk->sector_count << SECTOR_SHIFT);
 }
 
+/* Only for a chunk whose pages went back to the pool already. */
 void blksnap_chunk_free(struct chunk *chunk)
 {
-	blksnap_chunk_release_pages(chunk);
+	blksnap_chunk_release_pages(chunk, NULL);
 	kfree(chunk);
+}
+
+/*
+ * Bios of copy-on-write come from our own pool: they are allocated while a
+ * write of the original device is held, so they must not compete with
+ * filesystems for fs_bio_set.  With GFP_NOWAIT this may return NULL.
+ */
+struct bio *blksnap_chunk_bio_alloc(struct block_device *bdev, unsigned short nr_vecs,
+				    blk_opf_t opf, gfp_t gfp)
+{
+	return bio_alloc_bioset(bdev, nr_vecs, opf, gfp, &chunk_bioset);
 }
 
 static void chunk_bio_end_io(struct bio *bio)
@@ -114,40 +225,6 @@ static int chunk_submit_wait(struct bio *bio)
 	submit_bio_noacct(bio);
 	wait_for_completion_io(&done);
 	return blk_status_to_errno(bio->bi_status);
-}
-
-/**
- * blksnap_chunk_load() - read the original content of a chunk into its pages
- * @chunk:	the chunk, with pages
- * @bdev:	the original device
- * @sector:	first sector of the chunk on @bdev
- *
- * Return: 0 or the negative errno of the read.
- */
-int blksnap_chunk_load(struct chunk *chunk, struct block_device *bdev,
-		       sector_t sector)
-{
-	unsigned int page = 0;
-	int ret = 0;
-
-	while (page < chunk->nr_pages && !ret) {
-		unsigned short nr = min_t(unsigned int, BIO_MAX_VECS,
-					  chunk->nr_pages - page);
-		struct bio *bio;
-
-		bio = bio_alloc_bioset(bdev, nr, REQ_OP_READ | REQ_SYNC,
-				       GFP_NOIO, &chunk_bioset);
-		bio->bi_iter.bi_sector = sector;
-		while (nr--) {
-			struct bio_vec *bv = &chunk->bvecs[page++];
-
-			__bio_add_page(bio, bv->bv_page, bv->bv_len, 0);
-		}
-		sector += bio_sectors(bio);
-		ret = chunk_submit_wait(bio);
-		bio_put(bio);
-	}
-	return ret;
 }
 
 /**

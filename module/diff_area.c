@@ -3,11 +3,15 @@
  * Copy-on-write for one original device of a taken snapshot.
  *
  * The first write to a chunk after the take is held while the chunk's
- * original content is read into memory; then the write goes on, and a
- * worker stores the saved content in the difference storage.  Later
- * writes to that chunk pass straight through.  The snapshot image reads
- * saved chunks from memory or the difference storage and all others from
- * the original device.
+ * original content is read into memory; the submitter does not wait for
+ * that read: it starts it (one read for every run of consecutive new
+ * chunks of the write), puts the write on the held list and returns.  The
+ * read's completion lets the write go on, and a worker then stores the
+ * saved content in the difference storage.  Later writes to that chunk
+ * pass straight through.  The snapshot image reads saved chunks from
+ * memory or the difference storage and all others from the original
+ * device.  The chunk states and the ordering rules are in module/README.md
+ * ("Copy-on-write").
  *
  * The original device comes first: once the difference storage fails or
  * fills up, the snapshot is marked corrupted, its image returns errors,
@@ -17,6 +21,8 @@
 
 #include <linux/bio.h>
 #include <linux/blkdev.h>
+#include <linux/ktime.h>
+#include <linux/mempool.h>
 #include <linux/module.h>
 #include <linux/sched/mm.h>
 #include <linux/seq_file.h>
@@ -27,17 +33,18 @@
 #include "diff_area.h"
 #include "diff_storage.h"
 #include "event_queue.h"
+#include "filter.h"
 #include "snapshot.h"
 #include "tracker.h"
 
 /*
  * Writable at run time; a new value applies to the next take.  Each setter
  * refuses with EINVAL what the chunk arithmetic cannot honour, instead of
- * clamping it silently (a queue of 0 would hold every first write forever).
+ * clamping it silently.  The bound on memory is chunk_maximum_buffer_mib
+ * (chunk.c).
  */
 #define CHUNK_SHIFT_HIGHEST		30
 #define CHUNK_COUNT_SHIFT_HIGHEST	62
-#define CHUNK_IN_QUEUE_HIGHEST		65536
 
 static int chunk_shift_set(const char *val, const struct kernel_param *kp)
 {
@@ -60,16 +67,6 @@ static const struct kernel_param_ops chunk_count_shift_ops = {
 	.get = param_get_uint,
 };
 
-static int chunk_in_queue_set(const char *val, const struct kernel_param *kp)
-{
-	return param_set_uint_minmax(val, kp, 1, CHUNK_IN_QUEUE_HIGHEST);
-}
-
-static const struct kernel_param_ops chunk_in_queue_ops = {
-	.set = chunk_in_queue_set,
-	.get = param_get_uint,
-};
-
 static unsigned int chunk_minimum_shift = 18;
 module_param_cb(chunk_minimum_shift, &chunk_shift_ops, &chunk_minimum_shift,
 		0644);
@@ -87,12 +84,6 @@ module_param_cb(chunk_maximum_shift, &chunk_shift_ops, &chunk_maximum_shift,
 		0644);
 MODULE_PARM_DESC(chunk_maximum_shift,
 		 "log2 of the largest chunk, bytes (12..30)");
-
-static unsigned int chunk_maximum_in_queue = 16;
-module_param_cb(chunk_maximum_in_queue, &chunk_in_queue_ops,
-		&chunk_maximum_in_queue, 0644);
-MODULE_PARM_DESC(chunk_maximum_in_queue,
-		 "Saved chunks a device may hold in memory before storing (1..65536)");
 
 /*
  * Start with the smallest chunk and double it while the device would have
@@ -159,7 +150,6 @@ struct diff_area *blksnap_diff_area_new(struct snapshot *snapshot,
 {
 	struct block_device *bdev = tracker->bdev;
 	struct diff_area *da;
-	int i;
 
 	da = kzalloc(sizeof(*da), GFP_KERNEL);
 	if (!da)
@@ -179,10 +169,10 @@ struct diff_area *blksnap_diff_area_new(struct snapshot *snapshot,
 	da->chunk_count = DIV_ROUND_UP_SECTOR_T(da->capacity,
 						1 << da->chunk_shift);
 	xa_init(&da->chunks);
-	for (i = 0; i < DIFF_AREA_LOCKS; i++)
-		init_rwsem(&da->locks[i]);
-	atomic_set(&da->in_queue, 0);
-	init_waitqueue_head(&da->queue_wq);
+	spin_lock_init(&da->held_lock);
+	INIT_LIST_HEAD(&da->held);
+	atomic_set(&da->in_memory, 0);
+	init_waitqueue_head(&da->wq);
 	INIT_WORK(&da->free_work, diff_area_release_work);
 
 	pr_debug("device %pg: %llu sectors in %lu chunks of %u sectors\n",
@@ -195,6 +185,11 @@ struct diff_area *blksnap_diff_area_new(struct snapshot *snapshot,
 static struct diff_storage *diff_area_storage(struct diff_area *da)
 {
 	return da->snapshot->storage;
+}
+
+static struct chunk_pool *diff_area_pool(struct diff_area *da)
+{
+	return &da->snapshot->pool;
 }
 
 /**
@@ -218,7 +213,7 @@ void blksnap_diff_area_set_corrupted(struct diff_area *da, int error)
 	       MAJOR(da->dev_id), MINOR(da->dev_id), error);
 	blksnap_event_gen(&da->snapshot->events, blksnap_event_code_corrupted,
 			  &data, sizeof(data));
-	wake_up_all(&da->queue_wq);
+	wake_up_all(&diff_area_pool(da)->wq);
 }
 
 /**
@@ -231,20 +226,21 @@ void blksnap_diff_area_set_corrupted(struct diff_area *da, int error)
 void blksnap_diff_area_stop(struct diff_area *da)
 {
 	cmpxchg(&da->error, 0, -ESHUTDOWN);
-	wake_up_all(&da->queue_wq);
+	wake_up_all(&diff_area_pool(da)->wq);
 }
 
 /**
- * blksnap_diff_area_wait_stored() - wait until no saved chunk waits for the storage
+ * blksnap_diff_area_wait_stored() - wait until no chunk is in memory any more
  * @da:		a stopped diff area
  *
- * Once stopped, every queued store ends at once and frees its chunk's
- * pages; after this only the chunk descriptors remain, until the last
- * reference (an image still open) goes.
+ * Loads in flight complete (and release the writes they hold); once
+ * stopped, every queued store ends at once and frees its chunk's pages.
+ * After this only the chunk descriptors remain, until the last reference
+ * (an image still open) goes.
  */
 void blksnap_diff_area_wait_stored(struct diff_area *da)
 {
-	wait_event(da->queue_wq, !atomic_read(&da->in_queue));
+	wait_event(da->wq, !atomic_read(&da->in_memory));
 }
 
 static bool diff_area_broken(struct diff_area *da)
@@ -270,12 +266,6 @@ int blksnap_diff_area_error(struct diff_area *da)
 {
 	diff_area_failed(da);
 	return READ_ONCE(da->error);
-}
-
-static struct rw_semaphore *diff_area_lock(struct diff_area *da,
-					   unsigned long nr)
-{
-	return &da->locks[nr % DIFF_AREA_LOCKS];
 }
 
 static unsigned int diff_area_chunk_sectors(struct diff_area *da,
@@ -319,16 +309,42 @@ void blksnap_diff_area_worker_leave(unsigned int flags)
 			 (flags & PF_LOCAL_THROTTLE);
 }
 
+/* One more event of a stage that began at @start_ns. */
+static void diff_area_profile(struct diff_area_stage *stage, u64 start_ns)
+{
+	atomic64_add(ktime_get_ns() - start_ns, &stage->ns);
+	atomic_inc(&stage->count);
+}
+
+static void diff_area_stage_show(struct seq_file *m, const char *name,
+				 struct diff_area_stage *stage)
+{
+	unsigned int n = atomic_read(&stage->count);
+
+	seq_printf(m, " %s %u %s_us %llu", name, n, name,
+		   n ? div_u64(atomic64_read(&stage->ns), (u64)n * NSEC_PER_USEC) : 0ULL);
+}
+
+/* The chunk's content left memory: stored, or lost. */
+static void diff_area_chunk_unload(struct diff_area *da, struct chunk *chunk)
+{
+	blksnap_chunk_release_pages(chunk, diff_area_pool(da));
+	atomic_dec(&da->in_memory);
+	wake_up_all(&da->wq);
+}
+
 static void diff_area_store_work(struct work_struct *work)
 {
 	struct chunk *chunk = container_of(work, struct chunk, store_work);
 	struct diff_area *da = chunk->diff_area;
 	struct diff_storage *ds = diff_area_storage(da);
 	unsigned int flags = blksnap_diff_area_worker_enter();
+	u64 start_ns = ktime_get_ns();
 	sector_t offset;
 	int ret;
 
 	mutex_lock(&chunk->lock);
+	chunk_set_state(chunk, CHUNK_STORING);
 	ret = diff_area_failed(da) ? -EIO :
 	      blksnap_diff_storage_alloc(ds, chunk->sector_count, &offset);
 	if (!ret) {
@@ -343,64 +359,338 @@ static void diff_area_store_work(struct work_struct *work)
 		}
 	}
 	if (ret) {
-		chunk->failed = true;
+		chunk_set_state(chunk, CHUNK_FAILED);
 		diff_area_failed(da);
 	} else {
 		chunk->store_offset = offset;
-		chunk->stored = true;
+		chunk_set_state(chunk, CHUNK_STORED);
 	}
-	blksnap_chunk_release_pages(chunk);
+	diff_area_chunk_unload(da, chunk);
 	mutex_unlock(&chunk->lock);
+	diff_area_profile(&da->prof_store, start_ns);
 
-	atomic_dec(&da->in_queue);
-	wake_up_all(&da->queue_wq);
 	blksnap_diff_area_worker_leave(flags);
 	diff_area_put(da);
 }
 
 /*
- * Save the original content of chunk @nr unless someone did already.
- * Failures corrupt the snapshot and are not passed on: the write that
- * triggered the copy must go on regardless.
+ * The one place a loaded chunk is handed to the storage (today a work item
+ * per chunk writing through the VFS).
  */
-static void diff_area_copy(struct diff_area *da, unsigned long nr)
+static void diff_area_store(struct diff_area *da, struct chunk *chunk)
 {
-	struct rw_semaphore *lock = diff_area_lock(da, nr);
-	struct chunk *chunk;
-	int ret;
-
-	/*
-	 * Wait outside the lock, so that image reads of other chunks are
-	 * not held up by a full queue.
-	 */
-	wait_event(da->queue_wq, atomic_read(&da->in_queue) <
-				 READ_ONCE(chunk_maximum_in_queue) ||
-				 diff_area_broken(da));
-
-	down_write(lock);
-	if (xa_load(&da->chunks, nr) || diff_area_failed(da))
-		goto out;
-
-	chunk = blksnap_chunk_alloc(da, nr, diff_area_chunk_sectors(da, nr));
-	if (!chunk) {
-		blksnap_diff_area_set_corrupted(da, -ENOMEM);
-		goto out;
-	}
-	ret = blksnap_chunk_load(chunk, da->orig_bdev, (sector_t)nr << da->chunk_shift);
-	if (!ret)
-		ret = xa_insert(&da->chunks, nr, chunk, GFP_NOIO);
-	if (ret) {
-		blksnap_chunk_free(chunk);
-		blksnap_diff_area_set_corrupted(da, ret);
-		goto out;
-	}
-	atomic_inc(&da->nr_chunks);
-	atomic_inc(&da->in_queue);
 	INIT_WORK(&chunk->store_work, diff_area_store_work);
 	diff_area_get(da);
 	queue_work(blksnap_snapshot_wq, &chunk->store_work);
-out:
-	up_write(lock);
+}
+
+/*
+ * A write held by copy-on-write: it goes on once no chunk from @first to
+ * @last is LOADING.  Chunks only ever leave LOADING, so @first moves up
+ * as they do.
+ */
+struct diff_area_hold {
+	struct list_head link;
+	struct bio *bio;
+	unsigned long first;
+	unsigned long last;
+	u64 start_ns;
+};
+
+/* Holds of blocking writers always come, from here if memory is short. */
+#define DIFF_AREA_HOLDS_RESERVED	64
+static mempool_t *diff_area_hold_pool;
+
+/**
+ * struct diff_area_load - one read of the original for a run of new chunks
+ * @da:		the diff area, referenced
+ * @first:	the first chunk of the run
+ * @count:	consecutive chunks, all LOADING and created by this load
+ * @pending:	bios in flight, plus one while they are being submitted
+ * @error:	the first failed bio's errno
+ * @start_ns:	when the bios were submitted, for the profile
+ * @work:	submits the bios (for a writer that may not wait), then
+ *		finishes the load once they completed
+ */
+struct diff_area_load {
+	struct diff_area *da;
+	unsigned long first;
+	unsigned long count;
+	atomic_t pending;
+	int error;
+	u64 start_ns;
+	struct work_struct work;
+};
+
+int blksnap_diff_area_init(void)
+{
+	diff_area_hold_pool = mempool_create_kmalloc_pool(DIFF_AREA_HOLDS_RESERVED,
+							  sizeof(struct diff_area_hold));
+	return diff_area_hold_pool ? 0 : -ENOMEM;
+}
+
+void blksnap_diff_area_done(void)
+{
+	mempool_destroy(diff_area_hold_pool);
+}
+
+/* Under @da->held_lock, or without it to learn that nothing is LOADING. */
+static bool diff_area_hold_waits(struct diff_area *da,
+				 struct diff_area_hold *hold)
+{
+	for (; hold->first <= hold->last; hold->first++) {
+		struct chunk *chunk = xa_load(&da->chunks, hold->first);
+
+		if (chunk && chunk_state(chunk) == CHUNK_LOADING)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Runs in process context (the load's work item): it submits the writes
+ * it releases, which may sleep.
+ */
+static void diff_area_load_finish(struct diff_area_load *load)
+{
+	struct diff_area *da = load->da;
+	enum chunk_state state = load->error ? CHUNK_FAILED : CHUNK_LOADED;
+	struct diff_area_hold *hold, *next;
+	LIST_HEAD(go);
+	unsigned long nr;
+
+	spin_lock(&da->held_lock);
+	for (nr = load->first; nr < load->first + load->count; nr++)
+		chunk_set_state(xa_load(&da->chunks, nr), state);
+	list_for_each_entry_safe(hold, next, &da->held, link)
+		if (!diff_area_hold_waits(da, hold))
+			list_move_tail(&hold->link, &go);
+	spin_unlock(&da->held_lock);
+	/* Image I/O waiting for the content. */
+	wake_up_all(&da->wq);
+
+	diff_area_profile(&da->prof_load, load->start_ns);
+	/* After the read, not after the store: the original is in memory. */
+	list_for_each_entry_safe(hold, next, &go, link) {
+		diff_area_profile(&da->prof_held, hold->start_ns);
+		blksnap_filter_release(hold->bio);
+		mempool_free(hold, diff_area_hold_pool);
+	}
+
+	if (load->error) {
+		pr_err("reading the original of device %d:%d failed: %d\n",
+		       MAJOR(da->dev_id), MINOR(da->dev_id), load->error);
+		blksnap_diff_area_set_corrupted(da, load->error);
+	}
+	for (nr = load->first; nr < load->first + load->count; nr++) {
+		struct chunk *chunk = xa_load(&da->chunks, nr);
+
+		if (state == CHUNK_LOADED)
+			diff_area_store(da, chunk);
+		else
+			diff_area_chunk_unload(da, chunk);
+	}
+	diff_area_put(da);
+	kfree(load);
+}
+
+static void diff_area_load_finish_work(struct work_struct *work)
+{
+	diff_area_load_finish(container_of(work, struct diff_area_load, work));
+}
+
+static void diff_area_load_put(struct diff_area_load *load)
+{
+	if (atomic_dec_and_test(&load->pending)) {
+		INIT_WORK(&load->work, diff_area_load_finish_work);
+		queue_work(blksnap_cow_wq, &load->work);
+	}
+}
+
+/* Completion context: the rest waits for process context. */
+static void diff_area_load_end_io(struct bio *bio)
+{
+	struct diff_area_load *load = bio->bi_private;
+
+	if (bio->bi_status)
+		cmpxchg(&load->error, 0, blk_status_to_errno(bio->bi_status));
+	bio_put(bio);
+	diff_area_load_put(load);
+}
+
+/*
+ * Reads the whole run, as few bios as the pages allow, each submitted from
+ * module text (so not filtered).  The bios come from a mempool: this may
+ * wait for one but does not fail.
+ */
+static void diff_area_load_submit(struct diff_area_load *load)
+{
+	struct diff_area *da = load->da;
+	sector_t sector = (sector_t)load->first << da->chunk_shift;
+	unsigned long nr, pages = 0;
+	struct bio *bio = NULL;
+
+	for (nr = load->first; nr < load->first + load->count; nr++) {
+		struct chunk *chunk = xa_load(&da->chunks, nr);
+
+		pages += chunk->nr_pages;
+	}
+	load->start_ns = ktime_get_ns();
+	atomic_set(&load->pending, 1);
+	for (nr = load->first; nr < load->first + load->count; nr++) {
+		struct chunk *chunk = xa_load(&da->chunks, nr);
+		unsigned int i;
+
+		for (i = 0; i < chunk->nr_pages; i++, pages--) {
+			struct bio_vec *bv = &chunk->bvecs[i];
+
+			if (bio && bio->bi_vcnt == bio->bi_max_vecs) {
+				sector = bio_end_sector(bio);
+				submit_bio_noacct(bio);
+				bio = NULL;
+			}
+			if (!bio) {
+				bio = blksnap_chunk_bio_alloc(da->orig_bdev,
+							      min_t(unsigned long, pages,
+								    BIO_MAX_VECS),
+							      REQ_OP_READ, GFP_NOIO);
+				bio->bi_iter.bi_sector = sector;
+				bio->bi_end_io = diff_area_load_end_io;
+				bio->bi_private = load;
+				atomic_inc(&load->pending);
+			}
+			__bio_add_page(bio, bv->bv_page, bv->bv_len, 0);
+		}
+	}
+	if (bio)
+		submit_bio_noacct(bio);
+	diff_area_load_put(load);
+}
+
+static void diff_area_load_submit_work(struct work_struct *work)
+{
+	diff_area_load_submit(container_of(work, struct diff_area_load, work));
+}
+
+/*
+ * Starts the read of the run gathered in *@loadp, if any.  A writer that
+ * may not wait hands the submission to a worker, since a submission may
+ * wait for a request.
+ */
+static void diff_area_load_start(struct diff_area_load **loadp, bool nowait)
+{
+	struct diff_area_load *load = *loadp;
+
+	if (!load)
+		return;
+	*loadp = NULL;
+	if (!load->count) {
+		diff_area_put(load->da);
+		kfree(load);
+	} else if (nowait) {
+		INIT_WORK(&load->work, diff_area_load_submit_work);
+		queue_work(blksnap_cow_wq, &load->work);
+	} else {
+		diff_area_load_submit(load);
+	}
+}
+
+/*
+ * Creates chunk @nr in state LOADING, as part of the run in *@loadp (a new
+ * run if it does not follow on).  Another writer may have created it
+ * first: that is no error.
+ *
+ * Return: 0, -EAGAIN if a writer that may not wait would have to, or the
+ * errno that corrupts the snapshot (nothing more is copied then, and the
+ * write goes on).
+ */
+static int diff_area_new_chunk(struct diff_area *da, unsigned long nr,
+			       struct diff_area_load **loadp, bool nowait)
+{
+	gfp_t gfp = nowait ? GFP_NOWAIT : GFP_NOIO;
+	unsigned int sectors = diff_area_chunk_sectors(da, nr);
+	unsigned long pages = DIV_ROUND_UP(sectors, PAGE_SECTORS);
+	struct chunk_pool *pool = diff_area_pool(da);
+	struct diff_area_load *load = *loadp;
+	struct chunk *chunk;
+	bool got;
+	int ret;
+
+	if (load && load->first + load->count != nr)
+		diff_area_load_start(loadp, nowait);
+	if (!blksnap_chunk_pool_get(pool, pages)) {
+		if (nowait)
+			return -EAGAIN;
+		/*
+		 * What we gathered holds pool pages and goes back only once
+		 * read and stored: start it before waiting for the pool.
+		 */
+		diff_area_load_start(loadp, nowait);
+		wait_event(pool->wq,
+			   (got = blksnap_chunk_pool_get(pool, pages)) ||
+			   diff_area_broken(da));
+		if (!got)
+			return -EIO;
+	}
+	load = *loadp;
+	if (!load) {
+		load = kmalloc(sizeof(*load), gfp);
+		if (!load) {
+			ret = -ENOMEM;
+			goto fail_pool;
+		}
+		load->da = da;
+		load->first = nr;
+		load->count = 0;
+		load->error = 0;
+		diff_area_get(da);
+		*loadp = load;
+	}
+	chunk = blksnap_chunk_alloc(da, nr, sectors, gfp);
+	if (!chunk) {
+		ret = -ENOMEM;
+		goto fail_pool;
+	}
+	ret = xa_insert(&da->chunks, nr, chunk, gfp);
+	if (ret) {
+		blksnap_chunk_free(chunk);
+		if (ret != -EBUSY)
+			goto fail_pool;
+		/* Someone else's: its load holds us, the run ends here. */
+		blksnap_chunk_pool_put(pool, pages);
+		diff_area_load_start(loadp, nowait);
+		return 0;
+	}
+	load->count++;
+	atomic_inc(&da->in_memory);
+	atomic_inc(&da->nr_chunks);
+	return 0;
+
+fail_pool:
+	blksnap_chunk_pool_put(pool, pages);
+	return nowait ? -EAGAIN : ret;
+}
+
+/*
+ * Creates every missing chunk from @first to @last and starts their
+ * reads.  Stops at the first failure, which it returns.
+ */
+static int diff_area_load_range(struct diff_area *da, unsigned long first,
+				unsigned long last, bool nowait)
+{
+	struct diff_area_load *load = NULL;
+	unsigned long nr;
+	int ret = 0;
+
+	for (nr = first; nr <= last && !ret; nr++) {
+		if (diff_area_failed(da))
+			break;
+		if (xa_load(&da->chunks, nr))
+			continue;
+		ret = diff_area_new_chunk(da, nr, &load, nowait);
+	}
+	diff_area_load_start(&load, nowait);
+	return ret;
 }
 
 /**
@@ -410,44 +700,122 @@ out:
  * @sector:	first sector to save, relative to the tracked device
  * @count:	sectors to save
  *
- * Sleeps while chunks are read, which is how the write is held.  A bio
- * that may not wait (REQ_NOWAIT) and needs a copy is ended with
- * BLK_STS_AGAIN instead.
- *
- * Return: true if the bio was ended here and must not be submitted, false
- * if the caller submits it as usual.
+ * Never waits for I/O: it starts the reads of the chunks not yet saved and
+ * holds @bio (blksnap_filter_hold()) until no chunk it touches is LOADING,
+ * whoever started that load.  A blocking writer may wait for room in the
+ * snapshot's pool; a REQ_NOWAIT one is refused (BLK_STS_AGAIN) instead,
+ * and when memory cannot be had without sleeping.
  */
-bool blksnap_diff_area_cow_bio(struct diff_area *da, struct bio *bio, sector_t sector,
+void blksnap_diff_area_cow_bio(struct diff_area *da, struct bio *bio, sector_t sector,
 			       sector_t count)
 {
-	unsigned long nr, last;
+	bool nowait = bio->bi_opf & REQ_NOWAIT;
+	struct diff_area_hold probe, *hold;
+	int ret;
 
-	/* Holds the write while chunks are read: never in atomic context. */
 	might_sleep();
 	if (!count || sector >= da->capacity)
-		return false;
+		return;
 	count = min_t(sector_t, count, da->capacity - sector);
-	last = (sector + count - 1) >> da->chunk_shift;
+	probe.first = sector >> da->chunk_shift;
+	probe.last = (sector + count - 1) >> da->chunk_shift;
 
-	for (nr = sector >> da->chunk_shift; nr <= last; nr++) {
-		if (diff_area_failed(da))
-			break;
-		if (xa_load(&da->chunks, nr))
-			continue;
-		if (bio->bi_opf & REQ_NOWAIT) {
-			bio_wouldblock_error(bio);
-			return true;
-		}
-		diff_area_copy(da, nr);
+	ret = diff_area_load_range(da, probe.first, probe.last, nowait);
+	if (ret == -EAGAIN) {
+		blksnap_filter_refuse(bio);
+		return;
 	}
+	if (ret)
+		blksnap_diff_area_set_corrupted(da, ret);
+
+	/* Chunks never go back to LOADING: no hold needed stays so. */
+	if (!diff_area_hold_waits(da, &probe))
+		return;
+	hold = mempool_alloc(diff_area_hold_pool, nowait ? GFP_NOWAIT : GFP_NOIO);
+	if (!hold) {
+		blksnap_filter_refuse(bio);
+		return;
+	}
+	*hold = probe;
+	hold->bio = bio;
+	hold->start_ns = ktime_get_ns();
+	spin_lock(&da->held_lock);
+	if (diff_area_hold_waits(da, hold)) {
+		blksnap_filter_hold(bio);
+		list_add_tail(&hold->link, &da->held);
+		hold = NULL;
+	}
+	spin_unlock(&da->held_lock);
+	if (hold)
+		mempool_free(hold, diff_area_hold_pool);
+}
+
+/*
+ * The content of chunk @nr in memory or stored, for the image: loads it
+ * if nobody did and waits for the load.  NULL once the snapshot is
+ * corrupted.
+ */
+static struct chunk *diff_area_load_wait(struct diff_area *da,
+					 unsigned long nr)
+{
+	struct chunk *chunk = xa_load(&da->chunks, nr);
+
+	if (!chunk) {
+		int ret = diff_area_load_range(da, nr, nr, false);
+
+		if (ret)
+			blksnap_diff_area_set_corrupted(da, ret);
+		chunk = xa_load(&da->chunks, nr);
+		if (!chunk)
+			return NULL;
+	}
+	wait_event(da->wq, chunk_state(chunk) != CHUNK_LOADING);
+	return chunk;
+}
+
+/**
+ * blksnap_diff_area_image_original() - may the image read chunk @nr from the original?
+ * @da:		the diff area
+ * @nr:		the chunk
+ * @read_done:	asked again once that read has completed
+ *
+ * Before the read: yes while the chunk is absent or LOADING and the
+ * snapshot is whole.  After it: yes if that is still so (see
+ * diff_area_image_piece()); otherwise the piece must be served again, from
+ * the saved copy, or fail.  Any context.
+ */
+bool blksnap_diff_area_image_original(struct diff_area *da, unsigned long nr,
+				      bool read_done)
+{
+	struct chunk *chunk = xa_load(&da->chunks, nr);
+
+	/*
+	 * Once the snapshot is broken or stopped writes pass uncopied: after
+	 * the read too, a worker then fails the piece.
+	 */
+	if (diff_area_broken(da))
+		return false;
+	if (!chunk || chunk_state(chunk) == CHUNK_LOADING)
+		return true;
+	if (read_done)
+		atomic_inc(&da->image_rereads);
 	return false;
 }
 
+/*
+ * An image read of a chunk that was not saved reads the original, without
+ * any lock against copy-on-write.  It can only have seen new data if a
+ * write to that chunk was released before the read completed, and a
+ * write is released only after its chunk left LOADING.  So once the read
+ * is done: no chunk, or a chunk still LOADING, means the data is the
+ * original's; otherwise it is read again from the saved copy.  Once the
+ * snapshot is broken, writes pass uncopied, so the read fails instead.
+ */
 static int diff_area_image_piece(struct diff_area *da, unsigned long nr,
 				 unsigned int offset, struct iov_iter *iter,
 				 bool write)
 {
-	struct rw_semaphore *lock = diff_area_lock(da, nr);
+	struct iov_iter again = *iter;
 	struct chunk *chunk;
 	int ret;
 
@@ -455,37 +823,36 @@ static int diff_area_image_piece(struct diff_area *da, unsigned long nr,
 		return -EIO;
 
 	chunk = xa_load(&da->chunks, nr);
-	if (!chunk && write) {
-		/* The image's own changes go over a saved copy. */
-		diff_area_copy(da, nr);
-		chunk = xa_load(&da->chunks, nr);
-		if (!chunk)
-			return -EIO;
-	}
-	if (!chunk) {
-		down_read(lock);
-		chunk = xa_load(&da->chunks, nr);
-		if (!chunk) {
-			ret = blksnap_chunk_read_bdev(da->orig_bdev,
-						      ((sector_t)nr << da->chunk_shift) +
-						      offset, iter);
-			up_read(lock);
+	if (!chunk && !write) {
+		ret = blksnap_chunk_read_bdev(da->orig_bdev,
+					      ((sector_t)nr << da->chunk_shift) +
+					      offset, iter);
+		if (ret)
 			return ret;
-		}
-		up_read(lock);
+		if (blksnap_diff_area_image_original(da, nr, true))
+			return 0;
+		if (diff_area_failed(da))
+			return -EIO;
+		*iter = again;
 	}
+	/* The image's own changes go over a saved copy. */
+	chunk = diff_area_load_wait(da, nr);
+	if (!chunk)
+		return -EIO;
 
 	mutex_lock(&chunk->lock);
-	if (chunk->failed || diff_area_failed(da)) {
+	if (diff_area_failed(da)) {
 		ret = -EIO;
-	} else if (chunk->bvecs) {
+	} else if (chunk->state == CHUNK_LOADED) {
 		blksnap_chunk_copy(chunk, offset << SECTOR_SHIFT, iter, write);
 		ret = 0;
-	} else {
+	} else if (chunk->state == CHUNK_STORED) {
 		ret = blksnap_diff_storage_rw(diff_area_storage(da),
 					      chunk->store_offset + offset, iter, write);
 		if (ret)
 			blksnap_diff_area_set_corrupted(da, ret);
+	} else {
+		ret = -EIO;
 	}
 	mutex_unlock(&chunk->lock);
 	return ret;
@@ -539,8 +906,13 @@ void blksnap_diff_area_show(struct diff_area *da, struct seq_file *m)
 {
 	unsigned int nr = atomic_read(&da->nr_chunks);
 
-	seq_printf(m, "  device %d:%d chunk_sectors %u chunks %lu changed %u chunk_state_bytes %zu error %d\n",
+	seq_printf(m, "  device %d:%d chunk_sectors %u chunks %lu changed %u chunk_state_bytes %zu in_memory %d image_rereads %d error %d",
 		   MAJOR(da->dev_id), MINOR(da->dev_id), 1U << da->chunk_shift,
 		   da->chunk_count, nr, nr * sizeof(struct chunk),
+		   atomic_read(&da->in_memory), atomic_read(&da->image_rereads),
 		   READ_ONCE(da->error));
+	diff_area_stage_show(m, "held", &da->prof_held);
+	diff_area_stage_show(m, "loads", &da->prof_load);
+	diff_area_stage_show(m, "stores", &da->prof_store);
+	seq_putc(m, '\n');
 }

@@ -4,7 +4,8 @@
 
 #include <linux/atomic.h>
 #include <linux/kref.h>
-#include <linux/rwsem.h>
+#include <linux/list.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
@@ -18,12 +19,21 @@ struct seq_file;
 struct snapshot;
 struct tracker;
 
-#define DIFF_AREA_LOCKS 256
+/**
+ * struct diff_area_stage - the profile of one stage of copy-on-write
+ * @ns:		time spent in it, summed
+ * @count:	how many went through it
+ */
+struct diff_area_stage {
+	atomic64_t ns;
+	atomic_t count;
+};
 
 /**
  * struct diff_area - copy-on-write state of one original device
  * @kref:		held by the snapshot, the tracker's bio path, the
- *			image and every chunk waiting to be stored
+ *			image, every load in flight and every chunk waiting
+ *			to be stored
  * @snapshot:		owner of the difference storage and event queue
  * @orig_bdev:		the original device, referenced
  * @tracker:		its filter, referenced: image writes mark its CBT map
@@ -36,14 +46,19 @@ struct tracker;
  * @chunk_shift:	log2 of the chunk size in sectors
  * @chunk_count:	chunks covering @capacity
  * @chunks:		saved chunks by number; absent means unchanged
- * @locks:		hashed by chunk number: writers of the original take
- *			one exclusively while they save the chunk, image
- *			readers share it while reading the original, so a
- *			read never sees data written after the take
- * @in_queue:		chunks held in memory, waiting to be stored
- * @queue_wq:		copy-on-write waits here while @in_queue is full
+ * @held_lock:		guards @held and every chunk's way out of LOADING
+ * @held:		writes held until the chunks they touch are loaded
+ * @in_memory:		chunks LOADING, LOADED or STORING
+ * @wq:		image I/O waits here for a load, destroy for @in_memory
+ *			to reach 0
  * @error:		0, or the negative errno that corrupted the snapshot
  * @nr_chunks:		saved chunks, for statistics
+ * @image_rereads:	image reads of the original that raced a copy and
+ *			were served again from the saved copy, for tests
+ * @prof_held:		writes held, from hold to release
+ * @prof_load:		reads of the original, from submission to the end
+ *			of their completion work
+ * @prof_store:	stores, from the start of the work to its end
  * @free_work:		releases the device outside the bio path
  */
 struct diff_area {
@@ -58,11 +73,16 @@ struct diff_area {
 	unsigned int chunk_shift;
 	unsigned long chunk_count;
 	struct xarray chunks;
-	struct rw_semaphore locks[DIFF_AREA_LOCKS];
-	atomic_t in_queue;
-	wait_queue_head_t queue_wq;
+	spinlock_t held_lock; /* see above */
+	struct list_head held;
+	atomic_t in_memory;
+	wait_queue_head_t wq;
 	int error;
 	atomic_t nr_chunks;
+	atomic_t image_rereads;
+	struct diff_area_stage prof_held;
+	struct diff_area_stage prof_load;
+	struct diff_area_stage prof_store;
 	struct work_struct free_work;
 };
 
@@ -82,8 +102,12 @@ static inline void diff_area_put(struct diff_area *da)
 
 unsigned int blksnap_diff_area_worker_enter(void);
 void blksnap_diff_area_worker_leave(unsigned int flags);
-bool blksnap_diff_area_cow_bio(struct diff_area *da, struct bio *bio, sector_t sector,
+int blksnap_diff_area_init(void);
+void blksnap_diff_area_done(void);
+void blksnap_diff_area_cow_bio(struct diff_area *da, struct bio *bio, sector_t sector,
 			       sector_t count);
+bool blksnap_diff_area_image_original(struct diff_area *da, unsigned long nr,
+				      bool read_done);
 int blksnap_diff_area_image_rw(struct diff_area *da, sector_t sector,
 			       struct iov_iter *iter, bool write);
 void blksnap_diff_area_set_corrupted(struct diff_area *da, int error);

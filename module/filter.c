@@ -49,10 +49,18 @@
  * tracker the bio marked counts it in flight until then, which is what a
  * take waits for (struct cbt_map).  There is one entry per tracker of the
  * disk, however many: no filter is ever skipped.
+ *
+ * Copy-on-write may hold the bio until the original content of its chunks
+ * is in memory: @holds counts who still holds it (the filter itself while
+ * it runs the trackers, plus every diff area waiting for a load), and the
+ * last to let go submits it, or ends it with BLK_STS_AGAIN if a tracker
+ * refused a REQ_NOWAIT bio.
  */
 struct filter_io {
 	bio_end_io_t *end_io;
 	void *private;
+	atomic_t holds;
+	bool refused;
 	unsigned int capacity;
 	unsigned int count;
 	struct filter_io_mark {
@@ -504,8 +512,9 @@ static bool filter_disk_tracked(struct block_device *bdev)
 }
 
 /*
- * The bio path.  Returns true if a filter took the bio over; otherwise the
- * caller submits it.  The bio is stamped on every tracker it touches and
+ * The bio path.  Returns true if the filter took the bio over (it is then
+ * submitted or ended here, or later once copy-on-write lets it go);
+ * otherwise the caller submits it.  The bio is stamped on every tracker it touches and
  * counted in flight there until it completes; copy-on-write, which may
  * sleep, runs after RCU is dropped.  The trackers cannot go away meanwhile:
  * a detach waits until the bio is no longer in flight (filter_unlink()).
@@ -537,15 +546,63 @@ static bool filter_bio(struct bio *bio)
 	}
 	io->end_io = bio->bi_end_io;
 	io->private = bio->bi_private;
+	atomic_set(&io->holds, 1);
+	io->refused = false;
 	bio->bi_end_io = filter_io_end;
 	bio->bi_private = io;
 
-	for (i = 0; i < io->count; i++) {
-		/* Once a filter ends the bio, @io is gone. */
-		if (blksnap_tracker_cow(io->marks[i].tracker, bio, io->marks[i].stamp))
-			return true;
-	}
-	return false;
+	/* Our own hold keeps @io alive until every tracker has seen the bio. */
+	for (i = 0; i < io->count; i++)
+		blksnap_tracker_cow(io->marks[i].tracker, bio, io->marks[i].stamp);
+	blksnap_filter_release(bio);
+	return true;
+}
+
+/**
+ * blksnap_filter_hold() - keep a marked bio from being submitted
+ * @bio:	a bio in blksnap_tracker_cow(), for the tracker that holds it
+ *
+ * Each hold is dropped with blksnap_filter_release(), from process context.
+ */
+void blksnap_filter_hold(struct bio *bio)
+{
+	struct filter_io *io = bio->bi_private;
+
+	atomic_inc(&io->holds);
+}
+
+/**
+ * blksnap_filter_refuse() - end a REQ_NOWAIT bio with BLK_STS_AGAIN
+ * @bio:	a bio in blksnap_tracker_cow()
+ *
+ * The bio ends once the last hold on it is dropped, never while a diff
+ * area still has it on a list.
+ */
+void blksnap_filter_refuse(struct bio *bio)
+{
+	struct filter_io *io = bio->bi_private;
+
+	WRITE_ONCE(io->refused, true);
+}
+
+/**
+ * blksnap_filter_release() - drop one hold; the last one sends the bio on
+ * @bio:	a bio held with blksnap_filter_hold(), or in filter_bio()
+ *
+ * May sleep (submission).  The bio is submitted from module text, so it
+ * goes to the device without passing the filter again; its completion
+ * still ends its count in flight.
+ */
+void blksnap_filter_release(struct bio *bio)
+{
+	struct filter_io *io = bio->bi_private;
+
+	if (!atomic_dec_and_test(&io->holds))
+		return;
+	if (READ_ONCE(io->refused))
+		bio_wouldblock_error(bio);
+	else
+		submit_bio_noacct(bio);
 }
 
 /*

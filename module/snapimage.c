@@ -4,6 +4,11 @@
  * the same capacity and block sizes, showing the content the original had
  * at the take.  Writes are allowed (a journaling filesystem replays its
  * journal on mount); they land in the difference storage only.
+ *
+ * Reads are split at chunk borders in ->submit_bio: a chunk nobody changed
+ * is read from the original with a clone of the bio, asynchronously; the
+ * rest (saved chunks, writes, flushes) is served by a few workers, which
+ * may sleep.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME "-image: " fmt
 
@@ -86,7 +91,9 @@ static int snapimage_serve(struct snapimage *image, struct bio *bio)
 
 static void snapimage_work(struct work_struct *work)
 {
-	struct snapimage *image = container_of(work, struct snapimage, work);
+	struct snapimage_worker *worker =
+		container_of(work, struct snapimage_worker, work);
+	struct snapimage *image = worker->image;
 	unsigned int flags = blksnap_diff_area_worker_enter();
 	struct bio *bio;
 
@@ -94,10 +101,10 @@ static void snapimage_work(struct work_struct *work)
 		bool dead;
 		int ret;
 
-		spin_lock(&image->lock);
+		spin_lock_irq(&image->lock);
 		bio = bio_list_pop(&image->bios);
 		dead = image->dead;
-		spin_unlock(&image->lock);
+		spin_unlock_irq(&image->lock);
 		if (!bio)
 			break;
 
@@ -108,19 +115,120 @@ static void snapimage_work(struct work_struct *work)
 	blksnap_diff_area_worker_leave(flags);
 }
 
-static void snapimage_submit_bio(struct bio *bio)
+/*
+ * Hands a bio (or a piece of one) to the workers.  Also from the
+ * completion of a read of the original that raced a copy.
+ */
+static void snapimage_queue(struct snapimage *image, struct bio *bio)
 {
-	struct snapimage *image = bio->bi_bdev->bd_disk->private_data;
+	unsigned long flags;
+	unsigned int next;
 
-	spin_lock(&image->lock);
+	spin_lock_irqsave(&image->lock, flags);
 	if (image->dead) {
-		spin_unlock(&image->lock);
+		spin_unlock_irqrestore(&image->lock, flags);
 		bio_io_error(bio);
 		return;
 	}
 	bio_list_add(&image->bios, bio);
-	spin_unlock(&image->lock);
-	queue_work(blksnap_snapshot_wq, &image->work);
+	next = image->next_worker++ % SNAPIMAGE_WORKERS;
+	spin_unlock_irqrestore(&image->lock, flags);
+	queue_work(blksnap_snapshot_wq, &image->workers[next].work);
+}
+
+/*
+ * Reads of chunks nobody changed go straight to the original, as clones
+ * of the image's bio, so any number are in flight at once.  The clone's
+ * context sits in front of it (front_pad of snapimage_bioset).
+ */
+struct snapimage_clone {
+	struct snapimage *image;
+	struct bio *piece;
+	unsigned long nr;
+	struct bio bio;
+};
+
+static struct bio_set snapimage_bioset;
+
+/*
+ * The rule of module/README.md, "Image reads racing a copy": if the chunk
+ * left LOADING meanwhile, a write may have changed what was read, and the
+ * piece is served again, from the saved copy, by a worker.
+ */
+static void snapimage_clone_end_io(struct bio *bio)
+{
+	struct snapimage_clone *clone =
+		container_of(bio, struct snapimage_clone, bio);
+	struct snapimage *image = clone->image;
+	struct bio *piece = clone->piece;
+	blk_status_t status = bio->bi_status;
+	bool valid = status ||
+		     blksnap_diff_area_image_original(image->diff_area, clone->nr,
+						      true);
+
+	bio_put(bio);
+	if (valid) {
+		piece->bi_status = status;
+		bio_endio(piece);
+	} else {
+		snapimage_queue(image, piece);
+	}
+}
+
+/*
+ * Serves the first chunk's worth of a read and sends the rest around
+ * again (the usual way to split in ->submit_bio: bios allocated here from
+ * one pool are only dispatched once it returns).
+ */
+static void snapimage_read(struct snapimage *image, struct bio *bio)
+{
+	struct diff_area *da = image->diff_area;
+	gfp_t gfp = bio->bi_opf & REQ_NOWAIT ? GFP_NOWAIT : GFP_NOIO;
+	sector_t sector = bio->bi_iter.bi_sector;
+	unsigned long nr = sector >> da->chunk_shift;
+	sector_t end = min_t(sector_t, (sector_t)(nr + 1) << da->chunk_shift,
+			     da->capacity);
+	struct snapimage_clone *clone;
+	struct bio *clone_bio;
+
+	if (!bio_sectors(bio) || sector >= da->capacity ||
+	    !blksnap_diff_area_image_original(da, nr, false)) {
+		snapimage_queue(image, bio);
+		return;
+	}
+	if (bio_end_sector(bio) > end) {
+		struct bio *split = bio_split(bio, end - sector, gfp,
+					      &snapimage_bioset);
+
+		if (!split) {
+			bio_wouldblock_error(bio);
+			return;
+		}
+		bio_chain(split, bio);
+		submit_bio_noacct(bio);
+		bio = split;
+	}
+	clone_bio = bio_alloc_clone(da->orig_bdev, bio, gfp, &snapimage_bioset);
+	if (!clone_bio) {
+		bio_wouldblock_error(bio);
+		return;
+	}
+	clone = container_of(clone_bio, struct snapimage_clone, bio);
+	clone->image = image;
+	clone->piece = bio;
+	clone->nr = nr;
+	clone_bio->bi_end_io = snapimage_clone_end_io;
+	submit_bio_noacct(clone_bio);
+}
+
+static void snapimage_submit_bio(struct bio *bio)
+{
+	struct snapimage *image = bio->bi_bdev->bd_disk->private_data;
+
+	if (bio_op(bio) == REQ_OP_READ && !READ_ONCE(image->dead))
+		snapimage_read(image, bio);
+	else
+		snapimage_queue(image, bio);
 }
 
 static const struct block_device_operations snapimage_fops = {
@@ -140,14 +248,17 @@ struct snapimage *blksnap_snapimage_create(struct diff_area *diff_area)
 	struct block_device *orig = diff_area->orig_bdev;
 	struct snapimage *image;
 	struct gendisk *disk;
-	int minor, ret;
+	int minor, ret, i;
 
 	image = kzalloc(sizeof(*image), GFP_KERNEL);
 	if (!image)
 		return ERR_PTR(-ENOMEM);
 	spin_lock_init(&image->lock);
 	bio_list_init(&image->bios);
-	INIT_WORK(&image->work, snapimage_work);
+	for (i = 0; i < SNAPIMAGE_WORKERS; i++) {
+		image->workers[i].image = image;
+		INIT_WORK(&image->workers[i].work, snapimage_work);
+	}
 
 	minor = ida_alloc_max(&snapimage_minors, MINORMASK, GFP_KERNEL);
 	if (minor < 0) {
@@ -202,21 +313,38 @@ fail_image:
 void blksnap_snapimage_destroy(struct snapimage *image)
 {
 	struct gendisk *disk = image->disk;
+	int i;
 
-	spin_lock(&image->lock);
+	spin_lock_irq(&image->lock);
 	image->dead = true;
-	spin_unlock(&image->lock);
+	spin_unlock_irq(&image->lock);
 
 	del_gendisk(disk);
-	/* Nothing new enters a deleted disk; finish what was queued. */
-	flush_work(&image->work);
+	/*
+	 * Nothing new enters a deleted disk; finish what was queued.  A read
+	 * of the original still in flight that raced a copy finds the image
+	 * dead and fails.
+	 */
+	for (i = 0; i < SNAPIMAGE_WORKERS; i++)
+		flush_work(&image->workers[i].work);
 	put_disk(disk);
 }
 
 int blksnap_snapimage_init(void)
 {
+	int ret;
+
+	ret = bioset_init(&snapimage_bioset, 64,
+			  offsetof(struct snapimage_clone, bio),
+			  BIOSET_NEED_RESCUER);
+	if (ret)
+		return ret;
 	snapimage_major = register_blkdev(0, "blksnap-image");
-	return snapimage_major < 0 ? snapimage_major : 0;
+	if (snapimage_major < 0) {
+		bioset_exit(&snapimage_bioset);
+		return snapimage_major;
+	}
+	return 0;
 }
 
 void blksnap_snapimage_done(void)
@@ -224,4 +352,5 @@ void blksnap_snapimage_done(void)
 	wait_event(snapimage_freed, !atomic_read(&snapimage_count));
 	unregister_blkdev(snapimage_major, "blksnap-image");
 	ida_destroy(&snapimage_minors);
+	bioset_exit(&snapimage_bioset);
 }

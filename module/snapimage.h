@@ -9,15 +9,26 @@
 
 struct diff_area;
 struct gendisk;
+struct snapimage;
+
+/* Workers per image: reads of saved chunks wait for memory or storage. */
+#define SNAPIMAGE_WORKERS	4
+
+struct snapimage_worker {
+	struct snapimage *image;
+	struct work_struct work;
+};
 
 /**
  * struct snapimage - the block device that shows a device as at the take
  * @disk:	the gendisk, named blksnap-<major>-<minor> of the original
  * @diff_area:	where the data comes from; referenced until the disk is
  *		freed, which may be long after the snapshot is destroyed
- * @lock:	protects @bios and @dead
- * @bios:	bios waiting for @work
- * @work:	serves @bios in process context, where it may sleep
+ * @lock:	protects @bios, @next_worker and @dead; taken in bio
+ *		completion too
+ * @bios:	bios waiting for @workers
+ * @next_worker: the worker to kick next, round robin
+ * @workers:	serve @bios in process context, where they may sleep
  * @dead:	the snapshot is destroyed; all I/O fails
  */
 struct snapimage {
@@ -25,7 +36,8 @@ struct snapimage {
 	struct diff_area *diff_area;
 	spinlock_t lock; /* see above */
 	struct bio_list bios;
-	struct work_struct work;
+	unsigned int next_worker;
+	struct snapimage_worker workers[SNAPIMAGE_WORKERS];
 	bool dead;
 };
 

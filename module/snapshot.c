@@ -52,6 +52,7 @@
 #include "compat.h"
 #include "diff_area.h"
 #include "diff_storage.h"
+#include "filter.h"
 #include "snapimage.h"
 #include "snapshot.h"
 #include "stack.h"
@@ -91,6 +92,7 @@ static bool snapshot_device_stacks_on(struct snapshot_device *upper,
 }
 
 struct workqueue_struct *blksnap_snapshot_wq;
+struct workqueue_struct *blksnap_cow_wq;
 
 /*
  * Guards the list, every snapshot's devices and state, and the
@@ -173,6 +175,7 @@ long blksnap_snapshot_ioctl_create(void __user *arg)
 	kref_init(&snapshot->kref);
 	INIT_LIST_HEAD(&snapshot->devices);
 	blksnap_event_queue_init(&snapshot->events);
+	blksnap_chunk_pool_init(&snapshot->pool);
 	uuid_gen(&snapshot->id);
 
 	storage = blksnap_diff_storage_open(path, karg.diff_storage_limit_sect,
@@ -684,16 +687,16 @@ long blksnap_snapshot_ctl_info(struct tracker *tracker, void __user *opt,
  * @bio:	a bio that changes data
  * @stamp:	what the filter stamped on @bio for @tracker
  *
- * Return: true if the bio was ended here.
+ * Holds @bio (blksnap_filter_hold()) while the original content of its
+ * chunks is read; see blksnap_diff_area_cow_bio().
  */
-bool blksnap_tracker_cow(struct tracker *tracker, struct bio *bio,
+void blksnap_tracker_cow(struct tracker *tracker, struct bio *bio,
 			 struct cbt_stamp stamp)
 {
 	sector_t base = tracker->bdev->bd_start_sect;
 	sector_t start = bio->bi_iter.bi_sector;
 	sector_t end, first, last;
 	struct diff_area *da;
-	bool ended;
 
 	/*
 	 * The bio may address a partition of the tracked disk or the disk
@@ -705,7 +708,7 @@ bool blksnap_tracker_cow(struct tracker *tracker, struct bio *bio,
 	first = max(start, base);
 	last = min(end, base + bdev_nr_sectors(tracker->bdev));
 	if (first >= last)
-		return false;
+		return;
 
 	rcu_read_lock();
 	da = rcu_dereference(tracker->diff_area);
@@ -713,17 +716,13 @@ bool blksnap_tracker_cow(struct tracker *tracker, struct bio *bio,
 		da = NULL;
 	rcu_read_unlock();
 	if (!da)
-		return false;
+		return;
 	/* Stamped before the switch: part of the image (the take waits). */
-	if (stamp.number == da->before.number) {
-		diff_area_put(da);
-		return false;
-	}
+	if (stamp.number == da->before.number)
+		goto out;
 	/* Pairs with the take: other devices may not be switched yet. */
-	if (!smp_load_acquire(&da->snapshot->active)) {
-		diff_area_put(da);
-		return false;
-	}
+	if (!smp_load_acquire(&da->snapshot->active))
+		goto out;
 	/*
 	 * Reading the original before the writes stamped before the switch
 	 * land would save content without them.  (Equal epochs only after a
@@ -733,15 +732,14 @@ bool blksnap_tracker_cow(struct tracker *tracker, struct bio *bio,
 	if (!READ_ONCE(da->drained) && stamp.epoch != da->before.epoch &&
 	    !blksnap_cbt_map_drained(&tracker->cbt, da->before.epoch)) {
 		if (bio->bi_opf & REQ_NOWAIT) {
-			diff_area_put(da);
-			bio_wouldblock_error(bio);
-			return true;
+			blksnap_filter_refuse(bio);
+			goto out;
 		}
 		blksnap_cbt_map_wait_drained(&tracker->cbt, da->before.epoch);
 	}
-	ended = blksnap_diff_area_cow_bio(da, bio, first - base, last - first);
+	blksnap_diff_area_cow_bio(da, bio, first - base, last - first);
+out:
 	diff_area_put(da);
-	return ended;
 }
 
 /*
@@ -792,12 +790,14 @@ void blksnap_snapshot_show(struct seq_file *m)
 	list_for_each_entry(snapshot, &snapshots, link) {
 		struct diff_storage *ds = snapshot->storage;
 
-		seq_printf(m, "snapshot %pUb taken %d storage_sectors %llu used %llu limit %llu error %d\n",
+		seq_printf(m, "snapshot %pUb taken %d storage_sectors %llu used %llu limit %llu error %d pool_pages %lu pool_limit %lu\n",
 			   &snapshot->id, snapshot->taken,
 			   (unsigned long long)ds->capacity,
 			   (unsigned long long)ds->filled,
 			   (unsigned long long)ds->limit,
-			   diff_storage_error(ds));
+			   diff_storage_error(ds),
+			   blksnap_chunk_pool_used(&snapshot->pool),
+			   snapshot->pool.limit);
 		list_for_each_entry(sd, &snapshot->devices, link) {
 			if (sd->diff_area)
 				blksnap_diff_area_show(sd->diff_area, m);
@@ -817,16 +817,34 @@ int blksnap_snapshot_init(void)
 					      0);
 	if (!blksnap_snapshot_wq)
 		return -ENOMEM;
+	/*
+	 * Apart from the stores, which may wait long for the storage and
+	 * for memory: a load's completion releases held writes of the
+	 * original, which reclaim itself may be waiting for.
+	 */
+	blksnap_cow_wq = alloc_workqueue("blksnap-cow",
+					 WQ_UNBOUND | WQ_MEM_RECLAIM | WQ_HIGHPRI, 0);
+	if (!blksnap_cow_wq) {
+		ret = -ENOMEM;
+		goto fail_wq;
+	}
 	ret = blksnap_chunk_init();
 	if (ret)
-		goto fail_wq;
-	ret = blksnap_snapimage_init();
+		goto fail_cow_wq;
+	ret = blksnap_diff_area_init();
 	if (ret)
 		goto fail_chunk;
+	ret = blksnap_snapimage_init();
+	if (ret)
+		goto fail_diff_area;
 	return 0;
 
+fail_diff_area:
+	blksnap_diff_area_done();
 fail_chunk:
 	blksnap_chunk_done();
+fail_cow_wq:
+	destroy_workqueue(blksnap_cow_wq);
 fail_wq:
 	destroy_workqueue(blksnap_snapshot_wq);
 	return ret;
@@ -846,7 +864,12 @@ void blksnap_snapshot_destroy_all(void)
 void blksnap_snapshot_done(void)
 {
 	blksnap_snapimage_done();
-	/* Draining runs the last stores and releases of diff areas. */
+	/*
+	 * Draining runs the last loads, stores and releases of diff areas;
+	 * a finished load queues a store, so loads drain first.
+	 */
+	destroy_workqueue(blksnap_cow_wq);
 	destroy_workqueue(blksnap_snapshot_wq);
+	blksnap_diff_area_done();
 	blksnap_chunk_done();
 }

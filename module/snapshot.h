@@ -6,6 +6,7 @@
 #include <linux/list.h>
 #include <linux/types.h>
 #include <linux/uuid.h>
+#include "chunk.h"
 #include "event_queue.h"
 
 struct diff_storage;
@@ -25,6 +26,7 @@ struct workqueue_struct;
  * @devices:	struct snapshot_device, in the order they were added
  * @storage:	the difference storage, shared by all devices
  * @events:	what went wrong, for IOCTL_BLKSNAP_SNAPSHOT_WAIT_EVENT
+ * @pool:	bounds the memory of chunks of all its devices not yet stored
  */
 struct snapshot {
 	struct list_head link;
@@ -35,10 +37,13 @@ struct snapshot {
 	struct list_head devices;
 	struct diff_storage *storage;
 	struct event_queue events;
+	struct chunk_pool pool;
 };
 
 /* Workers of copy-on-write, images and releases; may do I/O in reclaim. */
 extern struct workqueue_struct *blksnap_snapshot_wq;
+/* Finishes reads of copy-on-write; never waits for the storage. */
+extern struct workqueue_struct *blksnap_cow_wq;
 
 int blksnap_snapshot_init(void);
 void blksnap_snapshot_destroy_all(void);

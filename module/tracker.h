@@ -71,13 +71,14 @@ void blksnap_tracker_wait_idle(struct tracker *tracker);
  *		bio stamped before the take belongs to the image and is
  *		never copied over
  *
- * Runs in process context and may sleep.  Returns true if the bio was
- * taken over (postponed): the snapshot code then owns it and must later
- * submit it with submit_bio_noacct() called from module text, which
- * bypasses the filter, or end it with an error.  Returns false to let the
- * caller submit the bio now.
+ * Runs in process context and may sleep (not for I/O: only to wait for
+ * memory, or for the writes of the take to drain).  To postpone the bio it
+ * takes a hold with blksnap_filter_hold() and drops it later with
+ * blksnap_filter_release(); to end a REQ_NOWAIT bio with BLK_STS_AGAIN it
+ * calls blksnap_filter_refuse().  The filter submits the bio once no
+ * tracker holds it.
  */
-bool blksnap_tracker_cow(struct tracker *tracker, struct bio *bio,
+void blksnap_tracker_cow(struct tracker *tracker, struct bio *bio,
 			 struct cbt_stamp stamp);
 
 /*

@@ -139,8 +139,17 @@ final class Bench {
 
     /** @return a taken snapshot of the devices over the whole storage disk */
     Session snapshot(List<Path> devices) throws IOException {
-        long limit = Guest.deviceBytes(disks.storage());
-        return Session.builder().devicesFrom(devices).storage(storage()).limit(limit).open();
+        return snapshot(devices, Guest.deviceBytes(disks.storage()));
+    }
+
+    /** @return a taken snapshot of the devices that may use {@code limitBytes} of the storage disk */
+    Session snapshot(List<Path> devices, long limitBytes) throws IOException {
+        return Session.builder().devicesFrom(devices).storage(storage()).limit(limitBytes).open();
+    }
+
+    /** @return where a fio process this run starts itself writes its JSON figures */
+    Path fioOutput(String name) {
+        return fio.output(name);
     }
 
     /** @return a snapshot of the devices, created and added but not taken */

@@ -25,6 +25,21 @@ final class Counters {
         return m.find() ? OptionalLong.of(Long.parseLong(m.group(1))) : OptionalLong.empty();
     }
 
+    /**
+     * The module's profile of copy-on-write (debugfs snapshots): how many
+     * writes were held, chunks loaded and stored, and their average times.
+     *
+     * @return e.g. "held 512 (avg 850 us), loads 512 (avg 700 us), stores 512 (avg 2100 us)"
+     */
+    static String copyOnWriteProfile(String snapshots) {
+        StringBuilder b = new StringBuilder();
+        for (String stage : new String[] {"held", "loads", "stores"}) {
+            b.append(b.isEmpty() ? "" : ", ").append(stage).append(' ').append(require(snapshots, stage, "snapshots"))
+                    .append(" (avg ").append(require(snapshots, stage + "_us", "snapshots")).append(" us)");
+        }
+        return b.toString();
+    }
+
     /** @return the value of a key that must be there */
     static long require(String text, String key, String file) {
         return find(text, key).orElseThrow(() -> new IllegalStateException(

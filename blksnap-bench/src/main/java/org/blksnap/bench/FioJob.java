@@ -18,18 +18,48 @@ import java.util.Objects;
  * @param runtimeSeconds time-bounded length, or 0 for a size-bounded job
  * @param rampSeconds    warm-up of a time-bounded job
  * @param iodepth        queue depth
+ * @param options        further fio options, e.g. "--rwmixread=70"
  */
 public record FioJob(String name, Path device, String rw, long blockSize, long size, long ioSize,
-        int runtimeSeconds, int rampSeconds, int iodepth) {
+        int runtimeSeconds, int rampSeconds, int iodepth, List<String> options) {
 
     /** Validates the fields. */
     public FioJob {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(device, "device");
         Objects.requireNonNull(rw, "rw");
+        options = List.copyOf(options);
         if (!name.matches("[a-z0-9][a-z0-9-]*")) {
             throw new IllegalArgumentException("fio job name must be a file-name-safe word: " + name);
         }
+    }
+
+    /** A job without further options. */
+    public FioJob(String name, Path device, String rw, long blockSize, long size, long ioSize,
+            int runtimeSeconds, int rampSeconds, int iodepth) {
+        this(name, device, rw, blockSize, size, ioSize, runtimeSeconds, rampSeconds, iodepth, List.of());
+    }
+
+    /**
+     * 4 KiB writes at random chunk starts, as many as a quarter of the
+     * region's chunks. fio has no random map with an alignment, so a chunk
+     * may be drawn twice: about 88% of the writes are first writes to their
+     * chunk (the bench reports the share it got). The same seed gives the
+     * same offsets on every device.
+     *
+     * @return the job
+     */
+    public static FioJob randomFirstWrites(String name, Path device, long chunkBytes, int iodepth, Profile p) {
+        long chunks = p.regionBytes() / chunkBytes;
+        long writes = Math.max(1, chunks / 4);
+        return new FioJob(name, device, "randwrite", 4096, chunks * chunkBytes, writes * 4096, 0, 0, iodepth,
+                List.of("--blockalign=" + chunkBytes, "--norandommap"));
+    }
+
+    /** @return a time-bounded 4 KiB random job reading {@code readPercent} of its I/Os, writing the rest */
+    public static FioJob mixed(String name, Path device, int readPercent, Profile p) {
+        return new FioJob(name, device, "randrw", 4096, p.regionBytes(), 0, p.runtimeSeconds(), p.rampSeconds(),
+                p.iodepth(), List.of("--rwmixread=" + readPercent));
     }
 
     /** @return a time-bounded job over the profile's region (random workloads) */
@@ -61,12 +91,18 @@ public record FioJob(String name, Path device, String rw, long blockSize, long s
 
     /** @return the same job under another name on another device */
     public FioJob on(String newName, Path newDevice) {
-        return new FioJob(newName, newDevice, rw, blockSize, size, ioSize, runtimeSeconds, rampSeconds, iodepth);
+        return new FioJob(newName, newDevice, rw, blockSize, size, ioSize, runtimeSeconds, rampSeconds, iodepth,
+                options);
     }
 
-    /** @return whether the job reads (else it writes) */
+    /** @return whether the job reads (else it writes); a mixed job does both */
     public boolean reads() {
         return rw.contains("read");
+    }
+
+    /** @return whether the job both reads and writes (its figures add both directions) */
+    public boolean mixed() {
+        return rw.endsWith("rw");
     }
 
     /** @return the options of this job for the fio command line (no output options) */
@@ -86,6 +122,7 @@ public record FioJob(String name, Path device, String rw, long blockSize, long s
                 a.add("--ramp_time=" + rampSeconds);
             }
         }
+        a.addAll(options);
         return a;
     }
 }

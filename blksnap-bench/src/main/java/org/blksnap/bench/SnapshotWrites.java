@@ -15,6 +15,8 @@ final class SnapshotWrites extends Scenario {
     static final String BARE_RANDOM_WRITE = "s3-bare-randwrite-4k";
     static final String FIRST_4K = "s3-snap-first-4k";
     static final String FIRST_1M = "s3-snap-first-1m";
+    static final String RANDOM_FIRST_QD32 = "s3-snap-randfirst-qd32";
+    static final String RANDOM_FIRST_QD1 = "s3-snap-randfirst-qd1";
     private static final Target REWRITE = Target.ratioAtLeast(0.9,
             "a write to a chunk already copied still passes the filter and the copy-on-write check: an xarray "
             + "lookup per chunk (diff_area.c blksnap_diff_area_cow_bio) on top of the CBT cost of scenario 2. Fix: the "
@@ -34,12 +36,35 @@ final class SnapshotWrites extends Scenario {
                 "baseline of the first-write rows: the same strided job on the bare device");
         FioJob random = Jobs.randomWrite(BARE_RANDOM_WRITE, dev, p);
         FioResult bareRandom = b.fio(random);
+        FioJob qd32 = FioJob.randomFirstWrites("s3-bare-randfirst-qd32", dev, b.chunkBytes(), 32, p);
+        FioResult bareQd32 = b.fio(qd32);
+        FioJob qd1 = FioJob.randomFirstWrites("s3-bare-randfirst-qd1", dev, b.chunkBytes(), 1, p);
+        FioResult bareQd1 = b.fio(qd1);
+        FioJob mixed = FioJob.mixed("s3-bare-mixed-70-30", dev, 70, p);
+        FioResult bareMixed = b.fio(mixed);
         try {
             try (Session _ = b.snapshot(List.of(dev))) {
                 checkChunk(b);
                 FioJob job = strided.on(FIRST_4K, dev);
                 b.measured(number(), "4 KiB first writes, snapshot", job, b.fio(job), bareFirst, null,
-                        "every write is the first to its " + (b.chunkBytes() >> 10) + " KiB chunk");
+                        "every write is the first to its " + (b.chunkBytes() >> 10) + " KiB chunk; module profile: "
+                                + Counters.copyOnWriteProfile(Guest.debugfs("snapshots")));
+            }
+            randomFirst(b, qd32.on(RANDOM_FIRST_QD32, dev), bareQd32);
+            randomFirst(b, qd1.on(RANDOM_FIRST_QD1, dev), bareQd1);
+            try (Session _ = b.snapshot(List.of(dev))) {
+                FioJob job = mixed.on("s3-snap-mixed-70-30", dev);
+                b.measured(number(), "4 KiB random 70/30 read/write, snapshot", job, b.fio(job), bareMixed, null,
+                        "IOPS of both directions, right after the take (first writes and rewrites mixed)");
+            }
+            long limit = p.regionBytes() / 8;
+            try (Session _ = b.snapshot(List.of(dev), limit)) {
+                FioJob job = strided.on("s3-snap-overflow-4k", dev);
+                FioResult r = b.fio(job);
+                b.add(Measurement.judged(number(), "longest single write, storage overflowing", r.maxLatencyUs() / 1000,
+                        "ms", null, null, b.quick(), "first writes to every chunk of the region with room for "
+                                + (limit >> 20) + " MiB of it: the storage fills up an eighth of the way through",
+                        List.of(r.file())));
             }
             try (Session _ = b.snapshot(List.of(dev))) {
                 FioJob seq = Jobs.sequentialWrite(FIRST_1M, dev, p);
@@ -52,6 +77,26 @@ final class SnapshotWrites extends Scenario {
         } finally {
             Bench.detach(dev);
         }
+    }
+
+    /** One random first-write job under a fresh snapshot; every write must have hit a new chunk. */
+    private void randomFirst(Bench b, FioJob job, FioResult bare) throws Exception {
+        try (Session _ = b.snapshot(List.of(job.device()))) {
+            FioResult r = b.fio(job);
+            String snapshots = Guest.debugfs("snapshots");
+            b.measured(number(), "4 KiB random first writes QD" + job.iodepth() + ", snapshot", job, r, bare, null,
+                    "random chunk starts, " + job.iodepth() + " in flight; " + firstShare(snapshots, r)
+                            + "; module profile: " + Counters.copyOnWriteProfile(snapshots));
+        }
+    }
+
+    /** @return how many of a random first-write job's writes copied a chunk, e.g. "29 of 32 first writes" */
+    private static String firstShare(String snapshots, FioResult r) {
+        long changed = Counters.require(snapshots, "changed", "snapshots");
+        if (changed == 0) {
+            throw new IllegalStateException(r.ios() + " writes after the take copied no chunk");
+        }
+        return Math.min(changed, r.ios()) + " of " + r.ios() + " first writes";
     }
 
     /** The strided jobs assume the chunk size of the module parameter; check the snapshot's own. */

@@ -28,7 +28,8 @@ final class TakeLatency extends Scenario {
 
     private void measure(Bench b, List<Path> devices) throws Exception {
         List<Double> ms = new ArrayList<>();
-        Process writer = Fio.startWriter(devices, b.profile());
+        Path json = b.fioOutput("s6-writer-" + devices.size());
+        Process writer = Fio.startWriter(devices, b.profile(), json);
         try (BlkSnap blksnap = BlkSnap.open()) {
             for (int i = 0; i < b.profile().takes(); i++) {
                 Snapshot s = b.untaken(blksnap, devices);
@@ -45,7 +46,11 @@ final class TakeLatency extends Scenario {
                 }
             }
         } finally {
-            writer.destroy();
+            // SIGINT, as at a terminal: fio stops its jobs and writes its figures.
+            new ProcessBuilder("kill", "-INT", Long.toString(writer.pid())).inheritIO().start().waitFor();
+            if (!writer.waitFor(60, TimeUnit.SECONDS)) {
+                writer.destroy();
+            }
             if (!writer.waitFor(30, TimeUnit.SECONDS)) {
                 writer.destroyForcibly();
             }
@@ -59,5 +64,18 @@ final class TakeLatency extends Scenario {
         b.add(Measurement.judged(number(), name, TrackerAttached.median(ms), "ms", null, null, b.quick(),
                 "median of " + ms.size() + " takes, max " + Format.number(max) + " ms; 4 KiB random writes on "
                         + "every device during the take", List.of()));
+        String longest = "longest single write, " + devices.size() + (devices.size() == 1 ? " device" : " devices")
+                + ", across the takes";
+        FioResult w;
+        try {
+            w = FioResult.parse(json, false);
+        } catch (java.io.IOException e) {
+            b.add(Measurement.failed(number(), longest, "the writer's figures: " + e.getMessage()));
+            return;
+        }
+        b.add(Measurement.judged(number(), longest, w.maxLatencyUs() / 1000, "ms", null, null, b.quick(),
+                "the slowest of the writer's " + w.ios() + " writes (QD " + b.profile().iodepth()
+                        + "), which ran through all " + ms.size() + " takes and the first writes after each",
+                List.of(w.file())));
     }
 }

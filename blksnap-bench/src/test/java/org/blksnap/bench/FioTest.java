@@ -25,6 +25,41 @@ class FioTest {
         assertEquals(5333.333333, r.iops(), 1e-6);
         assertEquals(21845333, r.bytesPerSecond(), 1);
         assertEquals("fio-strided-write.json", r.file());
+        assertEquals(MAX_CLAT_NS / 1000.0, r.maxLatencyUs(), 1e-6);
+    }
+
+    /** clat_ns.max of the write direction of fio-strided-write.json. */
+    private static final double MAX_CLAT_NS = 1669981;
+
+    /** fio puts its warnings in front of the JSON in the output file. */
+    @Test
+    void warningsBeforeTheJsonAreSkipped(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path f = dir.resolve("warned.json");
+        java.nio.file.Files.writeString(f, "fio: Any use of blockalign= turns off randommap\n"
+                + java.nio.file.Files.readString(resource("fio-strided-write.json")));
+        assertEquals(16, FioResult.parse(f, false).ios());
+    }
+
+    /** A mixed job's figures add both directions; its longest latency is the longer of the two. */
+    @Test
+    void aMixedJobAddsBothDirections(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path f = dir.resolve("mixed.json");
+        java.nio.file.Files.writeString(f, """
+                {"jobs": [{"error": 0,
+                  "read": {"total_ios": 70, "iops": 700.0, "bw_bytes": 2867200,
+                           "clat_ns": {"max": 5000, "percentile": {"99.000000": 4000}}},
+                  "write": {"total_ios": 30, "iops": 300.0, "bw_bytes": 1228800,
+                            "clat_ns": {"max": 9000, "percentile": {"99.000000": 8000}}}}]}
+                """);
+        FioResult r = FioResult.parse(f, java.util.List.of("read", "write"));
+        assertEquals(100, r.ios());
+        assertEquals(1000.0, r.iops(), 1e-9);
+        assertEquals(4096000, r.bytesPerSecond(), 1e-9);
+        assertEquals(9.0, r.maxLatencyUs(), 1e-9);
+        assertEquals(4.0, r.p99LatencyUs(), 1e-9);
+        IOException e = assertThrows(IOException.class,
+                () -> FioResult.parse(resource("fio-strided-write.json"), java.util.List.of("write", "read")));
+        assertTrue(e.getMessage().contains("did no read"), e.getMessage());
     }
 
     @Test

@@ -99,13 +99,14 @@ class ModuleParamsIT {
 
     /**
      * Parameters writable at run time refuse what the module cannot honour
-     * with EINVAL and keep their value; chunk_maximum_in_queue=0 used to be
+     * with EINVAL and keep their value; a zero bound on the chunks in memory
+     * (chunk_maximum_buffer_mib, once chunk_maximum_in_queue) used to be
      * taken and then made every first write wait until the snapshot went.
      */
     @Test
     void writableParametersRefuseBadValues() throws IOException {
         Map<String, String[]> bad = new LinkedHashMap<>();
-        bad.put("chunk_maximum_in_queue", new String[] {"0", "65537"});
+        bad.put("chunk_maximum_buffer_mib", new String[] {"0", "65537", "-1"});
         bad.put("chunk_minimum_shift", new String[] {"0", "11", "31"});
         bad.put("chunk_maximum_shift", new String[] {"11", "31"});
         bad.put("chunk_maximum_count_shift", new String[] {"63", "1000"});
@@ -127,8 +128,8 @@ class ModuleParamsIT {
                 // The value it had is still a good one.
                 Files.writeString(p, before.get(e.getKey()));
             }
-            Files.writeString(PARAMETERS.resolve("chunk_maximum_in_queue"), "1");
-            assertEquals("1", Files.readString(PARAMETERS.resolve("chunk_maximum_in_queue")).strip());
+            Files.writeString(PARAMETERS.resolve("chunk_maximum_buffer_mib"), "1");
+            assertEquals("1", Files.readString(PARAMETERS.resolve("chunk_maximum_buffer_mib")).strip());
         } finally {
             for (Map.Entry<String, String> e : before.entrySet()) {
                 Files.writeString(PARAMETERS.resolve(e.getKey()), e.getValue());
