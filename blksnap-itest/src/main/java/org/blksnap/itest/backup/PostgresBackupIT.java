@@ -57,11 +57,13 @@ class PostgresBackupIT {
     }
 
     private static String asPostgres(String... command) throws IOException {
-        String[] all = new String[command.length + 3];
+        // "--": without it runuser takes the command's own options (initdb -q) for its.
+        String[] all = new String[command.length + 4];
         all[0] = "runuser";
         all[1] = "-u";
         all[2] = "postgres";
-        System.arraycopy(command, 0, all, 3, command.length);
+        all[3] = "--";
+        System.arraycopy(command, 0, all, 4, command.length);
         return Shell.sh(all);
     }
 
