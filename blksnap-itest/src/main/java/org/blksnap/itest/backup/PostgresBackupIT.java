@@ -57,7 +57,7 @@ class PostgresBackupIT {
     }
 
     private static String asPostgres(String... command) throws IOException {
-        // "--": without it runuser takes the command's own options (initdb -q) for its.
+        // "--": without it runuser takes the command's own options (initdb -D) for its.
         String[] all = new String[command.length + 4];
         all[0] = "runuser";
         all[1] = "-u";
@@ -123,7 +123,7 @@ class PostgresBackupIT {
         Path logs = postgresDir("pg-logs");
         cleanup.add(0, socket);
         cleanup.add(0, logs);
-        asPostgres(pg("initdb"), "-q", "-D", data.toString(), "-A", "trust", "-U", "postgres", "-E", "UTF8",
+        asPostgres(pg("initdb"), "--no-instructions", "-D", data.toString(), "-A", "trust", "-U", "postgres", "-E", "UTF8",
                 "--locale=C");
         start(data, socket, PORT, logs.resolve("src.log"));
         Shell.sh(pg("createdb"), "-h", socket.toString(), "-p", Integer.toString(PORT), "-U", "postgres",
