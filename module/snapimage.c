@@ -15,6 +15,7 @@
 #include <linux/uio.h>
 #include "compat.h"
 #include "diff_area.h"
+#include "diff_storage.h"
 #include "snapimage.h"
 #include "snapshot.h"
 
@@ -81,6 +82,9 @@ static int snapimage_serve(struct snapimage *image, struct bio *bio)
 	ret = blksnap_diff_area_image_rw(image->diff_area, bio->bi_iter.bi_sector,
 					 &iter, write);
 	kfree(bvecs);
+	if (!ret)
+		blksnap_diff_storage_hide(image->diff_area->snapshot->storage,
+					  image->diff_area->orig_bdev, bio);
 	return ret;
 }
 

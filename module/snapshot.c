@@ -639,8 +639,7 @@ long blksnap_snapshot_ctl_add(struct tracker *tracker, void __user *opt, u32 *op
 	else if (owner || snapshot->taken)
 		ret = -EBUSY;
 	else
-		ret = blksnap_diff_storage_holds(snapshot->storage, bdev->bd_dev,
-						 bdev_whole(bdev)->bd_dev);
+		ret = blksnap_diff_storage_admit(snapshot->storage, bdev);
 	if (!ret) {
 		tracker_get(tracker);
 		sd->tracker = tracker;
@@ -820,11 +819,16 @@ int blksnap_snapshot_init(void)
 	ret = blksnap_chunk_init();
 	if (ret)
 		goto fail_wq;
-	ret = blksnap_snapimage_init();
+	ret = blksnap_diff_storage_init();
 	if (ret)
 		goto fail_chunk;
+	ret = blksnap_snapimage_init();
+	if (ret)
+		goto fail_storage;
 	return 0;
 
+fail_storage:
+	blksnap_diff_storage_done();
 fail_chunk:
 	blksnap_chunk_done();
 fail_wq:
@@ -848,5 +852,6 @@ void blksnap_snapshot_done(void)
 	blksnap_snapimage_done();
 	/* Draining runs the last stores and releases of diff areas. */
 	destroy_workqueue(blksnap_snapshot_wq);
+	blksnap_diff_storage_done();
 	blksnap_chunk_done();
 }
