@@ -199,7 +199,6 @@ static int diff_storage_file_rw(struct diff_storage *ds, sector_t offset,
 	return done == count ? 0 : -EIO;
 }
 
-
 /* Our own bio pool: stores run while writes to the originals wait. */
 static struct bio_set diff_storage_bioset;
 
@@ -609,7 +608,6 @@ static struct file *diff_storage_open_file(const char *path, umode_t *mode)
 		return filp_open(path, O_RDWR | O_LARGEFILE | O_EXCL, 0);
 	return ERR_PTR(-EINVAL);
 }
-
 
 /**
  * blksnap_diff_storage_open() - open the difference storage of a new snapshot
