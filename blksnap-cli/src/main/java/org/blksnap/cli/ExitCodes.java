@@ -26,6 +26,8 @@ public final class ExitCodes {
     public static final int CORRUPTED = 7;
     /** The password or key file opens no key of the encrypted repository. */
     public static final int WRONG_KEY = 8;
+    /** No filesystem has room for the difference storage blksnap makes when --storage is not given. */
+    public static final int NO_SPACE = 9;
 
     /**
      * One exit status and what it means.
@@ -46,7 +48,8 @@ public final class ExitCodes {
             new Meaning(NOT_FOUND, "no such device or snapshot, or the filter is not attached"),
             new Meaning(BUSY, "busy: already attached or in a snapshot, device or repository in use"),
             new Meaning(CORRUPTED, "the snapshot broke while the COMMAND of 'blksnap snapshot' ran"),
-            new Meaning(WRONG_KEY, "wrong password or key file for the encrypted repository"));
+            new Meaning(WRONG_KEY, "wrong password or key file for the encrypted repository"),
+            new Meaning(NO_SPACE, "no filesystem has room for the difference storage (no --storage given)"));
 
     /** @return the footer of 'blksnap --help': the whole table */
     static List<String> footer() {

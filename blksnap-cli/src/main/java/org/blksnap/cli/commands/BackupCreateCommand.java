@@ -60,8 +60,10 @@ public final class BackupCreateCommand extends BaseCommand {
     RepoOption repo;
 
     @Option(names = {"-s", "--storage"}, paramLabel = "DIR|FILE|DEVICE",
-            description = "Difference storage of the snapshot (default: /var/tmp, else /tmp); it must not be on "
-                    + "a --device.")
+            description = "Difference storage of the snapshot: a directory, a file or a block device that no "
+                    + "--device lives on (default: a file of --limit bytes preallocated on the mounted ext4 or xfs "
+                    + "with the most free space, a --device's own included, removed afterwards; /var/tmp if "
+                    + "there is none).")
     Path storage;
 
     @Option(names = {"-l", "--limit"}, paramLabel = "SIZE", converter = Converters.Size.class,
@@ -113,7 +115,6 @@ public final class BackupCreateCommand extends BaseCommand {
                         : ": no such device"), 0);
             }
         }
-        DiffStorage diff = DiffStorage.of(storage != null ? storage : defaultStorage());
         long limitBytes = limit != null ? limit : defaultLimit(devices);
         BackupEngine.Options options = BackupEngine.Options.defaults().withFull(full).withTag(tag)
                 .withToolVersion(toolVersion());
@@ -147,7 +148,14 @@ public final class BackupCreateCommand extends BaseCommand {
         }
         Repository opened = existing;
         Secret.Source fresh = newSecret;
+        PreallocatedStorage auto = null;
         try {
+            auto = storage == null ? PreallocatedStorage.create(limitBytes).orElse(null) : null;
+            DiffStorage diff = auto != null ? auto.storage() : DiffStorage.of(storage != null ? storage
+                    : defaultStorage());
+            if (auto != null && !quiet.quiet) {
+                note(auto.describe());
+            }
             AtomicReference<BackupEngine> engine = new AtomicReference<>();
             BackupResult result = new SignalSafe<BackupResult>() {
                 @Override
@@ -187,6 +195,9 @@ public final class BackupCreateCommand extends BaseCommand {
         } finally {
             if (existing != null) {
                 existing.close();
+            }
+            if (auto != null) {
+                auto.close();
             }
         }
         return 0;
