@@ -16,11 +16,15 @@
  *   EBUSY        add to a taken snapshot, add of a device that is in
  *                another snapshot, detach of a device in a snapshot,
  *                block device storage in use
- *   EPERM        add of the device that holds the snapshot's difference
- *                storage (or shares its disk), directly or under a stack
- *                of devices (stack.c): copy-on-write would feed on itself
+ *   EPERM        add of the device that holds the snapshot's block device
+ *                storage (or shares its disk), or under a stack of devices
+ *                of any storage (stack.c): copy-on-write would feed on itself
  *   EOPNOTSUPP   add of a device with an integrity profile or inline
- *                encryption: the original data is not all in the sectors
+ *                encryption: the original data is not all in the sectors;
+ *                add of the device of a storage file whose block map is
+ *                not stable (storage_extents.c)
+ *   ETXTBSY      add of the device of a storage file that is open for
+ *                writing elsewhere or pinned already
  *   ENODEV       take of a snapshot without devices; SNAPSHOTINFO on a
  *                device that is in no snapshot
  *   ENODATA      collect with too little room; count says how many ids
