@@ -265,8 +265,6 @@ struct storage_extents *blksnap_storage_extents_pin(struct file *file,
 	ret = storage_extents_map(se, bytes);
 	if (ret)
 		goto fail_pin;
-	pr_debug("%pD: %u extents, %llu sectors\n", file, se->nr,
-		 (unsigned long long)se->sectors);
 	return se;
 
 fail_pin:

@@ -148,14 +148,14 @@ public final class BackupCreateCommand extends BaseCommand {
         }
         Repository opened = existing;
         Secret.Source fresh = newSecret;
-        PreallocatedStorage auto = null;
+        PreallocatedStorage.Choice chosen = null;
         try {
-            auto = storage == null ? PreallocatedStorage.create(limitBytes).orElse(null) : null;
-            DiffStorage diff = auto != null ? auto.storage() : DiffStorage.of(storage != null ? storage
-                    : defaultStorage());
-            if (auto != null && !quiet.quiet) {
-                note(auto.describe());
-            }
+            chosen = PreallocatedStorage.choose(storage, limitBytes, line -> {
+                if (!quiet.quiet) {
+                    note(line);
+                }
+            });
+            DiffStorage diff = chosen.storage();
             AtomicReference<BackupEngine> engine = new AtomicReference<>();
             BackupResult result = new SignalSafe<BackupResult>() {
                 @Override
@@ -196,8 +196,8 @@ public final class BackupCreateCommand extends BaseCommand {
             if (existing != null) {
                 existing.close();
             }
-            if (auto != null) {
-                auto.close();
+            if (chosen != null) {
+                chosen.close();
             }
         }
         return 0;

@@ -50,6 +50,43 @@ final class PreallocatedStorage implements AutoCloseable {
     record Mount(Path point, String type, String device, long freeBytes) {
     }
 
+    /**
+     * The storage a command uses, and the file made for it if any.
+     *
+     * @param storage what the snapshot gets
+     * @param made    the file blksnap made, removed on close; null if the user gave --storage
+     */
+    record Choice(DiffStorage storage, PreallocatedStorage made) implements AutoCloseable {
+        /** Removes the file blksnap made; call once the snapshot is destroyed (the kernel unpins it then). */
+        @Override
+        public void close() throws IOException {
+            if (made != null) {
+                made.close();
+            }
+        }
+    }
+
+    /**
+     * @param given      --storage, or null
+     * @param limitBytes the snapshot's storage limit
+     * @param note       prints the choice when blksnap made the file
+     * @return the given storage, else a file made here, else an unnamed file in /var/tmp (/tmp) when no
+     *         filesystem of {@link #KINDS} is mounted read-write
+     * @throws NoStorageSpaceException if none has room
+     * @throws IOException             if the storage is bad or cannot be made
+     */
+    static Choice choose(Path given, long limitBytes, java.util.function.Consumer<String> note) throws IOException {
+        if (given != null) {
+            return new Choice(DiffStorage.of(given), null);
+        }
+        Optional<PreallocatedStorage> made = create(limitBytes);
+        if (made.isEmpty()) {
+            return new Choice(DiffStorage.of(BackupCreateCommand.defaultStorage()), null);
+        }
+        note.accept(made.get().describe());
+        return new Choice(made.get().storage(), made.get());
+    }
+
     private final Path file;
     private final Mount mount;
     private final long bytes;

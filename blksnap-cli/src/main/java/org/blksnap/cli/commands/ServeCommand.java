@@ -111,14 +111,8 @@ public final class ServeCommand extends BaseCommand {
             }
         }
         long limitBytes = limit != null ? limit : BackupCreateCommand.defaultLimit(devices);
-        try (PreallocatedStorage auto = storage == null ? PreallocatedStorage.create(limitBytes).orElse(null)
-                : null) {
-            DiffStorage diff = auto != null ? auto.storage() : DiffStorage.of(storage != null ? storage
-                    : BackupCreateCommand.defaultStorage());
-            if (auto != null) {
-                note(auto.describe());
-            }
-            return serveSnapshot(diff, limitBytes, address);
+        try (PreallocatedStorage.Choice chosen = PreallocatedStorage.choose(storage, limitBytes, this::note)) {
+            return serveSnapshot(chosen.storage(), limitBytes, address);
         }
     }
 

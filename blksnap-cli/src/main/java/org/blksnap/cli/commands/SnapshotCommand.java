@@ -85,14 +85,8 @@ public final class SnapshotCommand extends BaseCommand {
     public Integer call() throws Exception {
         requireArguments();
         long limitBytes = limit != null ? limit : BackupCreateCommand.defaultLimit(devices);
-        try (PreallocatedStorage auto = storage == null ? PreallocatedStorage.create(limitBytes).orElse(null)
-                : null) {
-            DiffStorage diff = auto != null ? auto.storage() : DiffStorage.of(storage != null ? storage
-                    : BackupCreateCommand.defaultStorage());
-            if (auto != null) {
-                note(auto.describe());
-            }
-            return run(diff, limitBytes);
+        try (PreallocatedStorage.Choice chosen = PreallocatedStorage.choose(storage, limitBytes, this::note)) {
+            return run(chosen.storage(), limitBytes);
         }
     }
 
