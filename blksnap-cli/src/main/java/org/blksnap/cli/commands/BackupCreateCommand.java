@@ -150,6 +150,8 @@ public final class BackupCreateCommand extends BaseCommand {
         Secret.Source fresh = newSecret;
         PreallocatedStorage.Choice chosen = null;
         try {
+            // First: a snapshot left by a killed blksnap pins the storage file that the choice below removes.
+            destroyAbandonedSnapshots();
             chosen = PreallocatedStorage.choose(storage, limitBytes, line -> {
                 if (!quiet.quiet) {
                     note(line);
@@ -160,7 +162,6 @@ public final class BackupCreateCommand extends BaseCommand {
             BackupResult result = new SignalSafe<BackupResult>() {
                 @Override
                 BlkSnapSource open() throws IOException {
-                    destroyAbandonedSnapshots();
                     return BlkSnapSource.take(devices, diff, limitBytes);
                 }
 

@@ -1,6 +1,7 @@
 package org.blksnap.itest.backup;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -84,6 +85,25 @@ class SingleDiskBackupIT {
                 Shell.sh("umount", mnt.toString());
                 Files.delete(mnt);
             }
+        }
+    }
+
+    /** What a crash of the caller leaves: its snapshot, and the storage file that snapshot pins. */
+    @Test
+    void aStorageFileLeftByAKilledBlksnapIsRemovedByTheNextBackup() throws Exception {
+        try (LoopDevice src = LoopDevice.create(64 * MIB); LiveFs fs = LiveFs.create(src.device())) {
+            Process p = StaleSnapshotIT.startUntilTaken("snapshot", "--device", src.device().toString(), "--limit",
+                    "16M", "--", "sleep", "600");
+            List<Path> left = storageFiles(fs.mount);
+            assertEquals(1, left.size(), "the snapshot's storage is a file on the snapshotted filesystem");
+            StaleSnapshotIT.kill(p);
+            assertTrue(Files.exists(left.get(0)), "the killed blksnap could not remove it");
+            assertFalse(Shell.run("rm", "-f", left.get(0).toString()).ok(), "still pinned by the snapshot left");
+
+            Blksnap.Result r = Blksnap.run("backup", "create", "--device", src.device().toString(), "--repo",
+                    repo.toString(), "--limit", "16M", "--encryption", "none").ok();
+            assertTrue(r.err().contains("destroyed snapshot"), "the abandoned snapshot is destroyed: " + r.err());
+            assertEquals(List.of(), storageFiles(fs.mount), "the stale file and the backup's own are both gone");
         }
     }
 
