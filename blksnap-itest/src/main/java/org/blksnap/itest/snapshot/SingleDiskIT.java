@@ -98,11 +98,12 @@ class SingleDiskIT {
             assertTrue(Files.exists(store));
 
             assertEquals(0, Rig.info(DISK).errorCode(), "the snapshot is intact");
-            assertFsckClean(fs, image);
             Path mounted = rig.mountImage(image, fs);
             assertEquals(atTake, Data.md5Tree(mounted), "the image shows every file as at the take, the storage"
                     + " file included (zeros)");
             Shell.sh("umount", mounted.toString());
+            // After the mount: xfs_repair -n refuses a log not replayed yet (a frozen xfs may leave one).
+            assertFsckClean(fs, image);
 
             rig.blksnap().destroy(rig.id());
             assertEquals(before, extents(store), "the storage file's extents are those of before the take");
