@@ -85,6 +85,7 @@ public final class Errors implements IExecutionExceptionHandler, IParameterExcep
             case org.blksnap.backup.repo.WrongKeyException x -> ExitCodes.WRONG_KEY;
             case org.blksnap.cli.commands.MountException.Busy x -> ExitCodes.BUSY;
             case org.blksnap.cli.commands.MountException.NotMounted x -> ExitCodes.NOT_FOUND;
+            case NoStorageSpaceException x -> ExitCodes.NO_SPACE;
             case UsageException x -> ExitCodes.USAGE;
             case IllegalArgumentException x -> ExitCodes.USAGE;
             default -> ExitCodes.FAILURE;
