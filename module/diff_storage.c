@@ -1,16 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The difference storage holds the original content of every chunk that
- * changed after the snapshot was taken.  It is a regular file, an unnamed
- * file made in a directory, or a whole block device.  All I/O goes through
- * the VFS, so a file may live on any filesystem (tmpfs included) and the
- * filesystem stays in charge of its own blocks.  Writes are pushed out of
- * the page cache and waited for, so that a failing storage is seen by the
- * chunk it fails, not lost in a background writeback.
+ * changed after the snapshot was taken.  Its kinds (enum diff_storage_kind):
  *
- * A file starts small and grows with fallocate() in steps of
- * diff_storage_minimum sectors whenever its free space falls below half
- * a step, until the limit given at creation.
+ *  - a whole block device: fixed size;
+ *  - a regular file, or an unnamed file made in a directory, on another
+ *    disk than the snapshotted devices: reached through the VFS, so it may
+ *    live on any filesystem (tmpfs included) and the filesystem stays in
+ *    charge of its blocks.  Writes are pushed out of the page cache and
+ *    waited for, so that a failing storage is seen by the chunk it fails,
+ *    not lost in a background writeback.  It starts small and grows with
+ *    fallocate() in steps of diff_storage_minimum sectors whenever its
+ *    free space falls below half a step, until the limit;
+ *  - the same file once a device it lives on joins the snapshot: the VFS
+ *    must then keep out of it (storage_extents.c), so it is allocated up
+ *    to the limit, pinned and written with bios to its sectors.
+ *
+ * Block device and pinned file storage are also reached with bios by
+ * blksnap_diff_storage_submit(), asynchronously.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME "-storage: " fmt
 
@@ -26,7 +33,11 @@
 #include <uapi/linux/blksnap.h>
 #include "diff_storage.h"
 #include "event_queue.h"
+#include "compat.h"
+#include "diff_area.h"
+#include "snapshot.h"
 #include "stack.h"
+#include "storage_extents.h"
 
 /* A step of more than 1 TiB would be one fallocate nobody waits out. */
 #define DIFF_STORAGE_STEP_HIGHEST	BIT(31)
@@ -100,11 +111,17 @@ static int diff_storage_grow(struct diff_storage *ds)
 	return 0;
 }
 
+/* Slots start on a logical block of the storage: bios need that. */
+static sector_t diff_storage_round(struct diff_storage *ds, sector_t count)
+{
+	return round_up(count, ds->logical_block);
+}
+
 /**
  * blksnap_diff_storage_alloc() - reserve room for one chunk
  * @ds:		the storage
- * @count:	sectors wanted
- * @offset:	out: first reserved sector
+ * @count:	sectors wanted; rounded up to the storage's logical block
+ * @offset:	out: first reserved sector, on a logical block
  *
  * Runs in the storing worker, never in the path of a write to an original
  * device, because growing a file may take filesystem locks and time.
@@ -114,8 +131,10 @@ static int diff_storage_grow(struct diff_storage *ds)
 int blksnap_diff_storage_alloc(struct diff_storage *ds, sector_t count,
 			       sector_t *offset)
 {
+	bool growable = ds->kind == DIFF_STORAGE_FILE;
 	int ret = 0;
 
+	count = diff_storage_round(ds, count);
 	down_read(&ds->file_lock);
 	mutex_lock(&ds->lock);
 	ret = diff_storage_error(ds);
@@ -124,9 +143,9 @@ int blksnap_diff_storage_alloc(struct diff_storage *ds, sector_t count,
 	if (ret)
 		goto out;
 	while (ds->capacity - ds->filled < count) {
-		ret = ds->growable ? diff_storage_grow(ds) : -ENOSPC;
+		ret = growable ? diff_storage_grow(ds) : -ENOSPC;
 		if (ret) {
-			if (!ds->growable)
+			if (!growable)
 				diff_storage_no_space(ds, count);
 			diff_storage_fail(ds, ret);
 			goto out;
@@ -140,7 +159,7 @@ int blksnap_diff_storage_alloc(struct diff_storage *ds, sector_t count,
 	 * waiting for fallocate.  A failure here is not fatal yet: the
 	 * space already there may be enough for the rest of the backup.
 	 */
-	if (ds->growable && ds->capacity < ds->limit &&
+	if (growable && ds->capacity < ds->limit &&
 	    ds->capacity - ds->filled < diff_storage_step() / 2)
 		diff_storage_grow(ds);
 out:
@@ -180,12 +199,267 @@ static int diff_storage_file_rw(struct diff_storage *ds, sector_t offset,
 	return done == count ? 0 : -EIO;
 }
 
+/* Our own bio pool: stores run while writes to the originals wait. */
+static struct bio_set diff_storage_bioset;
+
+/**
+ * struct diff_storage_io - one asynchronous request to the storage
+ * @ds:		the storage; in_flight counts this request
+ * @pending:	bios not yet ended, plus one while they are being built
+ * @error:	first error of any part
+ * @end_io:	the caller's completion
+ * @private:	its argument
+ * @work:	VFS I/O of a file storage runs here
+ * @offset:	for @work: first sector
+ * @iter:	for @work: the data
+ */
+struct diff_storage_io {
+	struct diff_storage *ds;
+	atomic_t pending;
+	int error;
+	void (*end_io)(void *private, int error);
+	void *private;
+	struct work_struct work;
+	sector_t offset;
+	struct iov_iter iter;
+};
+
+/*
+ * The caller's completion comes last and the storage is not touched after
+ * it: end_io may drop the last reference to the snapshot.  The in-flight
+ * count drops under its wait queue's lock, which release takes once more
+ * after its wait, so the wake-up never touches a freed storage.
+ */
+static void diff_storage_io_put(struct diff_storage_io *io)
+{
+	struct diff_storage *ds = io->ds;
+	void (*end_io)(void *private, int error) = io->end_io;
+	void *private = io->private;
+	int error = io->error;
+	unsigned long flags;
+
+	if (!atomic_dec_and_test(&io->pending))
+		return;
+	kfree(io);
+	spin_lock_irqsave(&ds->in_flight_wq.lock, flags);
+	if (atomic_dec_and_test(&ds->in_flight))
+		wake_up_locked(&ds->in_flight_wq);
+	spin_unlock_irqrestore(&ds->in_flight_wq.lock, flags);
+	end_io(private, error);
+}
+
+static void diff_storage_bio_end(struct bio *bio)
+{
+	struct diff_storage_io *io = bio->bi_private;
+	int error = blk_status_to_errno(bio->bi_status);
+
+	if (error)
+		cmpxchg(&io->error, 0, error);
+	bio_put(bio);
+	diff_storage_io_put(io);
+}
+
+/*
+ * Bios for @iter from storage sector @offset on, split where the pinned
+ * file's extents end and at BIO_MAX_VECS pages.  Submitted from module
+ * text: the filter lets them pass, so they are never copied-on-write and
+ * never marked in a CBT map, even on a device of the snapshot.  Called
+ * with ds->file_lock held for reading and the file still there.
+ */
+static int diff_storage_bios(struct diff_storage *ds, sector_t offset,
+			     struct iov_iter *iter, enum req_op op,
+			     struct diff_storage_io *io)
+{
+	while (iov_iter_count(iter)) {
+		size_t len = min_t(size_t, iov_iter_count(iter),
+				   (BIO_MAX_VECS - 1) * PAGE_SIZE);
+		struct iov_iter piece;
+		sector_t sector, run;
+		struct bio *bio;
+		int ret;
+
+		if (offset >= ds->capacity)
+			return -EIO;
+		if (ds->kind == DIFF_STORAGE_EXTENTS) {
+			sector = blksnap_storage_extents_lookup(ds->extents,
+								offset, &run);
+			if (!run)
+				return -EIO;
+		} else {
+			sector = offset;
+			run = ds->capacity - offset;
+		}
+		len = min_t(u64, len, (u64)run << SECTOR_SHIFT);
+		piece = *iter;
+		iov_iter_truncate(&piece, len);
+		bio = bio_alloc_bioset(ds->bdev, blksnap_bvec_iter_npages(&piece),
+				       op | REQ_SYNC, GFP_NOIO,
+				       &diff_storage_bioset);
+		bio->bi_iter.bi_sector = sector;
+		ret = blksnap_bio_add_bvec_iter(bio, &piece);
+		if (ret) {
+			bio_put(bio);
+			return ret;
+		}
+		bio->bi_end_io = diff_storage_bio_end;
+		bio->bi_private = io;
+		atomic_inc(&io->pending);
+		submit_bio_noacct(bio);
+		iov_iter_advance(iter, len);
+		offset += len >> SECTOR_SHIFT;
+	}
+	return 0;
+}
+
+static void diff_storage_file_work(struct work_struct *work)
+{
+	struct diff_storage_io *io = container_of(work, struct diff_storage_io,
+						  work);
+	struct diff_storage *ds = io->ds;
+	unsigned int flags = blksnap_diff_area_worker_enter();
+	int ret = -ESHUTDOWN;
+
+	down_read(&ds->file_lock);
+	if (ds->file)
+		ret = diff_storage_file_rw(ds, io->offset, &io->iter,
+					   iov_iter_rw(&io->iter) == WRITE);
+	up_read(&ds->file_lock);
+	io->error = ret;
+	blksnap_diff_area_worker_leave(flags);
+	diff_storage_io_put(io);
+}
+
+/* Starts @io; called with ds->file_lock held for reading. */
+static int diff_storage_start(struct diff_storage *ds, sector_t offset,
+			      struct iov_iter *iter, enum req_op op,
+			      struct diff_storage_io *io)
+{
+	int ret;
+
+	if (!ds->file)
+		return -ESHUTDOWN;
+	io->ds = ds;
+	atomic_set(&io->pending, 1);
+	io->error = 0;
+	atomic_inc(&ds->in_flight);
+	if (ds->kind == DIFF_STORAGE_FILE) {
+		io->offset = offset;
+		io->iter = *iter;
+		INIT_WORK(&io->work, diff_storage_file_work);
+		queue_work(blksnap_snapshot_wq, &io->work);
+		return 0;
+	}
+	ret = diff_storage_bios(ds, offset, iter, op, io);
+	if (ret)
+		cmpxchg(&io->error, 0, ret);
+	diff_storage_io_put(io);
+	return 0;
+}
+
+/**
+ * blksnap_diff_storage_submit() - asynchronous I/O of the storage
+ * @ds:		the storage
+ * @offset:	first sector, as blksnap_diff_storage_alloc() handed out
+ * @bv:		the pages; the caller keeps them (and the array) until
+ *		@end_io
+ * @nr:		entries in @bv
+ * @op:		REQ_OP_READ or REQ_OP_WRITE
+ * @end_io:	called once with 0 or a negative errno when all is done:
+ *		from the completion of the last bio (which may be interrupt
+ *		context) for block device and pinned file storage, from a
+ *		worker for a file reached through the VFS
+ * @private:	passed to @end_io
+ *
+ * Block device and pinned file storage are read and written with bios
+ * straight to their sectors (no page cache), split at the file's extent
+ * borders; a file on another filesystem goes through the VFS in a worker.
+ * @offset and the total length must be multiples of the storage's logical
+ * block (slots are).  May sleep (bios come from a mempool, GFP_NOIO).
+ *
+ * Return: 0 if @end_io will be called (perhaps before this returns), or
+ * a negative errno and @end_io is not called: -EINVAL for a bad request,
+ * -ESHUTDOWN once the storage is released, -ENOMEM.
+ */
+int blksnap_diff_storage_submit(struct diff_storage *ds, sector_t offset,
+				struct bio_vec *bv, unsigned int nr,
+				enum req_op op,
+				void (*end_io)(void *private, int error),
+				void *private)
+{
+	struct diff_storage_io *io;
+	struct iov_iter iter;
+	size_t bytes = 0;
+	unsigned int i;
+	int ret;
+
+	if (op != REQ_OP_READ && op != REQ_OP_WRITE)
+		return -EINVAL;
+	for (i = 0; i < nr; i++)
+		bytes += bv[i].bv_len;
+	if (!bytes || (bytes | ((u64)offset << SECTOR_SHIFT)) &
+		      ((ds->logical_block << SECTOR_SHIFT) - 1))
+		return -EINVAL;
+	io = kmalloc(sizeof(*io), GFP_NOIO);
+	if (!io)
+		return -ENOMEM;
+	io->end_io = end_io;
+	io->private = private;
+	iov_iter_bvec(&iter, op == REQ_OP_WRITE ? ITER_SOURCE : ITER_DEST, bv,
+		      nr, bytes);
+	down_read(&ds->file_lock);
+	ret = diff_storage_start(ds, offset, &iter, op, io);
+	up_read(&ds->file_lock);
+	if (ret)
+		kfree(io);
+	return ret;
+}
+
+struct diff_storage_wait {
+	struct completion done;
+	int error;
+};
+
+static void diff_storage_wait_end(void *private, int error)
+{
+	struct diff_storage_wait *wait = private;
+
+	wait->error = error;
+	complete(&wait->done);
+}
+
+/* Synchronous bio I/O of a pinned file; ds->file_lock held for reading. */
+static int diff_storage_bio_rw(struct diff_storage *ds, sector_t offset,
+			       struct iov_iter *iter, bool write)
+{
+	struct diff_storage_wait wait = { .error = 0 };
+	struct diff_storage_io *io;
+	int ret;
+
+	io = kmalloc(sizeof(*io), GFP_NOIO);
+	if (!io)
+		return -ENOMEM;
+	init_completion(&wait.done);
+	io->end_io = diff_storage_wait_end;
+	io->private = &wait;
+	ret = diff_storage_start(ds, offset, iter,
+				 write ? REQ_OP_WRITE : REQ_OP_READ, io);
+	if (ret) {
+		kfree(io);
+		return ret;
+	}
+	wait_for_completion_io(&wait.done);
+	return wait.error;
+}
+
 /**
  * blksnap_diff_storage_rw() - move chunk data between memory and the storage
  * @ds:		the storage
  * @offset:	sector of the storage where @iter starts
  * @iter:	the data; fully consumed on success
  * @write:	direction
+ *
+ * A pinned file is read and written with bios, anything else through the
+ * VFS.
  *
  * Return: 0 or a negative errno; -ESHUTDOWN once the snapshot was
  * destroyed and the file released.
@@ -196,35 +470,91 @@ int blksnap_diff_storage_rw(struct diff_storage *ds, sector_t offset,
 	int ret = -ESHUTDOWN;
 
 	down_read(&ds->file_lock);
-	if (ds->file)
+	if (ds->file && ds->kind == DIFF_STORAGE_EXTENTS)
+		ret = diff_storage_bio_rw(ds, offset, iter, write);
+	else if (ds->file)
 		ret = diff_storage_file_rw(ds, offset, iter, write);
 	up_read(&ds->file_lock);
 	return ret;
 }
 
-/**
- * blksnap_diff_storage_holds() - whether storage writes can land on a device
- * @ds:		the storage
- * @dev:	the device
- * @whole:	its whole disk
- *
- * True if @dev is the storage's device, its disk or a partition of it, or
- * the same for any device under the storage's device: the backing file's
- * device of a loop device, the members of a dm or md device, and so on
- * down (stack.c).  Copy-on-write of such a device would feed on its own
- * stores.  An unreadable stack counts as the storage's device only.
- *
- * Return: -EPERM if it can, 0 if not, -ENOMEM.
+/*
+ * A device of the snapshot holds the storage file's filesystem: from now
+ * on the storage is the file's pinned extents, up to the limit.  Before
+ * the take, so no chunk is stored yet, and under snapshots_lock.
  */
-int blksnap_diff_storage_holds(struct diff_storage *ds, dev_t dev, dev_t whole)
+static int diff_storage_pin(struct diff_storage *ds)
 {
+	struct storage_extents *se;
+	int ret = 0;
+
+	down_write(&ds->file_lock);
+	mutex_lock(&ds->lock);
+	if (!ds->file) {
+		ret = -ESHUTDOWN;
+		goto out;
+	}
+	se = blksnap_storage_extents_pin(ds->file, ds->limit);
+	if (IS_ERR(se)) {
+		ret = PTR_ERR(se);
+		pr_err("%pD cannot be pinned as storage on its own filesystem: %d\n",
+		       ds->file, ret);
+		goto out;
+	}
+	ds->extents = se;
+	ds->bdev = file_inode(ds->file)->i_sb->s_bdev;
+	ds->capacity = round_down(min(se->sectors, ds->limit),
+				  ds->logical_block);
+	ds->limit = ds->capacity;
+	ds->kind = DIFF_STORAGE_EXTENTS;
+	pr_debug("%pD pinned: %u extents, %llu sectors\n", ds->file, se->nr,
+		 (unsigned long long)ds->capacity);
+out:
+	mutex_unlock(&ds->lock);
+	up_write(&ds->file_lock);
+	return ret;
+}
+
+/**
+ * blksnap_diff_storage_admit() - may a device join the storage's snapshot
+ * @ds:		the storage
+ * @bdev:	the device being added
+ *
+ * Storage writes must not land on a device of the snapshot through the
+ * VFS or a stack of devices, or copy-on-write would feed on its own
+ * stores.  A device that is the storage's own device, its disk or a
+ * partition of it:
+ *  - a block device storage: refused;
+ *  - a file (named or unnamed): the file becomes the pinned-extents kind,
+ *    whose bios bypass the filter.
+ * A device under the storage's device (the backing file's device of a
+ * loop device, the members of a dm or md device, and so on down, stack.c)
+ * is refused: those writes would come back as the stacking driver's own.
+ * An unreadable stack counts as the storage's device only.
+ *
+ * Return: 0; -EPERM if storage writes would reach @bdev; for a file the
+ * errors of blksnap_storage_extents_pin() (-EOPNOTSUPP, -ETXTBSY,
+ * -ENOSPC, ...); -ENOMEM.
+ */
+int blksnap_diff_storage_admit(struct diff_storage *ds,
+			       struct block_device *bdev)
+{
+	dev_t dev = bdev->bd_dev, whole = bdev_whole(bdev)->bd_dev;
 	struct blksnap_stack *stack;
 	bool holds;
 
 	if (!ds->dev_id)
 		return 0;
-	if (dev == ds->dev_id || dev == ds->whole_id || whole == ds->dev_id)
-		return -EPERM;
+	if (dev == ds->dev_id || dev == ds->whole_id || whole == ds->dev_id) {
+		switch (ds->kind) {
+		case DIFF_STORAGE_BDEV:
+			return -EPERM;
+		case DIFF_STORAGE_FILE:
+			return diff_storage_pin(ds);
+		case DIFF_STORAGE_EXTENTS:
+			return 0;
+		}
+	}
 	stack = kmalloc(sizeof(*stack), GFP_KERNEL);
 	if (!stack)
 		return -ENOMEM;
@@ -232,6 +562,26 @@ int blksnap_diff_storage_holds(struct diff_storage *ds, dev_t dev, dev_t whole)
 	holds = blksnap_stack_reaches(stack, 0, dev, whole);
 	kfree(stack);
 	return holds ? -EPERM : 0;
+}
+
+/**
+ * blksnap_diff_storage_hide() - show the storage file in an image as at take
+ * @ds:		the storage
+ * @orig:	the original device of the image
+ * @bio:	a read of the image that succeeded, its iterator untouched
+ *
+ * Zeroes what the read returned of a pinned file's sectors: they hold
+ * stored chunks now, not what the filesystem saw at the take (unwritten
+ * extents, read as zeros).
+ */
+void blksnap_diff_storage_hide(struct diff_storage *ds,
+			       struct block_device *orig, struct bio *bio)
+{
+	/* Set before the take, under snapshots_lock; an image comes later. */
+	if (ds->kind != DIFF_STORAGE_EXTENTS || bio_op(bio) != REQ_OP_READ ||
+	    bdev_whole(orig)->bd_dev != ds->whole_id)
+		return;
+	blksnap_storage_extents_zero(ds->extents, orig->bd_start_sect, bio);
 }
 
 static struct file *diff_storage_open_file(const char *path, umode_t *mode)
@@ -295,17 +645,24 @@ struct diff_storage *blksnap_diff_storage_open(const char *path, sector_t limit,
 	}
 	ds->file = file;
 	init_rwsem(&ds->file_lock);
+	atomic_set(&ds->in_flight, 0);
+	init_waitqueue_head(&ds->in_flight_wq);
 	ds->events = events;
+	ds->logical_block = 1;
 	mutex_init(&ds->lock);
 
 	if (S_ISBLK(mode)) {
 		struct block_device *bdev = I_BDEV(file->f_mapping->host);
 
+		ds->kind = DIFF_STORAGE_BDEV;
+		ds->bdev = bdev;
 		ds->dev_id = bdev->bd_dev;
 		ds->whole_id = bdev_whole(bdev)->bd_dev;
+		ds->logical_block = bdev_logical_block_size(bdev) >> SECTOR_SHIFT;
 		ds->capacity = bdev_nr_sectors(bdev);
 		if (limit && limit < ds->capacity)
 			ds->capacity = limit;
+		ds->capacity = round_down(ds->capacity, ds->logical_block);
 		ds->limit = ds->capacity;
 	} else {
 		struct super_block *sb = file_inode(file)->i_sb;
@@ -317,8 +674,10 @@ struct diff_storage *blksnap_diff_storage_open(const char *path, sector_t limit,
 		if (sb->s_bdev) {
 			ds->dev_id = sb->s_bdev->bd_dev;
 			ds->whole_id = bdev_whole(sb->s_bdev)->bd_dev;
+			ds->logical_block = bdev_logical_block_size(sb->s_bdev) >>
+					    SECTOR_SHIFT;
 		}
-		ds->growable = true;
+		ds->kind = DIFF_STORAGE_FILE;
 		ds->limit = limit;
 		mutex_lock(&ds->lock);
 		ret = diff_storage_grow(ds);
@@ -342,11 +701,12 @@ fail_file:
  * blksnap_diff_storage_release_file() - close the file of a destroyed snapshot
  * @ds:		the storage
  *
- * Waits for the I/O in progress; later I/O fails with -ESHUTDOWN.  Called
- * from the DESTROY ioctl (or module exit), a user task: the final fput then
- * runs before the task returns to user space, so an exclusively opened
- * block device is free again and an unnamed file is gone by then.  The
- * structure itself lives on with its last user (an image still open).
+ * Waits for the I/O in progress; later I/O fails with -ESHUTDOWN.  A
+ * pinned file is unpinned.  Called from the DESTROY ioctl (or module
+ * exit), a user task: the final fput then runs before the task returns to
+ * user space, so an exclusively opened block device is free again and an
+ * unnamed file is gone by then.  The structure itself lives on with its
+ * last user (an image still open).
  */
 void blksnap_diff_storage_release_file(struct diff_storage *ds)
 {
@@ -356,12 +716,31 @@ void blksnap_diff_storage_release_file(struct diff_storage *ds)
 	file = ds->file;
 	ds->file = NULL;
 	up_write(&ds->file_lock);
-	if (file)
-		fput(file);
+	wait_event(ds->in_flight_wq, !atomic_read(&ds->in_flight));
+	/* The last completion may still hold the lock: see io_put. */
+	spin_lock_irq(&ds->in_flight_wq.lock);
+	spin_unlock_irq(&ds->in_flight_wq.lock);
+	if (!file)
+		return;
+	if (ds->extents)
+		blksnap_storage_extents_unpin(ds->extents);
+	fput(file);
 }
 
 void blksnap_diff_storage_close(struct diff_storage *ds)
 {
 	blksnap_diff_storage_release_file(ds);
+	if (ds->extents)
+		blksnap_storage_extents_free(ds->extents);
 	kfree(ds);
+}
+
+int blksnap_diff_storage_init(void)
+{
+	return bioset_init(&diff_storage_bioset, 64, 0, BIOSET_NEED_BVECS);
+}
+
+void blksnap_diff_storage_done(void)
+{
+	bioset_exit(&diff_storage_bioset);
 }

@@ -20,6 +20,7 @@
 #include <linux/uio.h>
 #include "compat.h"
 #include "diff_area.h"
+#include "diff_storage.h"
 #include "snapimage.h"
 #include "snapshot.h"
 
@@ -86,6 +87,9 @@ static int snapimage_serve(struct snapimage *image, struct bio *bio)
 	ret = blksnap_diff_area_image_rw(image->diff_area, bio->bi_iter.bi_sector,
 					 &iter, write);
 	kfree(bvecs);
+	if (!ret)
+		blksnap_diff_storage_hide(image->diff_area->snapshot->storage,
+					  image->diff_area->orig_bdev, bio);
 	return ret;
 }
 
@@ -168,6 +172,9 @@ static void snapimage_clone_end_io(struct bio *bio)
 
 	bio_put(bio);
 	if (valid) {
+		if (!status)
+			blksnap_diff_storage_hide(image->diff_area->snapshot->storage,
+						  image->diff_area->orig_bdev, piece);
 		piece->bi_status = status;
 		bio_endio(piece);
 	} else {

@@ -16,11 +16,15 @@
  *   EBUSY        add to a taken snapshot, add of a device that is in
  *                another snapshot, detach of a device in a snapshot,
  *                block device storage in use
- *   EPERM        add of the device that holds the snapshot's difference
- *                storage (or shares its disk), directly or under a stack
- *                of devices (stack.c): copy-on-write would feed on itself
+ *   EPERM        add of the device that holds the snapshot's block device
+ *                storage (or shares its disk), or under a stack of devices
+ *                of any storage (stack.c): copy-on-write would feed on itself
  *   EOPNOTSUPP   add of a device with an integrity profile or inline
- *                encryption: the original data is not all in the sectors
+ *                encryption: the original data is not all in the sectors;
+ *                add of the device of a storage file whose block map is
+ *                not stable (storage_extents.c)
+ *   ETXTBSY      add of the device of a storage file that is open for
+ *                writing elsewhere or pinned already
  *   ENODEV       take of a snapshot without devices; SNAPSHOTINFO on a
  *                device that is in no snapshot
  *   ENODATA      collect with too little room; count says how many ids
@@ -642,8 +646,7 @@ long blksnap_snapshot_ctl_add(struct tracker *tracker, void __user *opt, u32 *op
 	else if (owner || snapshot->taken)
 		ret = -EBUSY;
 	else
-		ret = blksnap_diff_storage_holds(snapshot->storage, bdev->bd_dev,
-						 bdev_whole(bdev)->bd_dev);
+		ret = blksnap_diff_storage_admit(snapshot->storage, bdev);
 	if (!ret) {
 		tracker_get(tracker);
 		sd->tracker = tracker;
@@ -834,11 +837,16 @@ int blksnap_snapshot_init(void)
 	ret = blksnap_diff_area_init();
 	if (ret)
 		goto fail_chunk;
-	ret = blksnap_snapimage_init();
+	ret = blksnap_diff_storage_init();
 	if (ret)
 		goto fail_diff_area;
+	ret = blksnap_snapimage_init();
+	if (ret)
+		goto fail_storage;
 	return 0;
 
+fail_storage:
+	blksnap_diff_storage_done();
 fail_diff_area:
 	blksnap_diff_area_done();
 fail_chunk:
@@ -870,6 +878,7 @@ void blksnap_snapshot_done(void)
 	 */
 	destroy_workqueue(blksnap_cow_wq);
 	destroy_workqueue(blksnap_snapshot_wq);
+	blksnap_diff_storage_done();
 	blksnap_diff_area_done();
 	blksnap_chunk_done();
 }

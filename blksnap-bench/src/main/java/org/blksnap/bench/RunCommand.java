@@ -33,6 +33,10 @@ final class RunCommand implements Callable<Integer> {
             description = "three more disks for the 4-device take (default ${DEFAULT-VALUE})")
     private List<Path> extra;
 
+    @Option(names = "--scenario", paramLabel = "N",
+            description = "run only this scenario (repeatable); its figures are then not a whole bench run")
+    private List<Integer> only = new ArrayList<>();
+
     @Override
     public Integer call() throws Exception {
         Profile profile = quick ? Profile.QUICK : Profile.FULL;
@@ -59,6 +63,9 @@ final class RunCommand implements Callable<Integer> {
 
         List<Measurement> failed = new ArrayList<>();
         for (Scenario s : Scenarios.all()) {
+            if (!only.isEmpty() && !only.contains(s.number())) {
+                continue;
+            }
             System.out.println("== " + s.number() + ". " + s.title());
             try {
                 s.run(bench);

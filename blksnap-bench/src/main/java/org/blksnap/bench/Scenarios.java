@@ -16,6 +16,7 @@ final class Scenarios {
                 new ImageReads(),
                 new TakeLatency(),
                 new MemoryCounters(),
-                new BackupFigures());
+                new BackupFigures(),
+                new SameDiskStorage());
     }
 }

@@ -83,6 +83,7 @@ public final class Errors implements IExecutionExceptionHandler, IParameterExcep
             case SnapshotStateException x -> ExitCodes.BUSY;
             case org.blksnap.backup.repo.RepositoryBusyException x -> ExitCodes.BUSY;
             case org.blksnap.backup.repo.WrongKeyException x -> ExitCodes.WRONG_KEY;
+            case NoStorageSpaceException x -> ExitCodes.NO_SPACE;
             case UsageException x -> ExitCodes.USAGE;
             case IllegalArgumentException x -> ExitCodes.USAGE;
             default -> ExitCodes.FAILURE;

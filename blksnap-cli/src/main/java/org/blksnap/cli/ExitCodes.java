@@ -28,6 +28,8 @@ public final class ExitCodes {
     public static final int WRONG_KEY = 8;
     /** A hook failed: pre-freeze (nothing stored) or post-thaw (the backup stored, the application maybe held). */
     public static final int HOOK_FAILED = 9;
+    /** No filesystem has room for the difference storage blksnap makes when --storage is not given. */
+    public static final int NO_SPACE = 10;
 
     /**
      * One exit status and what it means.
@@ -49,7 +51,8 @@ public final class ExitCodes {
             new Meaning(BUSY, "busy: already attached or in a snapshot, device or repository in use"),
             new Meaning(CORRUPTED, "the snapshot broke while the COMMAND of 'blksnap snapshot' ran"),
             new Meaning(WRONG_KEY, "wrong password or key file for the encrypted repository"),
-            new Meaning(HOOK_FAILED, "a backup hook failed (pre-freeze: nothing stored; post-thaw: stored)"));
+            new Meaning(HOOK_FAILED, "a backup hook failed (pre-freeze: nothing stored; post-thaw: stored)"),
+            new Meaning(NO_SPACE, "no filesystem has room for the difference storage (no --storage given)"));
 
     /** @return the footer of 'blksnap --help': the whole table */
     static List<String> footer() {

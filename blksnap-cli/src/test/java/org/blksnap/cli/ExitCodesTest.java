@@ -31,5 +31,6 @@ class ExitCodesTest {
         assertEquals(1, Errors.exitCode(new BlkSnapException("m", 5)));
         assertEquals(1, Errors.exitCode(new IOException("m")));
         assertEquals(2, Errors.exitCode(new IllegalArgumentException("m")));
+        assertEquals(10, Errors.exitCode(new NoStorageSpaceException("m")));
     }
 }

@@ -14,7 +14,7 @@ import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
 
 /**
- * Raw {@code open}, {@code close}, {@code pread} and {@code ioctl} of the C library, called
+ * Raw {@code open}, {@code close}, {@code pread}, {@code fallocate} and {@code ioctl} of the C library, called
  * through the Foreign Function and Memory API.
  *
  * <p>Nothing here throws for a failed call: each method returns a
@@ -55,6 +55,8 @@ public final class Linux {
             FunctionDescriptor.of(JAVA_INT, JAVA_INT), CAPTURE_ERRNO);
     private static final MethodHandle PREAD = downcall("pread",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG), CAPTURE_ERRNO);
+    private static final MethodHandle FALLOCATE = downcall("fallocate",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG), CAPTURE_ERRNO);
     private static final MethodHandle IOCTL_PTR = downcall("ioctl",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS),
             CAPTURE_ERRNO, Linker.Option.firstVariadicArg(2));
@@ -132,6 +134,26 @@ public final class Linux {
                 return new SysResult(rc, 0);
             }
             return new SysResult(-1, (int) ERRNO.get(state, 0L));
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /**
+     * {@code fallocate(fd, mode, offset, len)}: allocates the blocks of a
+     * range of a file, so that later writes to it need no space.
+     *
+     * @param fd     file descriptor open for writing
+     * @param mode   0 (allocate, extending the size) or {@code FALLOC_FL_*} flags
+     * @param offset first byte
+     * @param len    bytes
+     * @return 0 or the errno (ENOSPC: not enough free space)
+     */
+    public static SysResult fallocate(int fd, int mode, long offset, long len) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CALL_STATE);
+            int rc = (int) FALLOCATE.invokeExact(state, fd, mode, offset, len);
+            return result(rc, state);
         } catch (Throwable t) {
             throw unexpected(t);
         }

@@ -63,8 +63,10 @@ public final class BackupCreateCommand extends BaseCommand {
     RepoOption repo;
 
     @Option(names = {"-s", "--storage"}, paramLabel = "DIR|FILE|DEVICE",
-            description = "Difference storage of the snapshot (default: /var/tmp, else /tmp); it must not be on "
-                    + "a --device.")
+            description = "Difference storage of the snapshot: a directory, a file or a block device that no "
+                    + "--device lives on (default: a file of --limit bytes preallocated on the mounted ext4 or xfs "
+                    + "with the most free space, a --device's own included, removed afterwards; /var/tmp if "
+                    + "there is none).")
     Path storage;
 
     @Option(names = {"-l", "--limit"}, paramLabel = "SIZE", converter = Converters.Size.class,
@@ -123,7 +125,6 @@ public final class BackupCreateCommand extends BaseCommand {
                         : ": no such device"), 0);
             }
         }
-        DiffStorage diff = DiffStorage.of(storage != null ? storage : defaultStorage());
         long limitBytes = limit != null ? limit : defaultLimit(devices);
         BackupEngine.Options options = BackupEngine.Options.defaults().withFull(full).withTag(tag)
                 .withToolVersion(toolVersion());
@@ -158,12 +159,20 @@ public final class BackupCreateCommand extends BaseCommand {
         }
         Repository opened = existing;
         Secret.Source fresh = newSecret;
+        PreallocatedStorage.Choice chosen = null;
         try {
+            // First: a snapshot left by a killed blksnap pins the storage file that the choice below removes.
+            destroyAbandonedSnapshots();
+            chosen = PreallocatedStorage.choose(storage, limitBytes, line -> {
+                if (!quiet.quiet) {
+                    note(line);
+                }
+            });
+            DiffStorage diff = chosen.storage();
             AtomicReference<BackupEngine> engine = new AtomicReference<>();
             BackupResult result = new SignalSafe<BackupResult>() {
                 @Override
                 BlkSnapSource open() throws IOException {
-                    destroyAbandonedSnapshots();
                     return BlkSnapSource.take(devices, diff, limitBytes, hooks);
                 }
 
@@ -202,6 +211,9 @@ public final class BackupCreateCommand extends BaseCommand {
         } finally {
             if (existing != null) {
                 existing.close();
+            }
+            if (chosen != null) {
+                chosen.close();
             }
         }
         return 0;

@@ -79,7 +79,8 @@ public final class ServeCommand extends BaseCommand {
     String listen;
 
     @Option(names = {"-s", "--storage"}, paramLabel = "DIR|FILE|DEVICE",
-            description = "Difference storage of the snapshot (default: /var/tmp, else /tmp); it must not be on "
+            description = "Difference storage of the snapshot (default: as for 'backup create', a preallocated "
+                    + "file removed afterwards); a block device must not be on "
                     + "a --device.")
     Path storage;
 
@@ -109,8 +110,13 @@ public final class ServeCommand extends BaseCommand {
                         + "'");
             }
         }
-        DiffStorage diff = DiffStorage.of(storage != null ? storage : BackupCreateCommand.defaultStorage());
         long limitBytes = limit != null ? limit : BackupCreateCommand.defaultLimit(devices);
+        try (PreallocatedStorage.Choice chosen = PreallocatedStorage.choose(storage, limitBytes, this::note)) {
+            return serveSnapshot(chosen.storage(), limitBytes, address);
+        }
+    }
+
+    private Integer serveSnapshot(DiffStorage diff, long limitBytes, ListenAddress address) throws Exception {
         return new SignalSafe<Integer>() {
             @Override
             BlkSnapSource open() throws IOException {

@@ -51,11 +51,13 @@ public final class SnapshotCommand extends BaseCommand {
 
     @Option(names = {"-s", "--storage"}, paramLabel = "DIR|FILE|DEVICE",
             description = "Difference storage: a directory (an unnamed file is made in it), a file, or a "
-                    + "block device that no --device lives on.")
+                    + "block device that no --device lives on (default: a file of --limit bytes preallocated on "
+                    + "the mounted ext4 or xfs with the most free space, removed afterwards).")
     Path storage;
 
     @Option(names = {"-l", "--limit"}, paramLabel = "SIZE", converter = Converters.Size.class,
-            description = "Most space the difference storage may use, e.g. 4G.")
+            description = "Most space the difference storage may use, e.g. 4G (default: 10%% of the devices' "
+                    + "size, at least 256M).")
     Long limit;
 
     @Parameters(arity = "0..*", paramLabel = "COMMAND", description = "The command to run, after '--'.")
@@ -66,12 +68,6 @@ public final class SnapshotCommand extends BaseCommand {
         List<String> options = new ArrayList<>();
         if (devices.isEmpty()) {
             options.add("'--device=DEVICE'");
-        }
-        if (storage == null) {
-            options.add("'--storage=DIR|FILE|DEVICE'");
-        }
-        if (limit == null) {
-            options.add("'--limit=SIZE'");
         }
         List<String> all = new ArrayList<>(options);
         if (command.isEmpty()) {
@@ -88,13 +84,20 @@ public final class SnapshotCommand extends BaseCommand {
     @Override
     public Integer call() throws Exception {
         requireArguments();
-        DiffStorage diff = DiffStorage.of(storage);
+        long limitBytes = limit != null ? limit : BackupCreateCommand.defaultLimit(devices);
+        try (PreallocatedStorage.Choice chosen = PreallocatedStorage.choose(storage, limitBytes, this::note)) {
+            return run(chosen.storage(), limitBytes);
+        }
+    }
+
+    /* The storage file, if blksnap made it, is removed after this: the snapshot is gone by then. */
+    private int run(DiffStorage diff, long limitBytes) throws Exception {
         Cleanup cleanup = new Cleanup();
         Thread hook = Thread.ofPlatform().name("blksnap-cleanup").unstarted(cleanup::onShutdown);
         Runtime.getRuntime().addShutdownHook(hook);
         try {
             synchronized (cleanup) {
-                cleanup.session = Session.builder().storage(diff).limit(limit)
+                cleanup.session = Session.builder().storage(diff).limit(limitBytes)
                         .onEvent(e -> note(Texts.describe(e)))
                         .device(devices.getFirst()).devicesFrom(devices.subList(1, devices.size()))
                         .open();

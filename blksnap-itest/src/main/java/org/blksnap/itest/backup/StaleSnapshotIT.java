@@ -47,7 +47,7 @@ class StaleSnapshotIT {
     }
 
     /** Starts the installed command and waits until it says its snapshot is taken. */
-    private static Process startUntilTaken(String... args) throws IOException {
+    static Process startUntilTaken(String... args) throws IOException {
         Path launcher = Path.of(System.getProperty("user.dir"), "bin", "blksnap");
         String[] cmd = new String[args.length + 1];
         cmd[0] = launcher.toString();
@@ -68,7 +68,7 @@ class StaleSnapshotIT {
     }
 
     /** SIGKILL to the launcher and everything it started: nothing runs a cleanup. */
-    private static void kill(Process p) throws InterruptedException {
+    static void kill(Process p) throws InterruptedException {
         p.descendants().forEach(ProcessHandle::destroyForcibly);
         p.destroyForcibly();
         assertTrue(p.waitFor(60, TimeUnit.SECONDS), "SIGKILL did not end it");

@@ -109,13 +109,16 @@ class SnapshotErrorsIT {
         return d;
     }
 
+    /*
+     * A file on the device's own filesystem is admitted since issue 16 (it
+     * is pinned and written with bios: SingleDiskIT); a block device cannot
+     * be, its writes would be copied on write into itself.
+     */
     @Test
-    void theDeviceHoldingTheStorageIsEperm() throws Exception {
+    void theDeviceThatIsTheBlockDeviceStorageIsEperm() throws Exception {
         Path loop = rig.loop(64L << 20);
-        GuestOs.mkfs("ext4", loop);
-        Path fs = rig.mount(loop, "ext4");
         rig.attach(loop);
-        SnapshotId id = rig.create(DiffStorage.file(fs.resolve("store")), 1L << 16);
+        SnapshotId id = rig.create(DiffStorage.blockDevice(loop), (64L << 20) >> 9);
         assertErrno(Errno.EPERM, raw.add(loop, id), "add the storage's own device");
     }
 

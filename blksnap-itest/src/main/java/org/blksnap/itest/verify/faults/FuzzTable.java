@@ -18,6 +18,7 @@ import static org.blksnap.api.sys.Errno.ENOTTY;
 import static org.blksnap.api.sys.Errno.EOPNOTSUPP;
 import static org.blksnap.api.sys.Errno.EPERM;
 import static org.blksnap.api.sys.Errno.ESRCH;
+import static org.blksnap.api.sys.Errno.ETXTBSY;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
@@ -125,7 +126,7 @@ final class FuzzTable {
                 ctl("CBTMAP", Abi.CTL_CBTMAP, Abi.BLKSNAP_CBTMAP, Set.of(), FuzzTable::fillCbtMap),
                 ctl("CBTDIRTY", Abi.CTL_CBTDIRTY, Abi.BLKSNAP_CBTDIRTY, Set.of(), FuzzTable::fillCbtDirty),
                 ctl("SNAPSHOTADD", Abi.CTL_SNAPSHOTADD, Abi.BLKSNAP_SNAPSHOTADD,
-                        Set.of(ESRCH, EALREADY, EBUSY, EPERM, EOPNOTSUPP), FuzzTable::fillId),
+                        Set.of(ESRCH, EALREADY, EBUSY, EPERM, EOPNOTSUPP, ETXTBSY, ENOSPC), FuzzTable::fillId),
                 ctl("SNAPSHOTINFO", Abi.CTL_SNAPSHOTINFO, Abi.BLKSNAP_SNAPSHOTINFO, Set.of(),
                         (ctx, opt, d) -> { }),
                 new Row("BLKFILTER_CTL(unknown cmd)", Door.BLOCK, rng -> Ioctl.BLKFILTER_CTL,
