@@ -1,6 +1,7 @@
 package org.blksnap.itest.report;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -109,6 +110,23 @@ class TestSummaryScriptTest {
         assertTrue(r.names("guest suite: exited 0 but wrote no test report"), String.join("\n", r.lines()));
         assertTrue(r.names("package test: module failed to load"), String.join("\n", r.lines()));
         assertEquals(1, r.exit());
+    }
+
+    @Test
+    void aFailedRunShowsTheEndOfItsLogAndAPassedRunDoesNot() throws Exception {
+        hostReport();
+        status("bench-smoke", "bench smoke", "134", "exited 134");
+        write("build/reports/runs/bench-smoke.log", "vm/run: booting\r\n" + "early line\n".repeat(20)
+                + "bench: the benchmark's JVM died on signal 6 (exit 134)\n");
+        status("guest-suite", "guest suite", "0", "exited 0");
+        write("build/reports/guest/guest-suite/TEST-a.TakeIT.xml", suite("a.TakeIT", 1, 0));
+        write("build/reports/runs/guest-suite.log", "suite's own words\n");
+        Run r = summary();
+        String all = String.join("\n", r.lines());
+        assertEquals("4 passed, 1 failed", r.last(), all);
+        assertTrue(r.lines().contains("    | bench: the benchmark's JVM died on signal 6 (exit 134)"), all);
+        assertFalse(all.contains("vm/run: booting"), "only the log's last lines: " + all);
+        assertFalse(all.contains("suite's own words"), "a run that passed shows no log: " + all);
     }
 
     @Test
