@@ -12,7 +12,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -152,26 +151,32 @@ public final class Format1Migration {
     private Result migrateLocked() throws IOException {
         V1Config c = readConfig();
         removeInterruptedMigration();
-        List<V1Manifest> backups = readManifests(c);
-        Map<String, String> firstUser = new LinkedHashMap<>();
-        for (V1Manifest m : backups) {
+        // One manifest in memory at a time (a format 1 manifest of a 1 TiB device is a million hex strings):
+        // read once to check them all and learn their chunks, once more to convert them.
+        List<Backup> backups = new ArrayList<>();
+        Map<ChunkId, Chunk> chunks = new LinkedHashMap<>();
+        for (Path f : manifestFiles()) {
+            V1Manifest m = readManifest(f, c);
+            backups.add(new Backup(m.id(), m.started(), f));
             for (V1Device d : m.devices()) {
                 for (String id : d.chunks()) {
                     if (id != null) {
-                        firstUser.putIfAbsent(id, m.id());
+                        chunks.computeIfAbsent(ChunkId.parse(id), k -> new Chunk(m.id()));
                     }
                 }
             }
         }
-        checkSpace(firstUser.keySet());
+        backups.sort(Comparator.comparing(Backup::started).thenComparing(Backup::id));
+        checkSpace(chunks.keySet());
         Repository.Config target = new Repository.Config(Repository.FORMAT, c.chunkSize(), "zstd",
                 Math.max(packSize, c.chunkSize()), c.created(), Envelope.Plain.SCHEME);
         Repository repo = Repository.migrationTarget(store, target);
-        Map<String, Integer> stored = new HashMap<>();
         List<PackFormat.PackEntries> packs;
+        long bytes = 0;
         try (PackWriter w = repo.newPackWriter()) {
-            for (Map.Entry<String, String> e : firstUser.entrySet()) {
-                stored.put(e.getKey(), pack(w, e.getKey(), e.getValue(), c.chunkSize()));
+            for (Map.Entry<ChunkId, Chunk> e : chunks.entrySet()) {
+                pack(w, e.getKey(), e.getValue(), c.chunkSize());
+                bytes += e.getValue().frameLength;
             }
             packs = w.finish();
         }
@@ -179,20 +184,30 @@ public final class Format1Migration {
         if (!packs.isEmpty()) {
             repo.putIndex(packs);
         }
-        java.util.Set<String> counted = new java.util.HashSet<>();
-        for (V1Manifest m : backups) {
-            repo.writeBackup(convert(m, stored, counted));
+        for (Backup b : backups) {
+            repo.writeBackup(convert(readManifest(b.file(), c), chunks));
         }
-        int unreferenced = countChunkFiles() - firstUser.size();
+        int unreferenced = countChunkFiles() - chunks.size();
         // The commit point: from this rename on the directory is a format 2 repository.
         byte[] config = Repository.configBytes(target);
         store.put(Kind.CONFIG, LocalDirectoryStore.CONFIG_FILE, config, config.length);
         store.removeFormat1Files();
-        long bytes = 0;
-        for (int n : stored.values()) {
-            bytes += n;
+        return new Result(false, backups.size(), chunks.size(), bytes, packs.size(), unreferenced);
+    }
+
+    /** A backup to convert: what sorts it, and its manifest's file. */
+    private record Backup(String id, String started, Path file) {
+    }
+
+    /** A chunk to pack: the first backup naming it (for messages), what was packed, whether it was counted. */
+    private static final class Chunk {
+        final String backup;
+        int frameLength;
+        boolean counted;
+
+        Chunk(String backup) {
+            this.backup = backup;
         }
-        return new Result(false, backups.size(), firstUser.size(), bytes, packs.size(), unreferenced);
     }
 
     private V1Config readConfig() throws IOException {
@@ -238,28 +253,30 @@ public final class Format1Migration {
         store.syncDir(root);
     }
 
-    private List<V1Manifest> readManifests(V1Config c) throws IOException {
-        List<V1Manifest> all = new ArrayList<>();
+    private List<Path> manifestFiles() throws IOException {
+        List<Path> all = new ArrayList<>();
         try (DirectoryStream<Path> files = Files.newDirectoryStream(root.resolve("manifests"), "*.json")) {
             for (Path f : files) {
-                String id = f.getFileName().toString();
-                id = id.substring(0, id.length() - ".json".length());
-                V1Manifest m;
-                try {
-                    m = JSON.readValue(Files.readAllBytes(f), V1Manifest.class);
-                } catch (IOException | RuntimeException e) {
-                    throw damaged(id, e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst()
-                            .orElse(""));
-                }
-                String problem = problem(m, id, c);
-                if (problem != null) {
-                    throw damaged(id, problem);
-                }
-                all.add(m);
+                all.add(f);
             }
         }
-        all.sort(Comparator.comparing(V1Manifest::started).thenComparing(V1Manifest::id));
         return all;
+    }
+
+    private V1Manifest readManifest(Path f, V1Config c) throws IOException {
+        String id = f.getFileName().toString();
+        id = id.substring(0, id.length() - ".json".length());
+        V1Manifest m;
+        try {
+            m = JSON.readValue(Files.readAllBytes(f), V1Manifest.class);
+        } catch (IOException | RuntimeException e) {
+            throw damaged(id, e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse(""));
+        }
+        String problem = problem(m, id, c);
+        if (problem != null) {
+            throw damaged(id, problem);
+        }
+        return m;
     }
 
     private RepositoryException damaged(String id, String why) {
@@ -301,11 +318,11 @@ public final class Format1Migration {
         return root.resolve("chunks").resolve(id.substring(0, 2)).resolve(id);
     }
 
-    private void checkSpace(Iterable<String> ids) throws IOException {
+    private void checkSpace(Iterable<ChunkId> all) throws IOException {
         long need = 0;
-        for (String id : ids) {
+        for (ChunkId id : all) {
             try {
-                need += Files.size(chunkFile(id));
+                need += Files.size(chunkFile(id.toString()));
             } catch (NoSuchFileException e) {
                 // pack() names it.
             }
@@ -320,13 +337,13 @@ public final class Format1Migration {
         }
     }
 
-    /** Checks a format 1 chunk file and appends its frame to a pack; returns the frame's length. */
-    private int pack(PackWriter w, String id, String backup, int chunkSize) throws IOException {
+    /** Checks a format 1 chunk file and appends its frame to a pack. */
+    private void pack(PackWriter w, ChunkId id, Chunk k, int chunkSize) throws IOException {
         byte[] file;
         try {
-            file = Files.readAllBytes(chunkFile(id));
+            file = Files.readAllBytes(chunkFile(id.toString()));
         } catch (NoSuchFileException e) {
-            throw new RepositoryException("chunk " + id + " of backup " + backup + " is missing from " + root
+            throw new RepositoryException("chunk " + id + " of backup " + k.backup + " is missing from " + root
                     + "; nothing was migrated and the repository is unchanged");
         }
         String why = null;
@@ -343,41 +360,44 @@ public final class Format1Migration {
             }
         }
         if (why != null) {
-            throw new RepositoryException("chunk " + id + " of backup " + backup + " is damaged (" + why
+            throw new RepositoryException("chunk " + id + " of backup " + k.backup + " is damaged (" + why
                     + "); nothing was migrated and " + root + " is unchanged");
         }
         byte[] frame = Arrays.copyOfRange(file, HEADER, file.length);
-        w.add(ChunkId.parse(id), frame, frame.length, plain);
-        return frame.length;
+        w.add(id, frame, frame.length, plain);
+        k.frameLength = frame.length;
     }
 
     /**
-     * @param counted chunks already counted as stored by an older backup: each backup's bytes_stored is what
-     *                it added, as format 2 counts it
+     * Each chunk's bytes count as stored by the oldest backup naming it, as format 2 counts
+     * bytes_stored: call in backup order.
      */
-    private static Manifest convert(V1Manifest m, Map<String, Integer> stored, java.util.Set<String> counted) {
+    private static Manifest convert(V1Manifest m, Map<ChunkId, Chunk> chunks) {
         List<BackupSummary.DeviceSummary> devices = new ArrayList<>();
-        List<ChunkIds> chunks = new ArrayList<>();
+        List<ChunkIds> ids = new ArrayList<>();
         for (V1Device d : m.devices()) {
-            ChunkIds ids = new ChunkIds(d.chunks().size());
+            ChunkIds device = new ChunkIds(d.chunks().size());
             long added = 0;
             for (int i = 0; i < d.chunks().size(); i++) {
-                String id = d.chunks().get(i);
-                if (id != null) {
-                    ids.set(i, ChunkId.parse(id));
-                    if (counted.add(id)) {
-                        added += stored.get(id);
+                String hex = d.chunks().get(i);
+                if (hex != null) {
+                    ChunkId id = ChunkId.parse(hex);
+                    device.set(i, id);
+                    Chunk k = chunks.get(id);
+                    if (!k.counted) {
+                        k.counted = true;
+                        added += k.frameLength;
                     }
                 }
             }
             // Format 1 knew no device identity: the chain continues by name, as it did.
             devices.add(new BackupSummary.DeviceSummary(d.name(), null, d.sizeBytes(), d.mode(), d.parent(),
-                    d.generationId(), d.changesNumber(), d.cbtBlockSize(), d.bytesRead(), added, ids.size()));
-            chunks.add(ids);
+                    d.generationId(), d.changesNumber(), d.cbtBlockSize(), d.bytesRead(), added, device.size()));
+            ids.add(device);
         }
         BackupSummary s = new BackupSummary(BackupSummary.FORMAT, m.id(), m.tag(), m.started(), m.finished(),
                 m.toolVersion(), m.chunkSize(), devices);
-        return new Manifest(s, chunks);
+        return new Manifest(s, ids);
     }
 
     private int countChunkFiles() throws IOException {
