@@ -10,6 +10,7 @@ import org.blksnap.cli.commands.BackupRunCommand;
 import org.blksnap.cli.commands.BackupCommand;
 import org.blksnap.cli.commands.BackupCreateCommand;
 import org.blksnap.cli.commands.BackupForgetCommand;
+import org.blksnap.cli.commands.BackupMigrateCommand;
 import org.blksnap.cli.commands.BackupListCommand;
 import org.blksnap.cli.commands.BackupPruneCommand;
 import org.blksnap.cli.commands.BackupRestoreCommand;
@@ -67,6 +68,7 @@ record CommandTree(String name, Class<?> type, List<CommandTree> children) {
                     leaf("prune", BackupPruneCommand.class),
                     leaf("forget", BackupForgetCommand.class),
                     leaf("check", BackupCheckCommand.class),
+                    leaf("migrate", BackupMigrateCommand.class),
                     leaf("key", KeyCommand.class),
                     leaf("run", BackupRunCommand.class)),
             leaf("serve", ServeCommand.class),

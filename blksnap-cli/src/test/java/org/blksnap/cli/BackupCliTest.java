@@ -2,6 +2,7 @@ package org.blksnap.cli;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -83,7 +84,7 @@ class BackupCliTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"create", "list", "restore", "verify", "prune", "forget", "check"})
+    @ValueSource(strings = {"create", "list", "restore", "verify", "prune", "forget", "check", "migrate"})
     void everyBackupCommandHasHelpWithExamplesAndExitStatus(String command) {
         Run r = Run.of("backup", command, "--help");
         assertEquals(0, r.status(), r::err);
@@ -96,7 +97,7 @@ class BackupCliTest {
     void theManPageDescribesTheBackupCommands() {
         String page = ManPage.render(Main.commandLine(new PrintWriter(new StringWriter()),
                 new PrintWriter(new StringWriter())), "9.9");
-        for (String c : List.of("create", "list", "restore", "verify", "prune", "forget", "check", "key add",
+        for (String c : List.of("create", "list", "restore", "verify", "prune", "forget", "check", "migrate", "key add",
                 "key list", "key remove", "key passwd")) {
             assertTrue(page.contains("\n.SS backup " + c + "\n"), c);
         }
@@ -358,6 +359,40 @@ class BackupCliTest {
         }
         Run bad = Run.of("backup", "list", "-r", repo.toString(), "--lock-wait", "soon");
         assertEquals(ExitCodes.USAGE, bad.status(), bad::err);
+    }
+
+    @Test
+    void aFormat1RepositoryIsMigratedInPlaceAndThenListed() throws IOException {
+        Path v1 = dir.resolve("v1");
+        try (var s = Files.walk(Path.of("../blksnap-backup/src/test/fixtures/v1-repository/repo"))) {
+            Path from = Path.of("../blksnap-backup/src/test/fixtures/v1-repository/repo");
+            for (Path p : (Iterable<Path>) s::iterator) {
+                Path t = v1.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(t);
+                } else {
+                    Files.copy(p, t);
+                }
+            }
+        }
+        Files.createDirectories(v1.resolve("tmp"));
+        assertOneLine(Run.of("backup", "list", "-r", v1.toString()), 1,
+                "is a format 1 repository (one file per chunk, JSON manifests): convert it in place, keeping every "
+                        + "backup, with 'blksnap backup migrate --repo " + v1.toAbsolutePath() + "'");
+
+        Run migrate = Run.of("backup", "migrate", "-r", v1.toString());
+        assertEquals(0, migrate.status(), migrate::err);
+        assertTrue(migrate.out().startsWith("migrated " + v1.toAbsolutePath() + " to format 2: 3 backups, "),
+                migrate.out());
+        JsonNode list = new ObjectMapper().readTree(Run.of("backup", "list", "-r", v1.toString(), "--json").out());
+        assertEquals(3, list.get("backups").size(), list.toString());
+        assertEquals("nightly", list.get("backups").get(2).get("tag").asText());
+        Run verify = Run.of("backup", "verify", "-r", v1.toString(), "--read-data");
+        assertEquals(0, verify.status(), verify::err);
+
+        JsonNode again = new ObjectMapper().readTree(Run.of("backup", "migrate", "-r", v1.toString(), "--json").out());
+        assertFalse(again.get("migrated").asBoolean());
+        assertOneLine(Run.of("backup", "migrate", "-r", "s3:bucket"), 2, "format 1 repositories are local directories");
     }
 
     @Test

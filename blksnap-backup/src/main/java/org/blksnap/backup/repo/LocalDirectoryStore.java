@@ -464,8 +464,25 @@ public class LocalDirectoryStore implements ChunkStore {
         }
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Here also the format 1 files a migration stopped after its commit
+     * point left ({@link #removeFormat1Files}): the config is format 2 by
+     * then, or no format 2 command would hold the repository.
+     */
     @Override
     public int removeLeftovers() throws IOException {
+        return removeLeftoverTemporaries() + removeFormat1Files();
+    }
+
+    /**
+     * Removes the files being written when a command stopped.
+     *
+     * @return how many were removed
+     * @throws IOException if they cannot be removed
+     */
+    int removeLeftoverTemporaries() throws IOException {
         int n = 0;
         Path tmp = root.resolve("tmp");
         try (DirectoryStream<Path> files = Files.newDirectoryStream(tmp)) {
@@ -477,6 +494,57 @@ public class LocalDirectoryStore implements ChunkStore {
         if (n > 0) {
             syncDir(tmp);
         }
+        return n;
+    }
+
+    /**
+     * Removes what format 1 kept and format 2 does not read: the chunk files
+     * under {@code chunks/} and the JSON manifests {@code manifests/ID.json}.
+     * Only for a repository whose config is already format 2 (see
+     * {@link Format1Migration}): before that they are the repository.
+     *
+     * @return how many files were removed
+     * @throws IOException if they cannot be removed
+     */
+    int removeFormat1Files() throws IOException {
+        int n = 0;
+        Path manifests = root.resolve("manifests");
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(manifests, "*.json")) {
+            for (Path f : files) {
+                step(Step.UNLINK, f);
+                Files.deleteIfExists(f);
+                n++;
+            }
+        } catch (NoSuchFileException e) {
+            // Nothing there.
+        }
+        if (n > 0) {
+            step(Step.SYNC_DIR, manifests);
+            syncDir(manifests);
+        }
+        Path chunks = root.resolve("chunks");
+        if (!Files.isDirectory(chunks)) {
+            return n;
+        }
+        try (DirectoryStream<Path> dirs = Files.newDirectoryStream(chunks)) {
+            for (Path d : dirs) {
+                if (Files.isDirectory(d)) {
+                    try (DirectoryStream<Path> files = Files.newDirectoryStream(d)) {
+                        for (Path f : files) {
+                            step(Step.UNLINK, f);
+                            Files.deleteIfExists(f);
+                            n++;
+                        }
+                    }
+                }
+                step(Step.UNLINK, d);
+                Files.delete(d);
+            }
+        }
+        step(Step.UNLINK, chunks);
+        Files.delete(chunks);
+        step(Step.SYNC_DIR, root);
+        syncDir(root);
         return n;
     }
 

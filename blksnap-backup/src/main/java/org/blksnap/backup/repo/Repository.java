@@ -291,6 +291,28 @@ public final class Repository implements AutoCloseable {
         return openForBackup(store, chunkSize, Duration.ZERO);
     }
 
+    /**
+     * The repository a {@link Format1Migration} writes into before its
+     * config exists: unencrypted, unlocked here (the migration holds the
+     * lock), its objects invisible until the config is put.
+     *
+     * @param store  the format 1 repository's directory
+     * @param config the format 2 config the migration will put
+     * @return a repository to write packs, the index and backups with
+     */
+    static Repository migrationTarget(ChunkStore store, Config config) {
+        return new Repository(store, config, new Envelope.Plain(), () -> { }, LockMode.EXCLUSIVE);
+    }
+
+    /**
+     * @param c a config
+     * @return its JSON, as {@link #readConfig} reads it
+     * @throws JsonProcessingException never for a Config
+     */
+    static byte[] configBytes(Config c) throws JsonProcessingException {
+        return JSON.writeValueAsBytes(c);
+    }
+
     private static Envelope envelope(ChunkStore store, Config c, Secret.Source secrets) throws IOException {
         if (c.encrypted()) {
             return new Envelope.Encrypted(KeyRing.unlock(store, secrets.get()).master());
@@ -317,10 +339,10 @@ public final class Repository implements AutoCloseable {
             throw new RepositoryException(store.location() + ": " + LocalDirectoryStore.CONFIG_FILE
                     + " is damaged: " + e.getOriginalMessage());
         }
-        if (c.format() == 1) {
+        if (c.format() == Format1Migration.FORMAT) {
             throw new RepositoryException(store.location() + " is a format 1 repository (one file per chunk, "
-                    + "JSON manifests), which this version does not read: restore from it with the blksnap that "
-                    + "wrote it, or start a new repository");
+                    + "JSON manifests): convert it in place, keeping every backup, with 'blksnap backup migrate "
+                    + "--repo " + store.location() + "'");
         }
         if (c.encryption() != null && !c.encrypted() && !Envelope.Plain.SCHEME.equals(c.encryption())) {
             throw new RepositoryException(store.location() + ": unsupported encryption '" + c.encryption() + "'");

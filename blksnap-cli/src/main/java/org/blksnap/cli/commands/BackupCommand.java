@@ -30,11 +30,12 @@ import picocli.CommandLine.Command;
             "  blksnap backup prune --repo /backup/vdb --keep-last 7",
             "  blksnap backup forget 20261123-101500-3fa2 --repo /backup/vdb",
             "  blksnap backup check --repo /backup/vdb --read-data-subset 10%%",
+            "  blksnap backup migrate --repo /backup/vdb   # a repository of blksnap before format 2",
             "  blksnap backup run web1                # the job /etc/blksnap/jobs/web1.conf"})
 public final class BackupCommand extends BaseCommand {
     @Override
     public Integer call() {
-        throw new UsageException("missing command: create, list, restore, verify, prune, forget, check, key or run "
-                + "(see 'blksnap backup --help')");
+        throw new UsageException("missing command: create, list, restore, verify, prune, forget, check, migrate, key "
+                + "or run (see 'blksnap backup --help')");
     }
 }
