@@ -169,17 +169,22 @@ public final class BackupMountCommand extends BaseCommand {
         return String.join(java.io.File.pathSeparator, parts);
     }
 
-    private static byte[] encode(Secret s) {
+    static byte[] encode(Secret s) {
         String line = switch (s) {
             case null -> NO_SECRET;
-            case Secret.Password p -> "password " + Base64.getEncoder().encodeToString(
-                    StandardCharsets.UTF_8.encode(java.nio.CharBuffer.wrap(p.chars())).array());
+            case Secret.Password p -> {
+                // Only the encoded bytes: the buffer's backing array is longer than what it holds.
+                ByteBuffer bb = StandardCharsets.UTF_8.encode(java.nio.CharBuffer.wrap(p.chars()));
+                byte[] raw = new byte[bb.remaining()];
+                bb.get(raw);
+                yield "password " + Base64.getEncoder().encodeToString(raw);
+            }
             case Secret.KeyFile k -> "key " + Base64.getEncoder().encodeToString(k.bytes());
         };
         return (line + "\n").getBytes(StandardCharsets.US_ASCII);
     }
 
-    private static Secret decode(String line) throws RepositoryException {
+    static Secret decode(String line) throws RepositoryException {
         if (line == null || line.equals(NO_SECRET)) {
             throw new RepositoryException("the repository is encrypted, and no password was handed over");
         }
