@@ -6,9 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -48,6 +50,8 @@ class BackupMountIT {
 
     @AfterEach
     void clean() throws IOException {
+        // A test that failed half-way must not leave its server and nbd device to the next one.
+        Blksnap.run("backup", "umount", mnt.toString());
         Shell.run("umount", mnt.toString());
         Shell.run("rm", "-rf", repo.toString(), mnt.toString());
         assertEquals(List.of(), Snapshots.list(), "a backup left a snapshot behind");
@@ -88,6 +92,8 @@ class BackupMountIT {
                 Matcher m = NBD.matcher(mounted.out());
                 assertTrue(m.find(), mounted.out());
                 Path nbd = Path.of(m.group(1));
+                assertEquals(List.of(attacher(nbd).pid()), servers(), "the process attached to " + nbd
+                        + " is the one serving process");
                 String line = mountLine(mnt);
                 assertTrue(line.startsWith(nbd + " " + mnt + " " + fs + " ro,"), line);
 
@@ -129,18 +135,21 @@ class BackupMountIT {
                 Shell.run("umount", live.toString());
                 Files.deleteIfExists(live);
             }
-            blksnap("backup", "mount", "latest", "--repo", repo.toString(), mnt.toString()).ok();
+            Blksnap.Result mounted = blksnap("backup", "mount", "latest", "--repo", repo.toString(),
+                    mnt.toString()).ok();
+            Matcher m = NBD.matcher(mounted.out());
+            assertTrue(m.find(), mounted.out());
             assertEquals("one line\n", Files.readString(mnt.resolve("small")));
-            List<ProcessHandle> serving = ProcessHandle.allProcesses()
-                    .filter(p -> p.info().commandLine().orElse("").contains("mount --foreground")).toList();
-            assertEquals(1, serving.size(), "one serving process");
-            Shell.sh("kill", "-9", Long.toString(serving.getFirst().pid()));
-            serving.getFirst().onExit().get(60, java.util.concurrent.TimeUnit.SECONDS);
+            ProcessHandle server = attacher(Path.of(m.group(1)));
+            assertEquals(List.of(server.pid()), servers(), "one serving process, attached to " + m.group(1));
+            Shell.sh("kill", "-9", Long.toString(server.pid()));
+            server.onExit().get(60, java.util.concurrent.TimeUnit.SECONDS);
 
             Blksnap.Result gone = Blksnap.run("backup", "umount", mnt.toString()).ok();
             assertTrue(gone.out().contains("detached"), gone.out());
             assertEquals("", mountLine(mnt), "nothing mounted at " + mnt);
             assertEquals(List.of(), attachedNbd(), "no nbd device attached");
+            assertEquals(List.of(), servers(), "no process serves a backup");
             assertFalse(Blksnap.run("backup", "umount", mnt.toString()).status() == 0, "nothing left to unmount");
         }
     }
@@ -164,9 +173,43 @@ class BackupMountIT {
         }
     }
 
-    /** Processes running 'backup mount --foreground'. */
-    private static List<String> servers() {
-        return ProcessHandle.allProcesses().map(p -> p.info().commandLine().orElse(""))
-                .filter(c -> c.contains("mount --foreground")).toList();
+    /**
+     * The process attached to an nbd device: the kernel shows the id of the
+     * thread that sits in NBD_DO_IT, /proc names its process.
+     */
+    private static ProcessHandle attacher(Path nbd) throws IOException {
+        String tid = Files.readString(Path.of("/sys/block", nbd.getFileName().toString(), "pid")).strip();
+        for (String l : Files.readAllLines(Path.of("/proc", tid, "status"))) {
+            if (l.startsWith("Tgid:")) {
+                long pid = Long.parseLong(l.substring("Tgid:".length()).strip());
+                return ProcessHandle.of(pid).orElseThrow(() -> new AssertionError("process " + pid + " is gone"));
+            }
+        }
+        throw new AssertionError("/proc/" + tid + "/status has no Tgid");
+    }
+
+    /**
+     * Processes running 'backup mount --foreground', from their whole
+     * argument list: ProcessHandle.Info.commandLine() is cut at 4096 bytes,
+     * and the serving JVM's class path alone is longer than that.
+     */
+    private static List<Long> servers() throws IOException {
+        List<Long> found = new ArrayList<>();
+        try (Stream<Path> s = Files.list(Path.of("/proc"))) {
+            for (Path p : s.filter(p -> p.getFileName().toString().matches("[0-9]+")).toList()) {
+                List<String> args;
+                try {
+                    args = List.of(new String(Files.readAllBytes(p.resolve("cmdline")), StandardCharsets.UTF_8)
+                            .split("\0"));
+                } catch (IOException gone) {
+                    continue;
+                }
+                if (args.contains("--foreground")
+                        && Collections.indexOfSubList(args, List.of("backup", "mount")) >= 0) {
+                    found.add(Long.parseLong(p.getFileName().toString()));
+                }
+            }
+        }
+        return found;
     }
 }
