@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -240,6 +241,58 @@ public final class KernelClient implements AutoCloseable {
         return Files.exists(sysfs(device).resolve("pid"));
     }
 
+    /**
+     * @param device e.g. /dev/nbd0
+     * @return the id the kernel shows for the attachment of a device: the
+     *         thread that sits in NBD_DO_IT (not its process), which tells
+     *         this attachment from a later one of the same device
+     */
+    public static OptionalLong attacher(Path device) {
+        return attacherIn(sysfs(device));
+    }
+
+    /** {@link #attacher(Path)} of the device whose directory in /sys/block is {@code sysDir}. */
+    static OptionalLong attacherIn(Path sysDir) {
+        try {
+            return OptionalLong.of(Long.parseLong(Files.readString(sysDir.resolve("pid")).strip()));
+        } catch (IOException | NumberFormatException e) {
+            return OptionalLong.empty();
+        }
+    }
+
+    /**
+     * Waits until the kernel has let go of one attachment of a device after
+     * NBD_DISCONNECT. NBD_DO_IT returning is not enough: the kernel keeps the
+     * device's configuration, its pid file and, while anyone else has it
+     * open, its size, until the last opener (a mount, a probe, the attaching
+     * process's own descriptor) closes it.
+     *
+     * @param device   e.g. /dev/nbd0
+     * @param attacher what {@link #attacher(Path)} showed for that attachment
+     * @param timeout  how long at most
+     * @return true once the device shows that attachment no more: no pid
+     *         file and a size of 0, or attached anew by someone else
+     * @throws InterruptedException if interrupted
+     */
+    public static boolean awaitReleased(Path device, long attacher, Duration timeout) throws InterruptedException {
+        return awaitReleasedIn(sysfs(device), attacher, timeout);
+    }
+
+    /** {@link #awaitReleased(Path, long, Duration)} of the device whose directory in /sys/block is {@code sysDir}. */
+    static boolean awaitReleasedIn(Path sysDir, long attacher, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            OptionalLong now = attacherIn(sysDir);
+            if (now.isPresent() ? now.getAsLong() != attacher : sectorsIn(sysDir) == 0) {
+                return true;
+            }
+            if (System.nanoTime() - deadline >= 0) {
+                return false;
+            }
+            Thread.sleep(20);
+        }
+    }
+
     /** Detaches the device and waits for the kernel to let go of it. */
     @Override
     public void close() {
@@ -343,8 +396,12 @@ public final class KernelClient implements AutoCloseable {
     }
 
     private static long sectors(Path device) {
+        return sectorsIn(sysfs(device));
+    }
+
+    private static long sectorsIn(Path sysDir) {
         try {
-            return Long.parseLong(Files.readString(sysfs(device).resolve("size")).strip());
+            return Long.parseLong(Files.readString(sysDir.resolve("size")).strip());
         } catch (IOException | NumberFormatException e) {
             return 0;
         }

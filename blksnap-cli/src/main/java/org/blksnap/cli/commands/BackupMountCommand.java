@@ -230,11 +230,15 @@ public final class BackupMountCommand extends BaseCommand {
                         + exports.manifest().id() + ") at " + mp + ": " + failed.get());
             }
             teardown.mounted = true;
-            BackupMounts.write(new BackupMounts.Record(mp.toString(), nbd.toString(), ProcessHandle.current().pid(),
-                    exports.manifest().id(), exports.manifest().devices().stream()
-                            .filter(d -> BackupExports.exportName(d).equals(export.getKey())).findFirst()
-                            .map(Manifest.DeviceImage::name).orElse(export.getKey()),
-                    repo.location(), type == null ? "auto" : type));
+            ProcessHandle self = ProcessHandle.current();
+            long attacher = KernelClient.attacher(nbd)
+                    .orElseThrow(() -> new IOException(nbd + " was detached right after it was mounted"));
+            String deviceName = exports.manifest().devices().stream()
+                    .filter(d -> BackupExports.exportName(d).equals(export.getKey())).findFirst()
+                    .map(Manifest.DeviceImage::name).orElse(export.getKey());
+            BackupMounts.write(new BackupMounts.Record(mp.toString(), nbd.toString(), attacher, self.pid(),
+                    BackupMounts.started(self), exports.manifest().id(), deviceName, repo.location(),
+                    type == null ? "auto" : type));
             note("backup " + exports.manifest().id() + " mounted at " + mp + " from " + nbd);
             out().println(READY + " " + nbd);
             out().flush();

@@ -9,6 +9,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
@@ -41,14 +42,39 @@ final class BackupMounts {
      *
      * @param mountpoint where it is mounted (a real path)
      * @param nbdDevice  the kernel's device, e.g. /dev/nbd0
+     * @param nbdAttacher what the kernel showed in /sys/block/nbdN/pid for this attachment: the device is
+     *                   disconnected only while it still shows that, never once someone else attached it
      * @param pid        the process serving it
+     * @param serverStarted when that process started, as {@link #started} gives it: with the pid, what tells the
+     *                   server from a process that got its pid after it died
      * @param backup     the backup's id
      * @param device     the backed-up device's name
      * @param repo       the repository
      * @param filesystem the file system type mounted
      */
-    record Record(String mountpoint, String nbdDevice, long pid, String backup, String device, String repo,
-            String filesystem) {
+    record Record(String mountpoint, String nbdDevice, long nbdAttacher, long pid, String serverStarted, String backup, String device,
+            String repo, String filesystem) {
+    }
+
+    /**
+     * @param p a process
+     * @return when it started, e.g. 2026-12-02T05:01:02.340Z, or null if the system does not say
+     */
+    static String started(ProcessHandle p) {
+        return p.info().startInstant().map(Instant::toString).orElse(null);
+    }
+
+    /**
+     * The process serving a mount, if it still runs. Its pid alone is not
+     * enough: after the server was killed the pid may be another process's,
+     * which must never be signalled.
+     *
+     * @param r a mount's record
+     * @return the serving process, if alive
+     */
+    static Optional<ProcessHandle> server(Record r) {
+        return ProcessHandle.of(r.pid()).filter(ProcessHandle::isAlive)
+                .filter(p -> r.serverStarted() != null && r.serverStarted().equals(started(p)));
     }
 
     /**

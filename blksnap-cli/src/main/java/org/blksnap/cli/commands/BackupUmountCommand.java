@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 import org.blksnap.cli.ExitCodes;
 import org.blksnap.nbd.KernelClient;
@@ -24,6 +25,8 @@ import picocli.CommandLine.Parameters;
             "  blksnap backup umount /mnt/restore"})
 public final class BackupUmountCommand extends BaseCommand {
     private static final Duration EXIT_WAIT = Duration.ofSeconds(30);
+    /** The serving process has ended: only a stray opener of the device can hold it longer. */
+    private static final Duration RELEASE_WAIT = Duration.ofSeconds(30);
 
     @Parameters(index = "0", paramLabel = "MOUNTPOINT", description = "Where 'backup mount' mounted the backup.")
     Path mountpoint;
@@ -53,10 +56,11 @@ public final class BackupUmountCommand extends BaseCommand {
                 throw new IOException("cannot unmount " + mp + ": " + failed.get());
             }
         }
-        if (KernelClient.isAttached(nbd)) {
+        // Once the server died, the device may be another mount's: disconnect only this mount's attachment.
+        if (KernelClient.attacher(nbd).equals(OptionalLong.of(r.nbdAttacher()))) {
             KernelClient.disconnect(nbd);
         }
-        Optional<ProcessHandle> server = ProcessHandle.of(r.pid()).filter(ProcessHandle::isAlive);
+        Optional<ProcessHandle> server = BackupMounts.server(r);
         if (server.isPresent() && !exited(server.get(), EXIT_WAIT)) {
             server.get().destroy();
             if (!exited(server.get(), EXIT_WAIT)) {
@@ -64,10 +68,13 @@ public final class BackupUmountCommand extends BaseCommand {
                         + "then run this again)");
             }
         }
-        BackupMounts.remove(mp);
-        if (KernelClient.isAttached(nbd)) {
-            throw new IOException(nbd + " is still attached after NBD_DISCONNECT");
+        if (!KernelClient.awaitReleased(nbd, r.nbdAttacher(), RELEASE_WAIT)) {
+            // The record stays: once whoever holds the device closes it, this command finishes the job.
+            throw new IOException(nbd + " is still attached " + RELEASE_WAIT.toSeconds() + " s after NBD_DISCONNECT: "
+                    + "a process has it open ('fuser -v " + nbd + "' names it); run 'blksnap backup umount " + mp
+                    + "' again once it is closed");
         }
+        BackupMounts.remove(mp);
         out().println("unmounted backup " + r.backup() + " (" + r.device() + ") from " + mp + "; " + nbd
                 + " detached");
         out().flush();
