@@ -20,7 +20,13 @@ import picocli.CommandLine.Parameters;
             "",
             "Nothing is torn down while the file system is in use (a process with a file open or its working "
                     + "directory there): the command says so and exits with status 6. After the serving "
-                    + "process was killed, it unmounts what is left and detaches the device."},
+                    + "process was killed, it unmounts what is left and detaches the device.",
+            "",
+            "It waits until the kernel has let go of /dev/nbdN (no pid file in /sys/block/nbdN, size 0). "
+                    + "It disconnects only the attachment 'backup mount' made and signals only the process that "
+                    + "served it, never a device attached or a process started since. If another process still "
+                    + "has the device open 30 s later, it exits with status 1 and keeps its record: run it "
+                    + "again once that process closed the device."},
         footer = {"", "Examples:",
             "  blksnap backup umount /mnt/restore"})
 public final class BackupUmountCommand extends BaseCommand {
