@@ -6,7 +6,10 @@ import java.util.Set;
 
 import org.blksnap.cli.commands.AttachCommand;
 import org.blksnap.cli.commands.BackupCheckCommand;
+import org.blksnap.cli.commands.BackupMountCommand;
 import org.blksnap.cli.commands.BackupRunCommand;
+import org.blksnap.cli.commands.BackupServeCommand;
+import org.blksnap.cli.commands.BackupUmountCommand;
 import org.blksnap.cli.commands.BackupCommand;
 import org.blksnap.cli.commands.BackupCreateCommand;
 import org.blksnap.cli.commands.BackupForgetCommand;
@@ -64,6 +67,9 @@ record CommandTree(String name, Class<?> type, List<CommandTree> children) {
                     leaf("create", BackupCreateCommand.class),
                     leaf("list", BackupListCommand.class),
                     leaf("restore", BackupRestoreCommand.class),
+                    leaf("serve", BackupServeCommand.class),
+                    leaf("mount", BackupMountCommand.class),
+                    leaf("umount", BackupUmountCommand.class),
                     leaf("verify", BackupVerifyCommand.class),
                     leaf("prune", BackupPruneCommand.class),
                     leaf("forget", BackupForgetCommand.class),

@@ -84,6 +84,8 @@ public final class Errors implements IExecutionExceptionHandler, IParameterExcep
             case org.blksnap.backup.repo.RepositoryBusyException x -> ExitCodes.BUSY;
             case org.blksnap.backup.repo.WrongKeyException x -> ExitCodes.WRONG_KEY;
             case NoStorageSpaceException x -> ExitCodes.NO_SPACE;
+            case org.blksnap.cli.commands.MountException.Busy x -> ExitCodes.BUSY;
+            case org.blksnap.cli.commands.MountException.NotMounted x -> ExitCodes.NOT_FOUND;
             case UsageException x -> ExitCodes.USAGE;
             case IllegalArgumentException x -> ExitCodes.USAGE;
             default -> ExitCodes.FAILURE;

@@ -9,5 +9,10 @@
  * WRITE, TRIM and WRITE_ZEROES answered EPERM; anything else EINVAL.
  * Not implemented: TLS (NBD_OPT_STARTTLS answers NBD_REP_ERR_UNSUP),
  * extended headers, NBD_CMD_CACHE, writable exports, oldstyle negotiation.
+ *
+ * <p>Exports: {@link org.blksnap.nbd.FileExport} (a file or device, a live
+ * snapshot's image) and {@link org.blksnap.nbd.RepositoryExport} (a device of
+ * a backup, read from its repository). {@link org.blksnap.nbd.KernelClient}
+ * attaches an export to the kernel's {@code /dev/nbdN} without nbd-client.
  */
 package org.blksnap.nbd;

@@ -26,6 +26,8 @@ import picocli.CommandLine.Command;
             "  blksnap backup create --device /dev/vdb --repo /backup/vdb",
             "  blksnap backup list --repo /backup/vdb",
             "  blksnap backup restore latest --repo /backup/vdb --to /dev/vdc --verify",
+            "  blksnap backup mount latest --repo /backup/vdb /mnt/restore",
+            "  blksnap backup umount /mnt/restore",
             "  blksnap backup verify --repo /backup/vdb --read-data",
             "  blksnap backup prune --repo /backup/vdb --keep-last 7",
             "  blksnap backup forget 20261123-101500-3fa2 --repo /backup/vdb",
@@ -35,7 +37,7 @@ import picocli.CommandLine.Command;
 public final class BackupCommand extends BaseCommand {
     @Override
     public Integer call() {
-        throw new UsageException("missing command: create, list, restore, verify, prune, forget, check, migrate, key "
-                + "or run (see 'blksnap backup --help')");
+        throw new UsageException("missing command: create, list, restore, serve, mount, umount, verify, prune, "
+                + "forget, check, migrate, key or run (see 'blksnap backup --help')");
     }
 }

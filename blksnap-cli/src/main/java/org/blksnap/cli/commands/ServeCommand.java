@@ -137,6 +137,20 @@ public final class ServeCommand extends BaseCommand {
     }
 
     private ListenAddress address() throws IOException {
+        return listenAddress(listen, socket, DEFAULT_SOCKET);
+    }
+
+    /**
+     * The address of --listen or --socket, else the default socket, whose
+     * directory is made owner-only if it is missing.
+     *
+     * @param listen        --listen ADDR:PORT, or null
+     * @param socket        --socket PATH, or null
+     * @param defaultSocket the socket when neither is given
+     * @return where to listen
+     * @throws IOException if the default socket's directory cannot be made
+     */
+    static ListenAddress listenAddress(String listen, Path socket, Path defaultSocket) throws IOException {
         if (listen != null && socket != null) {
             throw new UsageException("--socket and --listen exclude each other");
         }
@@ -147,7 +161,7 @@ public final class ServeCommand extends BaseCommand {
                 throw new UsageException("--listen: " + e.getMessage());
             }
         }
-        Path path = socket != null ? socket : DEFAULT_SOCKET;
+        Path path = socket != null ? socket : defaultSocket;
         if (socket == null && !Files.isDirectory(path.getParent())) {
             Files.createDirectories(path.getParent(),
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
