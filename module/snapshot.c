@@ -50,6 +50,7 @@
 #include <uapi/linux/blksnap.h>
 #include "chunk.h"
 #include "compat.h"
+#include "debugfs.h"
 #include "diff_area.h"
 #include "diff_storage.h"
 #include "snapimage.h"
@@ -403,7 +404,10 @@ static int snapshot_take_locked(struct snapshot *snapshot)
 	}
 
 	list_for_each_entry(sd, &snapshot->devices, link) {
-		ret = blksnap_bdev_freeze(sd->tracker->bdev);
+		if (blksnap_debugfs_freeze_fails(sd->tracker->bdev->bd_dev))
+			ret = -EBUSY;
+		else
+			ret = blksnap_bdev_freeze(sd->tracker->bdev);
 		if (ret) {
 			pr_err("freezing %pg failed: %d\n", sd->tracker->bdev,
 			       ret);
