@@ -135,8 +135,9 @@ int blksnap_chunk_load(struct chunk *chunk, struct block_device *bdev,
 					  chunk->nr_pages - page);
 		struct bio *bio;
 
-		bio = bio_alloc_bioset(bdev, nr, REQ_OP_READ | REQ_SYNC,
-				       GFP_NOIO, &chunk_bioset);
+		bio = blksnap_bio_alloc_bioset(bdev, nr,
+					       REQ_OP_READ | REQ_SYNC, GFP_NOIO,
+					       &chunk_bioset);
 		bio->bi_iter.bi_sector = sector;
 		while (nr--) {
 			struct bio_vec *bv = &chunk->bvecs[page++];
@@ -164,8 +165,9 @@ int blksnap_chunk_read_bdev(struct block_device *bdev, sector_t sector,
 	struct bio *bio;
 	int ret;
 
-	bio = bio_alloc_bioset(bdev, blksnap_bvec_iter_npages(iter),
-			       REQ_OP_READ | REQ_SYNC, GFP_NOIO, &chunk_bioset);
+	bio = blksnap_bio_alloc_bioset(bdev, blksnap_bvec_iter_npages(iter),
+				       REQ_OP_READ | REQ_SYNC, GFP_NOIO,
+				       &chunk_bioset);
 	bio->bi_iter.bi_sector = sector;
 	ret = blksnap_bio_add_bvec_iter(bio, iter);
 	if (!ret)

@@ -24,6 +24,7 @@
 #include <linux/slab.h>
 #include <linux/uio.h>
 #include <uapi/linux/blksnap.h>
+#include "compat.h"
 #include "diff_storage.h"
 #include "event_queue.h"
 #include "stack.h"

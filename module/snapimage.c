@@ -40,6 +40,33 @@ static void snapimage_free_disk(struct gendisk *disk)
 		wake_up_all(&snapimage_freed);
 }
 
+#ifndef BLKSNAP_HAVE_FREE_DISK
+/*
+ * Before 5.18 a disk does not tell its driver when it is freed: the image
+ * counts its openers, and the last opener or the destroy, whichever comes
+ * last, frees it as ->free_disk would.  The disk itself lives on until
+ * then: the destroy and each opener hold a reference to it.
+ */
+static void snapimage_put(struct snapimage *image)
+{
+	if (atomic_dec_and_test(&image->refs))
+		snapimage_free_disk(image->disk);
+}
+
+static int snapimage_open(struct block_device *bdev, fmode_t mode)
+{
+	struct snapimage *image = bdev->bd_disk->private_data;
+
+	atomic_inc(&image->refs);
+	return 0;
+}
+
+static void snapimage_release(struct gendisk *disk, fmode_t mode)
+{
+	snapimage_put(disk->private_data);
+}
+#endif
+
 /*
  * A bio of the image becomes an iterator over its segments, so that the
  * diff area can hand any part of it to the original device, to memory or
@@ -108,9 +135,9 @@ static void snapimage_work(struct work_struct *work)
 	blksnap_diff_area_worker_leave(flags);
 }
 
-static void snapimage_submit_bio(struct bio *bio)
+static void snapimage_queue_bio(struct bio *bio)
 {
-	struct snapimage *image = bio->bi_bdev->bd_disk->private_data;
+	struct snapimage *image = blksnap_bio_disk(bio)->private_data;
 
 	spin_lock(&image->lock);
 	if (image->dead) {
@@ -123,10 +150,29 @@ static void snapimage_submit_bio(struct bio *bio)
 	queue_work(blksnap_snapshot_wq, &image->work);
 }
 
+#ifdef BLKSNAP_HAVE_VOID_SUBMIT_BIO
+static void snapimage_submit_bio(struct bio *bio)
+{
+	snapimage_queue_bio(bio);
+}
+#else
+/* Before 5.16: served by a worker, so there is nothing to poll. */
+static blk_qc_t snapimage_submit_bio(struct bio *bio)
+{
+	snapimage_queue_bio(bio);
+	return BLK_QC_T_NONE;
+}
+#endif
+
 static const struct block_device_operations snapimage_fops = {
 	.owner = THIS_MODULE,
 	.submit_bio = snapimage_submit_bio,
+#ifdef BLKSNAP_HAVE_FREE_DISK
 	.free_disk = snapimage_free_disk,
+#else
+	.open = snapimage_open,
+	.release = snapimage_release,
+#endif
 };
 
 /**
@@ -172,8 +218,11 @@ struct snapimage *blksnap_snapimage_create(struct diff_area *diff_area)
 	image->disk = disk;
 	image->diff_area = diff_area;
 	diff_area_get(diff_area);
+#ifndef BLKSNAP_HAVE_FREE_DISK
+	atomic_set(&image->refs, 1);
+#endif
 
-	ret = add_disk(disk);
+	ret = blksnap_add_disk(disk);
 	if (ret) {
 		/* Not added, so free_disk will not run: undo by hand. */
 		diff_area_put(diff_area);
@@ -210,6 +259,10 @@ void blksnap_snapimage_destroy(struct snapimage *image)
 	del_gendisk(disk);
 	/* Nothing new enters a deleted disk; finish what was queued. */
 	flush_work(&image->work);
+	blksnap_cleanup_disk(disk);
+#ifndef BLKSNAP_HAVE_FREE_DISK
+	snapimage_put(image);
+#endif
 	put_disk(disk);
 }
 

@@ -27,6 +27,9 @@ struct snapimage {
 	struct bio_list bios;
 	struct work_struct work;
 	bool dead;
+#ifndef BLKSNAP_HAVE_FREE_DISK
+	atomic_t refs;	/* the image's own and its openers' (snapimage.c) */
+#endif
 };
 
 int blksnap_snapimage_init(void);
