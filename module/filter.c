@@ -439,8 +439,13 @@ static void filter_io_end(struct bio *bio)
 		tracker_write_done(io->marks[i].tracker, io->marks[i].stamp);
 	rcu_read_unlock();
 	filter_io_free(io);
-	if (bio->bi_end_io)
-		bio->bi_end_io(bio);
+	/*
+	 * Through bio_endio() again, not by calling the restored end_io: a
+	 * chained bio's is bio_chain_endio(), which only bio_endio() may
+	 * handle (on 7.2 calling it is a BUG).  The first pass already
+	 * counted the chain's remainder down and cleared BIO_CHAIN.
+	 */
+	bio_endio(bio);
 }
 
 /*
