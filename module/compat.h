@@ -22,6 +22,9 @@
 #include <linux/blkdev.h>
 #include <linux/bvec.h>
 #include <linux/ftrace.h>
+#include <linux/highmem.h>
+#include <linux/overflow.h>
+#include <linux/slab.h>
 #include <linux/uio.h>
 #ifdef BLKSNAP_HAVE_BLK_INTEGRITY_H
 #include <linux/blk-integrity.h>	/* split out of blkdev.h in 5.16 */
@@ -69,11 +72,8 @@
 	(FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY)
 #endif
 
-/* A bio's operation and flags: a type of its own since 6.0. */
-#ifdef BLKSNAP_HAVE_BLK_OPF_T
-#define BLKSNAP_OPF_T blk_opf_t
-#else
-#define BLKSNAP_OPF_T unsigned int
+#ifndef BLKSNAP_HAVE_BLK_OPF_T	/* a bio's operation and flags, 6.0 */
+#define blk_opf_t unsigned int
 #endif
 
 #ifndef BIO_MAX_VECS
@@ -223,6 +223,31 @@ static inline struct gendisk *blksnap_part_owner_disk(struct block_device *bdev)
 }
 #endif
 
+#ifndef BLKSNAP_HAVE_BDEV_NR_BYTES	/* 5.16 */
+static inline loff_t bdev_nr_bytes(struct block_device *bdev)
+{
+	return (loff_t)bdev_nr_sectors(bdev) << SECTOR_SHIFT;
+}
+#endif
+
+#ifndef BLKSNAP_HAVE_MEMZERO_PAGE	/* 5.12 */
+static inline void memzero_page(struct page *page, size_t offset, size_t len)
+{
+	zero_user(page, offset, len);
+}
+#endif
+
+#ifndef BLKSNAP_HAVE_KREALLOC_ARRAY	/* 5.12 */
+static inline void *krealloc_array(void *p, size_t n, size_t size, gfp_t gfp)
+{
+	size_t bytes;
+
+	if (unlikely(check_mul_overflow(n, size, &bytes)))
+		return NULL;
+	return krealloc(p, bytes, gfp);
+}
+#endif
+
 #ifndef BLKSNAP_HAVE_DISK_LIVE	/* 5.15 */
 static inline bool disk_live(struct gendisk *disk)
 {
@@ -322,7 +347,7 @@ static inline struct gendisk *blksnap_alloc_disk_like(struct block_device *orig)
 /* A bio for @bdev from @bs: bio_alloc_bioset() takes the device since 5.18. */
 static inline struct bio *blksnap_bio_alloc_bioset(struct block_device *bdev,
 						   unsigned short nr_vecs,
-						   BLKSNAP_OPF_T opf, gfp_t gfp,
+						   blk_opf_t opf, gfp_t gfp,
 						   struct bio_set *bs)
 {
 #ifdef BLKSNAP_HAVE_BIO_ALLOC_BDEV
