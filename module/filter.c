@@ -646,6 +646,9 @@ enum filter_hook_index {
 	FILTER_HOOK_DISK_CHANGED,
 	FILTER_HOOK_SET_CAPACITY,
 	FILTER_HOOK_DEL_PARTITION,
+#ifdef BLKSNAP_HAVE_BD_SET_NR_SECTORS
+	FILTER_HOOK_SET_NR_SECTORS,
+#endif
 	FILTER_HOOK_COUNT
 };
 
@@ -755,6 +758,25 @@ static bool notrace filter_set_capacity_and_notify(struct gendisk *disk,
 	return ret;
 }
 
+#ifdef BLKSNAP_HAVE_BD_SET_NR_SECTORS
+/*
+ * Before 5.15 (no invalidate_disk()) a loop device's detach shows as its
+ * block device's size set to zero: the medium is gone.
+ */
+static void notrace filter_bd_set_nr_sectors(struct block_device *bdev,
+					     sector_t sectors)
+{
+	bool entered = blksnap_hook_enter();
+
+	bd_set_nr_sectors(bdev, sectors);
+	if (entered) {
+		if (!sectors)
+			filter_detach_disk(bdev->bd_disk, true);
+		blksnap_hook_leave();
+	}
+}
+
+#endif
 static struct hook filter_hooks[FILTER_HOOK_COUNT] = {
 	[FILTER_HOOK_SUBMIT_BIO] =
 		HOOK("submit_bio_noacct", filter_submit_bio_noacct),
@@ -777,6 +799,10 @@ static struct hook filter_hooks[FILTER_HOOK_COUNT] = {
 		HOOK("set_capacity_and_notify", filter_set_capacity_and_notify),
 	[FILTER_HOOK_DEL_PARTITION] =
 		HOOK("bdev_del_partition", filter_bdev_del_partition),
+#ifdef BLKSNAP_HAVE_BD_SET_NR_SECTORS
+	[FILTER_HOOK_SET_NR_SECTORS] =
+		HOOK("bd_set_nr_sectors", filter_bd_set_nr_sectors),
+#endif
 };
 
 int blksnap_filter_init(void)
