@@ -27,7 +27,8 @@
 #                (part of make test)
 #   make clean   remove build output
 #
-# Variables: GUEST_TIMEOUT (seconds) for the test guest, BENCH_SMOKE_TIMEOUT
+# Variables: GUEST_TIMEOUT (seconds) for a guest running the whole suite,
+# GUEST_CORE_TIMEOUT for one running the core subset, BENCH_SMOKE_TIMEOUT
 # and PACKAGE_TEST_TIMEOUT for make test's two short guests (by default each
 # is its quiet duration times GUEST_LOAD_FACTOR), BENCH_TIMEOUT (seconds,
 # default 2400) for the benchmark guest, DURATION (default 1h) for make soak.
@@ -44,9 +45,12 @@ ROOT := $(CURDIR)
 # test's quiet 655 s leave after the suite's 390 s.
 GUEST_LOAD_FACTOR ?= 8
 GUEST_SUITE_QUIET := 390
+# The core subset (scripts/test-kernels) on one more kernel: boot included.
+GUEST_CORE_QUIET := 150
 BENCH_SMOKE_QUIET := 150
 PACKAGE_TEST_QUIET := 150
 GUEST_TIMEOUT ?= $(shell echo $$(($(GUEST_SUITE_QUIET) * $(GUEST_LOAD_FACTOR))))
+GUEST_CORE_TIMEOUT ?= $(shell echo $$(($(GUEST_CORE_QUIET) * $(GUEST_LOAD_FACTOR))))
 BENCH_SMOKE_TIMEOUT ?= $(shell echo $$(($(BENCH_SMOKE_QUIET) * $(GUEST_LOAD_FACTOR))))
 PACKAGE_TEST_TIMEOUT ?= $(shell echo $$(($(PACKAGE_TEST_QUIET) * $(GUEST_LOAD_FACTOR))))
 GUEST_DISKS := --disk 1G --disk 1G --disk 1G --disk 1G
@@ -156,6 +160,9 @@ test:
 	@# times out is a failed test in the summary, named.
 	@rc=0; \
 	scripts/guest-run "guest suite ($(KVER))" $(GUEST_TIMEOUT) -- -v $(GUEST_DISKS) -- scripts/guest-tests || rc=1; \
+	echo "== the other kernels of the matrix: the whole suite on the newest stable, the core subset on the rest"; \
+	GUEST_TIMEOUT=$(GUEST_TIMEOUT) GUEST_CORE_TIMEOUT=$(GUEST_CORE_TIMEOUT) \
+		scripts/test-kernels --core --except "$(KVER)" || rc=1; \
 	echo "== benchmark smoke run (make bench --quick, its own guest boot)"; \
 	brc=0; \
 	scripts/guest-run "bench smoke" $(BENCH_SMOKE_TIMEOUT) -- -v $(BENCH_QUICK_DISKS) -- \
@@ -173,7 +180,9 @@ test-kernels:
 	@$(MAKE) --no-print-directory java-nocheck
 	@scripts/kernels fetch
 	@scripts/kernels build || true
-	@scripts/test-kernels
+	@rm -rf build/reports/guest/kernel-* build/reports/runs/kernel-*
+	@rc=0; GUEST_TIMEOUT=$(GUEST_TIMEOUT) scripts/test-kernels || rc=1; \
+	scripts/test-summary --require-guest || rc=1; exit $$rc
 
 DURATION ?= 1h
 
