@@ -14,6 +14,7 @@
 #include <linux/uaccess.h>
 #include <uapi/linux/blksnap.h>
 #include "cbt_map.h"
+#include "compat.h"
 #include "params.h"
 
 #define CBT_MAP_GFP	(GFP_KERNEL | __GFP_NOWARN | __GFP_RETRY_MAYFAIL)

@@ -204,7 +204,7 @@ void blksnap_chunk_free(struct chunk *chunk)
 struct bio *blksnap_chunk_bio_alloc(struct block_device *bdev, unsigned short nr_vecs,
 				    blk_opf_t opf, gfp_t gfp)
 {
-	return bio_alloc_bioset(bdev, nr_vecs, opf, gfp, &chunk_bioset);
+	return blksnap_bio_alloc_bioset(bdev, nr_vecs, opf, gfp, &chunk_bioset);
 }
 
 static void chunk_bio_end_io(struct bio *bio)
@@ -241,8 +241,9 @@ int blksnap_chunk_read_bdev(struct block_device *bdev, sector_t sector,
 	struct bio *bio;
 	int ret;
 
-	bio = bio_alloc_bioset(bdev, blksnap_bvec_iter_npages(iter),
-			       REQ_OP_READ | REQ_SYNC, GFP_NOIO, &chunk_bioset);
+	bio = blksnap_bio_alloc_bioset(bdev, blksnap_bvec_iter_npages(iter),
+				       REQ_OP_READ | REQ_SYNC, GFP_NOIO,
+				       &chunk_bioset);
 	bio->bi_iter.bi_sector = sector;
 	ret = blksnap_bio_add_bvec_iter(bio, iter);
 	if (!ret)

@@ -8,6 +8,7 @@
 #include <linux/types.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
+#include "compat.h"
 
 struct bio;
 struct block_device;

@@ -4,25 +4,37 @@
 
 /*
  * What the module needs from the kernel, and the shims that let one source
- * build on every kernel it supports: Debian 12's 6.1 (amd64, cloud, rt) and
- * 6.12 (amd64, cloud, rt) header sets (make kernels).  All differences
- * between kernels live here, keyed on features, not version numbers: a
- * macro the preprocessor can see, or a BLKSNAP_HAVE_* that Kbuild defines
- * when the kernel headers declare the interface.
+ * build on every kernel it supports: Debian 11's 5.10 to the release
+ * candidate of the day (make kernels).  All differences between kernels
+ * live here, keyed on features, not version numbers: a macro the
+ * preprocessor can see, or a BLKSNAP_HAVE_* that Kbuild defines when the
+ * kernel headers declare the interface.  A helper a newer kernel has and
+ * an older one lacks keeps the kernel's own name, so that the code reads as
+ * it would upstream.
  *
- * Not testable by the preprocessor, so stated: blkdev_ioctl() has the
- * signature of a file operation, long (struct file *, unsigned int,
- * unsigned long), as since Linux 5.15; filter.c redirects it.
+ * Not testable by the preprocessor, so stated: the hooked ioctl entry is a
+ * file operation, long (struct file *, unsigned int, unsigned long):
+ * blkdev_ioctl() since Linux 5.15, block_ioctl() before (where
+ * blkdev_ioctl() takes the block device: BLKSNAP_HAVE_BDEV_BLKDEV_IOCTL);
+ * filter.c redirects it.
  */
 #include <linux/bio.h>
 #include <linux/blkdev.h>
+#include <linux/bvec.h>
 #include <linux/ftrace.h>
+#include <linux/highmem.h>
+#include <linux/overflow.h>
+#include <linux/slab.h>
 #include <linux/uio.h>
+#ifdef BLKSNAP_HAVE_BLK_INTEGRITY_H
+#include <linux/blk-integrity.h>	/* split out of blkdev.h in 5.16 */
+#endif
 
 #if !defined(CONFIG_DYNAMIC_FTRACE_WITH_REGS) || !defined(CONFIG_KPROBES)
 #error "blksnap needs CONFIG_DYNAMIC_FTRACE_WITH_REGS and CONFIG_KPROBES"
 #endif
 
+#ifdef BLKSNAP_HAVE_FTRACE_REGS
 /*
  * Setting the resume address from struct ftrace_regs (5.11+; renamed in
  * 6.8).  Without CONFIG_HAVE_DYNAMIC_FTRACE_WITH_ARGS the generic fallback
@@ -31,6 +43,7 @@
 #ifndef CONFIG_HAVE_DYNAMIC_FTRACE_WITH_ARGS
 #error "blksnap needs CONFIG_HAVE_DYNAMIC_FTRACE_WITH_ARGS"
 #endif
+#define BLKSNAP_FTRACE_REGS ftrace_regs
 #if defined(ftrace_regs_set_instruction_pointer)
 #define blksnap_ftrace_set_ip(fregs, ip) \
 	ftrace_regs_set_instruction_pointer(fregs, ip)
@@ -43,11 +56,214 @@
 
 /*
  * FTRACE_OPS_FL_RECURSION asks ftrace to guard the callback against
- * recursion (the meaning since 5.11; before, the flag was inverted).
+ * recursion (the meaning since 5.11).
  */
 #define BLKSNAP_FTRACE_OPS_FLAGS \
 	(FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY | \
 	 FTRACE_OPS_FL_RECURSION)
+#else
+/*
+ * Before 5.11 the callback gets the saved pt_regs, and ftrace guards it
+ * against recursion unless it claims FTRACE_OPS_FL_RECURSION_SAFE.
+ */
+#define BLKSNAP_FTRACE_REGS pt_regs
+#define blksnap_ftrace_set_ip(regs, ip) instruction_pointer_set(regs, ip)
+#define BLKSNAP_FTRACE_OPS_FLAGS \
+	(FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY)
+#endif
+
+#ifndef BLKSNAP_HAVE_BLK_OPF_T	/* a bio's operation and flags, 6.0 */
+#define blk_opf_t unsigned int
+#endif
+
+/*
+ * A bio's operation alone: enum req_opf before 6.0.  Not shimmed under the
+ * kernel's name, since req_op() is also a macro of the request API there.
+ */
+#ifdef BLKSNAP_HAVE_ENUM_REQ_OP
+#define blksnap_req_op_t enum req_op
+#else
+#define blksnap_req_op_t enum req_opf
+#endif
+
+#ifndef BIO_MAX_VECS
+#define BIO_MAX_VECS BIO_MAX_PAGES	/* renamed in 5.12 */
+#endif
+#ifndef PAGE_SECTORS
+#define PAGE_SECTORS (1U << (PAGE_SHIFT - SECTOR_SHIFT))
+#endif
+#ifndef BLKSNAP_HAVE_GENHD_FL_NO_PART
+#define GENHD_FL_NO_PART GENHD_FL_NO_PART_SCAN	/* renamed in 5.17 */
+#endif
+
+#ifndef BLKSNAP_HAVE_BVEC_SET_PAGE	/* 6.3, and stable kernels since */
+static inline void bvec_set_page(struct bio_vec *bv, struct page *page,
+				 unsigned int len, unsigned int offset)
+{
+	bv->bv_page = page;
+	bv->bv_len = len;
+	bv->bv_offset = offset;
+}
+#endif
+
+#ifdef BLKSNAP_HAVE_BIO_BDEV
+static inline struct gendisk *blksnap_bio_disk(struct bio *bio)
+{
+	return bio->bi_bdev->bd_disk;
+}
+
+/* Where a bio submitted from the top begins on its whole disk. */
+static inline sector_t blksnap_bio_disk_sector(struct bio *bio)
+{
+	sector_t sector = bio->bi_iter.bi_sector;
+
+	if (!bio_flagged(bio, BIO_REMAPPED))
+		sector += bio->bi_bdev->bd_start_sect;
+	return sector;
+}
+
+static inline sector_t blksnap_bdev_start_sect(struct block_device *bdev)
+{
+	return bdev->bd_start_sect;
+}
+
+/* Keeps @bdev's memory while the module refers to it. */
+static inline void blksnap_bdev_hold(struct block_device *bdev)
+{
+	get_device(&bdev->bd_device);
+}
+
+static inline void blksnap_bdev_unhold(struct block_device *bdev)
+{
+	put_device(&bdev->bd_device);
+}
+#else
+/*
+ * Before 5.12 a bio names its disk and partition number (bi_disk,
+ * bi_partno), and a block device's partition (bd_part) is there only while
+ * it is open.  The partition table itself is read under RCU as the block
+ * layer does; a partition gone meanwhile reads as the start of the disk,
+ * and the block layer fails such a bio itself.
+ */
+static inline struct hd_struct *blksnap_disk_part(struct gendisk *disk,
+						  u8 partno)
+{
+	struct disk_part_tbl *tbl = rcu_dereference(disk->part_tbl);
+
+	return partno < tbl->len ? rcu_dereference(tbl->part[partno]) : NULL;
+}
+
+static inline sector_t blksnap_part_start_sect(struct gendisk *disk, u8 partno)
+{
+	struct hd_struct *part;
+	sector_t start = 0;
+
+	if (!partno)
+		return 0;
+	rcu_read_lock();
+	part = blksnap_disk_part(disk, partno);
+	if (part)
+		start = part->start_sect;
+	rcu_read_unlock();
+	return start;
+}
+
+static inline struct gendisk *blksnap_bio_disk(struct bio *bio)
+{
+	return bio->bi_disk;
+}
+
+/* Top-level bios are remapped to the whole disk inside submit_bio_noacct(). */
+static inline sector_t blksnap_bio_disk_sector(struct bio *bio)
+{
+	return bio->bi_iter.bi_sector +
+	       blksnap_part_start_sect(bio->bi_disk, bio->bi_partno);
+}
+
+static inline sector_t blksnap_bdev_start_sect(struct block_device *bdev)
+{
+	return blksnap_part_start_sect(bdev->bd_disk, bdev->bd_partno);
+}
+
+static inline sector_t bdev_nr_sectors(struct block_device *bdev)
+{
+	struct hd_struct *part;
+	sector_t size = 0;
+
+	if (!bdev->bd_partno)
+		return get_capacity(bdev->bd_disk);
+	rcu_read_lock();
+	part = blksnap_disk_part(bdev->bd_disk, bdev->bd_partno);
+	if (part)
+		size = READ_ONCE(part->nr_sects);
+	rcu_read_unlock();
+	return size;
+}
+
+#define bdev_whole(bdev) ((bdev)->bd_contains)
+
+static inline void blksnap_bdev_hold(struct block_device *bdev)
+{
+	bdgrab(bdev);
+}
+
+static inline void blksnap_bdev_unhold(struct block_device *bdev)
+{
+	bdput(bdev);
+}
+
+#endif
+
+/*
+ * The partition rescan and BLKPG deletion (bdev_disk_changed() and the
+ * hooked bdev_del_partition()) take the disk since 5.11, the whole disk's
+ * block device before.
+ */
+#ifdef BLKSNAP_HAVE_DISK_CHANGED_DISK
+#define BLKSNAP_PART_OWNER gendisk
+static inline struct gendisk *blksnap_part_owner_disk(struct gendisk *disk)
+{
+	return disk;
+}
+#else
+#define BLKSNAP_PART_OWNER block_device
+static inline struct gendisk *blksnap_part_owner_disk(struct block_device *bdev)
+{
+	return bdev->bd_disk;
+}
+#endif
+
+#ifndef BLKSNAP_HAVE_BDEV_NR_BYTES	/* 5.16 */
+static inline loff_t bdev_nr_bytes(struct block_device *bdev)
+{
+	return (loff_t)bdev_nr_sectors(bdev) << SECTOR_SHIFT;
+}
+#endif
+
+#ifndef BLKSNAP_HAVE_MEMZERO_PAGE	/* 5.12 */
+static inline void memzero_page(struct page *page, size_t offset, size_t len)
+{
+	zero_user(page, offset, len);
+}
+#endif
+
+#ifndef BLKSNAP_HAVE_KREALLOC_ARRAY	/* 5.12 */
+static inline void *krealloc_array(void *p, size_t n, size_t size, gfp_t gfp)
+{
+	size_t bytes;
+
+	if (unlikely(check_mul_overflow(n, size, &bytes)))
+		return NULL;
+	return krealloc(p, bytes, gfp);
+}
+#endif
+
+#ifndef BLKSNAP_HAVE_DISK_LIVE	/* 5.15 */
+static inline bool disk_live(struct gendisk *disk)
+{
+	return disk->flags & GENHD_FL_UP;
+}
+#endif
 
 /* The inode behind a block device: bd_inode gave way to bd_mapping (6.10). */
 static inline struct inode *blksnap_bdev_inode(struct block_device *bdev)
@@ -59,22 +275,39 @@ static inline struct inode *blksnap_bdev_inode(struct block_device *bdev)
 #endif
 }
 
-/* freeze_bdev()/thaw_bdev() became bdev_freeze()/bdev_thaw() in 6.8. */
-static inline int blksnap_bdev_freeze(struct block_device *bdev)
+/*
+ * freeze_bdev()/thaw_bdev() became bdev_freeze()/bdev_thaw() in 6.8.
+ * Before 5.11 the freeze returned the frozen superblock, which the thaw
+ * is given back: @sb keeps it (unused since).
+ */
+static inline int blksnap_bdev_freeze(struct block_device *bdev,
+				      struct super_block **sb)
 {
-#ifdef BLKSNAP_HAVE_BDEV_FREEZE
+#if defined(BLKSNAP_HAVE_BDEV_FREEZE)
+	*sb = NULL;
 	return bdev_freeze(bdev);
-#else
+#elif defined(BLKSNAP_HAVE_INT_FREEZE_BDEV)
+	*sb = NULL;
 	return freeze_bdev(bdev);
+#else
+	struct super_block *frozen = freeze_bdev(bdev);
+
+	if (IS_ERR(frozen))
+		return PTR_ERR(frozen);
+	*sb = frozen;
+	return 0;
 #endif
 }
 
-static inline int blksnap_bdev_thaw(struct block_device *bdev)
+static inline int blksnap_bdev_thaw(struct block_device *bdev,
+				    struct super_block *sb)
 {
-#ifdef BLKSNAP_HAVE_BDEV_FREEZE
+#if defined(BLKSNAP_HAVE_BDEV_FREEZE)
 	return bdev_thaw(bdev);
-#else
+#elif defined(BLKSNAP_HAVE_INT_FREEZE_BDEV)
 	return thaw_bdev(bdev);
+#else
+	return thaw_bdev(bdev, sb);
 #endif
 }
 
@@ -82,6 +315,8 @@ static inline int blksnap_bdev_thaw(struct block_device *bdev)
  * A disk whose block sizes and minimum I/O follow those of @orig.  Since
  * 6.9 the queue limits are given to blk_alloc_disk() (the blk_queue_*
  * setters are gone in 6.11); it returns an ERR_PTR there and NULL before.
+ * Before 5.14 a bio-based disk and its queue are allocated apart, and the
+ * queue is cleaned up apart (blksnap_cleanup_disk()).
  */
 static inline struct gendisk *blksnap_alloc_disk_like(struct block_device *orig)
 {
@@ -95,8 +330,19 @@ static inline struct gendisk *blksnap_alloc_disk_like(struct block_device *orig)
 
 	return IS_ERR(disk) ? NULL : disk;
 #else
+#ifdef BLKSNAP_HAVE_BLK_ALLOC_DISK
 	struct gendisk *disk = blk_alloc_disk(NUMA_NO_NODE);
+#else
+	struct request_queue *q = blk_alloc_queue(NUMA_NO_NODE);
+	struct gendisk *disk = q ? alloc_disk(1) : NULL;
 
+	if (!disk) {
+		if (q)
+			blk_cleanup_queue(q);
+		return NULL;
+	}
+	disk->queue = q;
+#endif
 	if (disk) {
 		blk_queue_logical_block_size(disk->queue,
 					     bdev_logical_block_size(orig));
@@ -107,6 +353,77 @@ static inline struct gendisk *blksnap_alloc_disk_like(struct block_device *orig)
 	return disk;
 #endif
 }
+
+/* A bio for @bdev from @bs: bio_alloc_bioset() takes the device since 5.18. */
+static inline struct bio *blksnap_bio_alloc_bioset(struct block_device *bdev,
+						   unsigned short nr_vecs,
+						   blk_opf_t opf, gfp_t gfp,
+						   struct bio_set *bs)
+{
+#ifdef BLKSNAP_HAVE_BIO_ALLOC_BDEV
+	return bio_alloc_bioset(bdev, nr_vecs, opf, gfp, bs);
+#else
+	struct bio *bio = bio_alloc_bioset(gfp, nr_vecs, bs);
+
+	if (bio) {
+		bio_set_dev(bio, bdev);
+		bio->bi_opf = opf;
+	}
+	return bio;
+#endif
+}
+
+/*
+ * A clone of @src for @bdev from @bs, sharing its pages: bio_alloc_clone()
+ * since 5.18, bio_clone_fast() before.
+ */
+static inline struct bio *blksnap_bio_alloc_clone(struct block_device *bdev,
+						  struct bio *src, gfp_t gfp,
+						  struct bio_set *bs)
+{
+#ifdef BLKSNAP_HAVE_BIO_ALLOC_CLONE
+	return bio_alloc_clone(bdev, src, gfp, bs);
+#else
+	struct bio *bio = bio_clone_fast(src, gfp, bs);
+
+	if (bio)
+		bio_set_dev(bio, bdev);
+	return bio;
+#endif
+}
+
+/* add_disk() can fail since 5.15. */
+static inline int blksnap_add_disk(struct gendisk *disk)
+{
+#ifdef BLKSNAP_HAVE_INT_ADD_DISK
+	return add_disk(disk);
+#else
+	add_disk(disk);
+	return 0;
+#endif
+}
+
+/* After del_gendisk(): before 5.14 the queue went with the driver. */
+static inline void blksnap_cleanup_disk(struct gendisk *disk)
+{
+#ifndef BLKSNAP_HAVE_BLK_ALLOC_DISK
+	blk_cleanup_queue(disk->queue);
+#endif
+}
+
+/*
+ * A struct dir_context actor returns whether to go on since 6.1, and an
+ * error to stop before.
+ */
+#ifdef BLKSNAP_HAVE_BOOL_FILLDIR
+#define BLKSNAP_FILLDIR_RET bool
+#define BLKSNAP_FILLDIR_GO_ON true
+#define BLKSNAP_FILLDIR_STOP false
+#else
+#define BLKSNAP_FILLDIR_RET int
+#define BLKSNAP_FILLDIR_GO_ON 0
+#define BLKSNAP_FILLDIR_STOP (-EINTR)
+#endif
 
 /*
  * The pages of a bvec iterator added to a bio.  bio_iov_iter_get_pages()

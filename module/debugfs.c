@@ -10,6 +10,12 @@
  *               (chunk size, changed chunks, memory they hold)
  *   cbt_switch  write "MAJOR:MINOR" to switch that device's CBT maps as a
  *               snapshot take would (root-only test knob, mode 0200)
+ *   fail_freeze write "MAJOR:MINOR" to make the next take's freeze of that
+ *               device fail with EBUSY, as a filesystem that refuses to
+ *               freeze would (root-only test knob, mode 0200; "0:0"
+ *               disarms).  The tests cannot make a real freeze fail on
+ *               every kernel: since 6.8 a freeze by the kernel nests
+ *               inside one by user space instead of failing.
  *
  * Nothing here is an interface: formats may change.
  */
@@ -25,6 +31,8 @@
 #include "tracker.h"
 
 static struct dentry *blksnap_debugfs_dir;
+/* The device whose next freeze fails; 0 (no device has it) when disarmed. */
+static atomic_t blksnap_fail_freeze_dev = ATOMIC_INIT(0);
 
 static void trackers_show_one(struct tracker *tracker, void *data)
 {
@@ -88,13 +96,11 @@ static int snapshots_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(snapshots);
 
-static ssize_t cbt_switch_write(struct file *file, const char __user *ubuf,
-				size_t len, loff_t *ppos)
+/* A "MAJOR:MINOR" written by root to one of the knobs. */
+static int knob_read_dev(const char __user *ubuf, size_t len, dev_t *dev)
 {
 	unsigned int major, minor;
-	struct tracker *tracker;
 	char buf[32];
-	int ret;
 
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
@@ -103,9 +109,24 @@ static ssize_t cbt_switch_write(struct file *file, const char __user *ubuf,
 	if (copy_from_user(buf, ubuf, len))
 		return -EFAULT;
 	buf[len] = '\0';
-	if (sscanf(buf, "%u:%u", &major, &minor) != 2)
+	if (sscanf(buf, "%u:%u", &major, &minor) != 2 ||
+	    major >= 1U << (32 - MINORBITS) || minor > MINORMASK)
 		return -EINVAL;
-	tracker = blksnap_filter_find(MKDEV(major, minor));
+	*dev = MKDEV(major, minor);
+	return 0;
+}
+
+static ssize_t cbt_switch_write(struct file *file, const char __user *ubuf,
+				size_t len, loff_t *ppos)
+{
+	struct tracker *tracker;
+	dev_t dev;
+	int ret;
+
+	ret = knob_read_dev(ubuf, len, &dev);
+	if (ret)
+		return ret;
+	tracker = blksnap_filter_find(dev);
 	if (!tracker)
 		return -ENOENT;
 	mutex_lock(&tracker->ctl_lock);
@@ -124,6 +145,39 @@ static const struct file_operations cbt_switch_fops = {
 	.llseek = noop_llseek,
 };
 
+static ssize_t fail_freeze_write(struct file *file, const char __user *ubuf,
+				 size_t len, loff_t *ppos)
+{
+	dev_t dev;
+	int ret;
+
+	ret = knob_read_dev(ubuf, len, &dev);
+	if (ret)
+		return ret;
+	atomic_set(&blksnap_fail_freeze_dev, dev);
+	return len;
+}
+
+static const struct file_operations fail_freeze_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = fail_freeze_write,
+	.llseek = noop_llseek,
+};
+
+/**
+ * blksnap_debugfs_freeze_fails() - whether fail_freeze is armed for @dev
+ * @dev: the device a take is about to freeze
+ *
+ * Disarms the knob: only the next freeze of @dev fails.
+ *
+ * Return: true if the caller is to fail that freeze.
+ */
+bool blksnap_debugfs_freeze_fails(dev_t dev)
+{
+	return dev && atomic_cmpxchg(&blksnap_fail_freeze_dev, dev, 0) == dev;
+}
+
 void blksnap_debugfs_init(void)
 {
 	/* debugfs is optional: failures only cost the diagnostics. */
@@ -136,6 +190,8 @@ void blksnap_debugfs_init(void)
 			    &snapshots_fops);
 	debugfs_create_file("cbt_switch", 0200, blksnap_debugfs_dir, NULL,
 			    &cbt_switch_fops);
+	debugfs_create_file("fail_freeze", 0200, blksnap_debugfs_dir, NULL,
+			    &fail_freeze_fops);
 }
 
 void blksnap_debugfs_done(void)

@@ -30,6 +30,7 @@
 #include <linux/uio.h>
 #include <uapi/linux/blksnap.h>
 #include "chunk.h"
+#include "compat.h"
 #include "diff_area.h"
 #include "diff_storage.h"
 #include "event_queue.h"
@@ -117,7 +118,7 @@ static void diff_area_release_work(struct work_struct *work)
 	xa_for_each(&da->chunks, nr, chunk)
 		blksnap_chunk_free(chunk);
 	xa_destroy(&da->chunks);
-	put_device(&da->orig_bdev->bd_device);
+	blksnap_bdev_unhold(da->orig_bdev);
 	blksnap_tracker_put(da->tracker);
 	blksnap_snapshot_put(da->snapshot);
 	kfree(da);
@@ -155,7 +156,7 @@ struct diff_area *blksnap_diff_area_new(struct snapshot *snapshot,
 	if (!da)
 		return ERR_PTR(-ENOMEM);
 
-	get_device(&bdev->bd_device);
+	blksnap_bdev_hold(bdev);
 	kref_init(&da->kref);
 	da->snapshot = snapshot;
 	blksnap_snapshot_get(snapshot);

@@ -31,6 +31,7 @@
 #include <linux/slab.h>
 #include <linux/uio.h>
 #include <uapi/linux/blksnap.h>
+#include "compat.h"
 #include "diff_storage.h"
 #include "event_queue.h"
 #include "compat.h"
@@ -267,7 +268,7 @@ static void diff_storage_bio_end(struct bio *bio)
  * with ds->file_lock held for reading and the file still there.
  */
 static int diff_storage_bios(struct diff_storage *ds, sector_t offset,
-			     struct iov_iter *iter, enum req_op op,
+			     struct iov_iter *iter, blksnap_req_op_t op,
 			     struct diff_storage_io *io)
 {
 	while (iov_iter_count(iter)) {
@@ -292,9 +293,10 @@ static int diff_storage_bios(struct diff_storage *ds, sector_t offset,
 		len = min_t(u64, len, (u64)run << SECTOR_SHIFT);
 		piece = *iter;
 		iov_iter_truncate(&piece, len);
-		bio = bio_alloc_bioset(ds->bdev, blksnap_bvec_iter_npages(&piece),
-				       op | REQ_SYNC, GFP_NOIO,
-				       &diff_storage_bioset);
+		bio = blksnap_bio_alloc_bioset(ds->bdev,
+					       blksnap_bvec_iter_npages(&piece),
+					       op | REQ_SYNC, GFP_NOIO,
+					       &diff_storage_bioset);
 		bio->bi_iter.bi_sector = sector;
 		ret = blksnap_bio_add_bvec_iter(bio, &piece);
 		if (ret) {
@@ -331,7 +333,7 @@ static void diff_storage_file_work(struct work_struct *work)
 
 /* Starts @io; called with ds->file_lock held for reading. */
 static int diff_storage_start(struct diff_storage *ds, sector_t offset,
-			      struct iov_iter *iter, enum req_op op,
+			      struct iov_iter *iter, blksnap_req_op_t op,
 			      struct diff_storage_io *io)
 {
 	int ret;
@@ -382,7 +384,7 @@ static int diff_storage_start(struct diff_storage *ds, sector_t offset,
  */
 int blksnap_diff_storage_submit(struct diff_storage *ds, sector_t offset,
 				struct bio_vec *bv, unsigned int nr,
-				enum req_op op,
+				blksnap_req_op_t op,
 				void (*end_io)(void *private, int error),
 				void *private)
 {
@@ -581,7 +583,8 @@ void blksnap_diff_storage_hide(struct diff_storage *ds,
 	if (ds->kind != DIFF_STORAGE_EXTENTS || bio_op(bio) != REQ_OP_READ ||
 	    bdev_whole(orig)->bd_dev != ds->whole_id)
 		return;
-	blksnap_storage_extents_zero(ds->extents, orig->bd_start_sect, bio);
+	blksnap_storage_extents_zero(ds->extents, blksnap_bdev_start_sect(orig),
+				     bio);
 }
 
 static struct file *diff_storage_open_file(const char *path, umode_t *mode)

@@ -7,6 +7,7 @@
 #include <linux/rwsem.h>
 #include <linux/types.h>
 #include <linux/wait.h>
+#include "compat.h"
 
 struct bio;
 struct block_device;
@@ -91,7 +92,7 @@ int blksnap_diff_storage_rw(struct diff_storage *ds, sector_t offset,
 			    struct iov_iter *iter, bool write);
 int blksnap_diff_storage_submit(struct diff_storage *ds, sector_t offset,
 				struct bio_vec *bv, unsigned int nr,
-				enum req_op op,
+				blksnap_req_op_t op,
 				void (*end_io)(void *private, int error),
 				void *private);
 int blksnap_diff_storage_admit(struct diff_storage *ds,

@@ -447,8 +447,13 @@ static void filter_io_end(struct bio *bio)
 		tracker_write_done(io->marks[i].tracker, io->marks[i].stamp);
 	rcu_read_unlock();
 	filter_io_free(io);
-	if (bio->bi_end_io)
-		bio->bi_end_io(bio);
+	/*
+	 * Through bio_endio() again, not by calling the restored end_io: a
+	 * chained bio's is bio_chain_endio(), which only bio_endio() may
+	 * handle (on 7.2 calling it is a BUG).  The first pass already
+	 * counted the chain's remainder down and cleared BIO_CHAIN.
+	 */
+	bio_endio(bio);
 }
 
 /*
@@ -459,20 +464,18 @@ static void filter_io_end(struct bio *bio)
 static bool filter_mark(struct bio *bio, struct filter_io *io,
 			unsigned int *need)
 {
-	struct block_device *bdev = bio->bi_bdev;
+	struct gendisk *disk = blksnap_bio_disk(bio);
 	struct filter_set *set;
 	sector_t start, end;
 	unsigned int i;
 
-	start = bio->bi_iter.bi_sector;
-	if (!bio_flagged(bio, BIO_REMAPPED))
-		start += bdev->bd_start_sect;
+	start = blksnap_bio_disk_sector(bio);
 	end = start + bio_sectors(bio);
 
 	io->count = 0;
 	rcu_read_lock();
-	set = xa_load(&filter_table, filter_key(bdev));
-	if (set && set->disk != bdev->bd_disk)
+	set = xa_load(&filter_table, disk_devt(disk));
+	if (set && set->disk != disk)
 		set = NULL;	/* a reused dev_t: the set belongs to a gone disk */
 	*need = set ? set->count : 0;
 	if (*need > io->capacity) {
@@ -481,7 +484,8 @@ static bool filter_mark(struct bio *bio, struct filter_io *io,
 	}
 	for (i = 0; i < *need; i++) {
 		struct tracker *tracker = set->trackers[i];
-		sector_t first = tracker->bdev->bd_start_sect;
+		sector_t base = blksnap_bdev_start_sect(tracker->bdev);
+		sector_t first = base;
 		sector_t last = first + bdev_nr_sectors(tracker->bdev);
 
 		first = max(first, start);
@@ -491,7 +495,7 @@ static bool filter_mark(struct bio *bio, struct filter_io *io,
 		io->marks[io->count].tracker = tracker;
 		io->marks[io->count].stamp =
 			blksnap_tracker_mark(tracker,
-					     first - tracker->bdev->bd_start_sect,
+					     first - base,
 					     last - first);
 		io->count++;
 	}
@@ -499,14 +503,14 @@ static bool filter_mark(struct bio *bio, struct filter_io *io,
 	return true;
 }
 
-static bool filter_disk_tracked(struct block_device *bdev)
+static bool filter_disk_tracked(struct gendisk *disk)
 {
 	struct filter_set *set;
 	bool tracked;
 
 	rcu_read_lock();
-	set = xa_load(&filter_table, filter_key(bdev));
-	tracked = set && set->disk == bdev->bd_disk;
+	set = xa_load(&filter_table, disk_devt(disk));
+	tracked = set && set->disk == disk;
 	rcu_read_unlock();
 	return tracked;
 }
@@ -527,7 +531,7 @@ static bool filter_bio(struct bio *bio)
 	struct filter_io *io;
 
 	might_sleep();
-	if (!filter_disk_tracked(bio->bi_bdev))
+	if (!filter_disk_tracked(blksnap_bio_disk(bio)))
 		return false;
 	for (;;) {
 		io = filter_io_alloc(need, gfp);
@@ -646,7 +650,7 @@ static bool filter_defer(struct bio *bio)
 {
 	unsigned long flags;
 
-	if (filter_may_sleep() || !filter_disk_tracked(bio->bi_bdev))
+	if (filter_may_sleep() || !filter_disk_tracked(blksnap_bio_disk(bio)))
 		return false;
 	spin_lock_irqsave(&filter_deferred_lock, flags);
 	bio_list_add(&filter_deferred, bio);
@@ -655,28 +659,53 @@ static bool filter_defer(struct bio *bio)
 	return true;
 }
 
-static void notrace filter_submit_bio_noacct(struct bio *bio)
+/* Whether a filter took @bio over; if not, the caller submits it. */
+static bool filter_takes(struct bio *bio)
 {
-	if (!blksnap_hook_enter()) {
-		submit_bio_noacct(bio);
-		return;
-	}
 	/* Only top-level submissions: nested ones were seen at the top. */
 	if (current->bio_list || !blksnap_tracker_bio_changes_data(bio))
-		submit_bio_noacct(bio);
-	else if (!filter_defer(bio) && !filter_bio(bio))
-		submit_bio_noacct(bio);
-	blksnap_hook_leave();
+		return false;
+	return filter_defer(bio) || filter_bio(bio);
 }
+
+#ifdef BLKSNAP_HAVE_VOID_SUBMIT_BIO
+static void notrace filter_submit_bio_noacct(struct bio *bio)
+{
+	bool entered = blksnap_hook_enter();
+
+	if (!entered || !filter_takes(bio))
+		submit_bio_noacct(bio);
+	if (entered)
+		blksnap_hook_leave();
+}
+#else
+/* Before 5.16 the submitter gets a cookie back, to poll for completion. */
+static blk_qc_t notrace filter_submit_bio_noacct(struct bio *bio)
+{
+	bool entered = blksnap_hook_enter();
+	blk_qc_t cookie = BLK_QC_T_NONE;
+
+	if (!entered || !filter_takes(bio))
+		cookie = submit_bio_noacct(bio);
+	if (entered)
+		blksnap_hook_leave();
+	return cookie;
+}
+#endif
 
 enum filter_hook_index {
 	FILTER_HOOK_SUBMIT_BIO,
 	FILTER_HOOK_BLKDEV_IOCTL,
 	FILTER_HOOK_DEL_GENDISK,
+#ifdef BLKSNAP_HAVE_INVALIDATE_DISK
 	FILTER_HOOK_INVALIDATE_DISK,
+#endif
 	FILTER_HOOK_DISK_CHANGED,
 	FILTER_HOOK_SET_CAPACITY,
 	FILTER_HOOK_DEL_PARTITION,
+#ifdef BLKSNAP_HAVE_BD_SET_NR_SECTORS
+	FILTER_HOOK_SET_NR_SECTORS,
+#endif
 	FILTER_HOOK_COUNT
 };
 
@@ -717,6 +746,7 @@ static void notrace filter_del_gendisk(struct gendisk *disk)
 	}
 }
 
+#ifdef BLKSNAP_HAVE_INVALIDATE_DISK
 /* Loop detach, media change: the medium is gone. */
 static void notrace filter_invalidate_disk(struct gendisk *disk)
 {
@@ -728,36 +758,38 @@ static void notrace filter_invalidate_disk(struct gendisk *disk)
 		blksnap_hook_leave();
 	}
 }
+#endif
 
 /*
  * Partition rescan: filters of partitions that were dropped go too.  With
  * @invalidate the medium itself changed, so every filter of the disk goes.
  */
-static int notrace filter_bdev_disk_changed(struct gendisk *disk,
+static int notrace filter_bdev_disk_changed(struct BLKSNAP_PART_OWNER *owner,
 					    bool invalidate)
 {
 	bool entered = blksnap_hook_enter();
 	int ret;
 
-	ret = bdev_disk_changed(disk, invalidate);
+	ret = bdev_disk_changed(owner, invalidate);
 	if (entered) {
-		filter_detach_disk(disk, invalidate);
+		filter_detach_disk(blksnap_part_owner_disk(owner), invalidate);
 		blksnap_hook_leave();
 	}
 	return ret;
 }
 
 /* BLKPG_DEL_PARTITION: the partition's filter goes with it. */
-static int notrace filter_bdev_del_partition(struct gendisk *disk, int partno)
+static int notrace filter_bdev_del_partition(struct BLKSNAP_PART_OWNER *owner,
+					     int partno)
 {
-	int (*bdev_del_partition)(struct gendisk *disk, int partno);
+	int (*bdev_del_partition)(struct BLKSNAP_PART_OWNER *owner, int partno);
 	bool entered = blksnap_hook_enter();
 	int ret;
 
 	bdev_del_partition = (void *)filter_hooks[FILTER_HOOK_DEL_PARTITION].address;
-	ret = bdev_del_partition(disk, partno);
+	ret = bdev_del_partition(owner, partno);
 	if (entered) {
-		filter_detach_disk(disk, false);
+		filter_detach_disk(blksnap_part_owner_disk(owner), false);
 		blksnap_hook_leave();
 	}
 	return ret;
@@ -783,21 +815,51 @@ static bool notrace filter_set_capacity_and_notify(struct gendisk *disk,
 	return ret;
 }
 
+#ifdef BLKSNAP_HAVE_BD_SET_NR_SECTORS
+/*
+ * Before 5.15 (no invalidate_disk()) a loop device's detach shows as its
+ * block device's size set to zero: the medium is gone.
+ */
+static void notrace filter_bd_set_nr_sectors(struct block_device *bdev,
+					     sector_t sectors)
+{
+	bool entered = blksnap_hook_enter();
+
+	bd_set_nr_sectors(bdev, sectors);
+	if (entered) {
+		if (!sectors)
+			filter_detach_disk(bdev->bd_disk, true);
+		blksnap_hook_leave();
+	}
+}
+
+#endif
 static struct hook filter_hooks[FILTER_HOOK_COUNT] = {
 	[FILTER_HOOK_SUBMIT_BIO] =
 		HOOK("submit_bio_noacct", filter_submit_bio_noacct),
+#ifdef BLKSNAP_HAVE_BDEV_BLKDEV_IOCTL
+	[FILTER_HOOK_BLKDEV_IOCTL] =
+		HOOK("block_ioctl", filter_blkdev_ioctl),
+#else
 	[FILTER_HOOK_BLKDEV_IOCTL] =
 		HOOK("blkdev_ioctl", filter_blkdev_ioctl),
+#endif
 	[FILTER_HOOK_DEL_GENDISK] =
 		HOOK("del_gendisk", filter_del_gendisk),
+#ifdef BLKSNAP_HAVE_INVALIDATE_DISK
 	[FILTER_HOOK_INVALIDATE_DISK] =
 		HOOK("invalidate_disk", filter_invalidate_disk),
+#endif
 	[FILTER_HOOK_DISK_CHANGED] =
 		HOOK("bdev_disk_changed", filter_bdev_disk_changed),
 	[FILTER_HOOK_SET_CAPACITY] =
 		HOOK("set_capacity_and_notify", filter_set_capacity_and_notify),
 	[FILTER_HOOK_DEL_PARTITION] =
 		HOOK("bdev_del_partition", filter_bdev_del_partition),
+#ifdef BLKSNAP_HAVE_BD_SET_NR_SECTORS
+	[FILTER_HOOK_SET_NR_SECTORS] =
+		HOOK("bd_set_nr_sectors", filter_bd_set_nr_sectors),
+#endif
 };
 
 int blksnap_filter_init(void)

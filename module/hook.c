@@ -86,7 +86,7 @@ static kallsyms_lookup_name_t hook_find_kallsyms(void)
 
 static void notrace hook_thunk(unsigned long ip, unsigned long parent_ip,
 			       struct ftrace_ops *ops,
-			       struct ftrace_regs *fregs)
+			       struct BLKSNAP_FTRACE_REGS *fregs)
 {
 	struct hook *hook = container_of(ops, struct hook, ops);
 

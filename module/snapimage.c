@@ -46,6 +46,33 @@ static void snapimage_free_disk(struct gendisk *disk)
 		wake_up_all(&snapimage_freed);
 }
 
+#ifndef BLKSNAP_HAVE_FREE_DISK
+/*
+ * Before 5.18 a disk does not tell its driver when it is freed: the image
+ * counts its openers, and the last opener or the destroy, whichever comes
+ * last, frees it as ->free_disk would.  The disk itself lives on until
+ * then: the destroy and each opener hold a reference to it.
+ */
+static void snapimage_put(struct snapimage *image)
+{
+	if (atomic_dec_and_test(&image->refs))
+		snapimage_free_disk(image->disk);
+}
+
+static int snapimage_open(struct block_device *bdev, fmode_t mode)
+{
+	struct snapimage *image = bdev->bd_disk->private_data;
+
+	atomic_inc(&image->refs);
+	return 0;
+}
+
+static void snapimage_release(struct gendisk *disk, fmode_t mode)
+{
+	snapimage_put(disk->private_data);
+}
+#endif
+
 /*
  * A bio of the image becomes an iterator over its segments, so that the
  * diff area can hand any part of it to the original device, to memory or
@@ -215,7 +242,8 @@ static void snapimage_read(struct snapimage *image, struct bio *bio)
 		submit_bio_noacct(bio);
 		bio = split;
 	}
-	clone_bio = bio_alloc_clone(da->orig_bdev, bio, gfp, &snapimage_bioset);
+	clone_bio = blksnap_bio_alloc_clone(da->orig_bdev, bio, gfp,
+					    &snapimage_bioset);
 	if (!clone_bio) {
 		bio_wouldblock_error(bio);
 		return;
@@ -228,9 +256,9 @@ static void snapimage_read(struct snapimage *image, struct bio *bio)
 	submit_bio_noacct(clone_bio);
 }
 
-static void snapimage_submit_bio(struct bio *bio)
+static void snapimage_route_bio(struct bio *bio)
 {
-	struct snapimage *image = bio->bi_bdev->bd_disk->private_data;
+	struct snapimage *image = blksnap_bio_disk(bio)->private_data;
 
 	if (bio_op(bio) == REQ_OP_READ && !READ_ONCE(image->dead))
 		snapimage_read(image, bio);
@@ -238,10 +266,29 @@ static void snapimage_submit_bio(struct bio *bio)
 		snapimage_queue(image, bio);
 }
 
+#ifdef BLKSNAP_HAVE_VOID_SUBMIT_BIO
+static void snapimage_submit_bio(struct bio *bio)
+{
+	snapimage_route_bio(bio);
+}
+#else
+/* Before 5.16: completions come from workers and clones, never polled. */
+static blk_qc_t snapimage_submit_bio(struct bio *bio)
+{
+	snapimage_route_bio(bio);
+	return BLK_QC_T_NONE;
+}
+#endif
+
 static const struct block_device_operations snapimage_fops = {
 	.owner = THIS_MODULE,
 	.submit_bio = snapimage_submit_bio,
+#ifdef BLKSNAP_HAVE_FREE_DISK
 	.free_disk = snapimage_free_disk,
+#else
+	.open = snapimage_open,
+	.release = snapimage_release,
+#endif
 };
 
 /**
@@ -290,8 +337,11 @@ struct snapimage *blksnap_snapimage_create(struct diff_area *diff_area)
 	image->disk = disk;
 	image->diff_area = diff_area;
 	diff_area_get(diff_area);
+#ifndef BLKSNAP_HAVE_FREE_DISK
+	atomic_set(&image->refs, 1);
+#endif
 
-	ret = add_disk(disk);
+	ret = blksnap_add_disk(disk);
 	if (ret) {
 		/* Not added, so free_disk will not run: undo by hand. */
 		diff_area_put(diff_area);
@@ -334,6 +384,10 @@ void blksnap_snapimage_destroy(struct snapimage *image)
 	 */
 	for (i = 0; i < SNAPIMAGE_WORKERS; i++)
 		flush_work(&image->workers[i].work);
+	blksnap_cleanup_disk(disk);
+#ifndef BLKSNAP_HAVE_FREE_DISK
+	snapimage_put(image);
+#endif
 	put_disk(disk);
 }
 

@@ -39,6 +39,9 @@ struct snapimage {
 	unsigned int next_worker;
 	struct snapimage_worker workers[SNAPIMAGE_WORKERS];
 	bool dead;
+#ifndef BLKSNAP_HAVE_FREE_DISK
+	atomic_t refs;	/* the image's own and its openers' (snapimage.c) */
+#endif
 };
 
 int blksnap_snapimage_init(void);

@@ -41,7 +41,6 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME "-snapshot: " fmt
 
-#include <linux/blk-integrity.h>
 #include <linux/blkdev.h>
 #include <linux/capability.h>
 #include <linux/mm.h>
@@ -54,6 +53,7 @@
 #include <uapi/linux/blksnap.h>
 #include "chunk.h"
 #include "compat.h"
+#include "debugfs.h"
 #include "diff_area.h"
 #include "diff_storage.h"
 #include "filter.h"
@@ -75,6 +75,7 @@
  * @diff_area:	copy-on-write state once taken, else NULL
  * @image:	the snapshot image once taken, else NULL
  * @stack:	the devices under this one, while a take orders the freeze
+ * @frozen_sb:	what a take's freeze returned, for its thaw (before 5.11)
  */
 struct snapshot_device {
 	struct list_head link;
@@ -82,6 +83,7 @@ struct snapshot_device {
 	struct diff_area *diff_area;
 	struct snapimage *image;
 	struct blksnap_stack *stack;
+	struct super_block *frozen_sb;
 };
 
 /* Whether I/O of @upper can land on @lower (both with their stacks). */
@@ -283,7 +285,7 @@ static void snapshot_thaw(struct snapshot *snapshot,
 	if (!sd)
 		sd = list_entry(&snapshot->devices, struct snapshot_device, link);
 	list_for_each_entry_continue_reverse(sd, &snapshot->devices, link)
-		if (blksnap_bdev_thaw(sd->tracker->bdev))
+		if (blksnap_bdev_thaw(sd->tracker->bdev, sd->frozen_sb))
 			pr_err("thawing %pg failed\n", sd->tracker->bdev);
 }
 
@@ -410,7 +412,11 @@ static int snapshot_take_locked(struct snapshot *snapshot)
 	}
 
 	list_for_each_entry(sd, &snapshot->devices, link) {
-		ret = blksnap_bdev_freeze(sd->tracker->bdev);
+		if (blksnap_debugfs_freeze_fails(sd->tracker->bdev->bd_dev))
+			ret = -EBUSY;
+		else
+			ret = blksnap_bdev_freeze(sd->tracker->bdev,
+						  &sd->frozen_sb);
 		if (ret) {
 			pr_err("freezing %pg failed: %d\n", sd->tracker->bdev,
 			       ret);
@@ -696,17 +702,15 @@ long blksnap_snapshot_ctl_info(struct tracker *tracker, void __user *opt,
 void blksnap_tracker_cow(struct tracker *tracker, struct bio *bio,
 			 struct cbt_stamp stamp)
 {
-	sector_t base = tracker->bdev->bd_start_sect;
-	sector_t start = bio->bi_iter.bi_sector;
-	sector_t end, first, last;
+	sector_t base = blksnap_bdev_start_sect(tracker->bdev);
+	sector_t start, end, first, last;
 	struct diff_area *da;
 
 	/*
 	 * The bio may address a partition of the tracked disk or the disk
 	 * of a tracked partition: compare in whole-disk sectors.
 	 */
-	if (!bio_flagged(bio, BIO_REMAPPED))
-		start += bio->bi_bdev->bd_start_sect;
+	start = blksnap_bio_disk_sector(bio);
 	end = start + bio_sectors(bio);
 	first = max(start, base);
 	last = min(end, base + bdev_nr_sectors(tracker->bdev));

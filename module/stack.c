@@ -22,6 +22,7 @@
 #include <linux/namei.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include "compat.h"
 #include "stack.h"
 
 /* Longest stack followed: a loop over a file over dm over md is 4. */
@@ -121,20 +122,22 @@ struct stack_slaves {
 	unsigned int count;
 };
 
-static bool stack_slave_name(struct dir_context *ctx, const char *name,
-			     int len, loff_t pos, u64 ino, unsigned int type)
+static BLKSNAP_FILLDIR_RET stack_slave_name(struct dir_context *ctx,
+					    const char *name, int len,
+					    loff_t pos, u64 ino,
+					    unsigned int type)
 {
 	struct stack_slaves *slaves = container_of(ctx, struct stack_slaves,
 						   ctx);
 
 	if (name[0] == '.' || len >= BDEVNAME_SIZE)
-		return true;
+		return BLKSNAP_FILLDIR_GO_ON;
 	if (slaves->count == BLKSNAP_STACK_MAX)
-		return false;
+		return BLKSNAP_FILLDIR_STOP;
 	memcpy(slaves->names[slaves->count], name, len);
 	slaves->names[slaves->count][len] = '\0';
 	slaves->count++;
-	return true;
+	return BLKSNAP_FILLDIR_GO_ON;
 }
 
 /* The members of a dm or md device (its "slaves" in sysfs). */

@@ -42,6 +42,7 @@
 #include <linux/mman.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include "compat.h"
 #include "storage_extents.h"
 
 /* Filesystems whose block map of a file moves only through that file. */
@@ -243,7 +244,7 @@ struct storage_extents *blksnap_storage_extents_pin(struct file *file,
 	if (!se)
 		return ERR_PTR(-ENOMEM);
 	se->inode = inode;
-	se->start = sb->s_bdev->bd_start_sect;
+	se->start = blksnap_bdev_start_sect(sb->s_bdev);
 	se->low = (sector_t)-1;
 
 	inode_lock(inode);

@@ -10,6 +10,7 @@
 #include <linux/string.h>
 #include <linux/uaccess.h>
 #include <uapi/linux/blksnap.h>
+#include "compat.h"
 #include "snapshot.h"
 #include "tracker.h"
 
@@ -34,7 +35,7 @@ struct tracker *blksnap_tracker_create(struct block_device *bdev)
 	}
 	refcount_set(&tracker->refs, 1);
 	mutex_init(&tracker->ctl_lock);
-	get_device(&bdev->bd_device);
+	blksnap_bdev_hold(bdev);
 	tracker->bdev = bdev;
 	/*
 	 * No module reference: as upstream, unloading detaches every filter
@@ -49,7 +50,7 @@ void blksnap_tracker_put(struct tracker *tracker)
 	if (!refcount_dec_and_test(&tracker->refs))
 		return;
 	blksnap_cbt_map_destroy(&tracker->cbt);
-	put_device(&tracker->bdev->bd_device);
+	blksnap_bdev_unhold(tracker->bdev);
 	mutex_destroy(&tracker->ctl_lock);
 	kfree(tracker);
 }

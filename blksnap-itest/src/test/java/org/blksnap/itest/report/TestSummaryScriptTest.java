@@ -88,6 +88,32 @@ class TestSummaryScriptTest {
         assertEquals(0, r.exit());
     }
 
+    private void kernelStatus(String slug, String name, String kernel, String exit, String reason)
+            throws IOException {
+        status(slug, name, exit, reason);
+        write("build/reports/runs/" + slug + ".status",
+                Files.readString(root.resolve("build/reports/runs/" + slug + ".status")) + "kernel=" + kernel + "\n");
+    }
+
+    @Test
+    void theLineBeforeTheClosingOneCountsEachKernelsGuestTestsAndARunThatDiedCountsOnItsKernel() throws Exception {
+        hostReport();
+        kernelStatus("guest-suite-6-1", "guest suite (6.1)", "6.1.0-57-amd64", "0", "exited 0");
+        write("build/reports/guest/guest-suite-6-1/TEST-a.TakeIT.xml", suite("a.TakeIT", 4, 0));
+        kernelStatus("package-test", "package test", "6.1.0-57-amd64", "0", "exited 0");
+        write("build/reports/guest/package-test/TEST-p.xml", suite("p", 1, 0));
+        kernelStatus("kernel-7-2", "kernel 7.2.13+deb14-amd64", "7.2.13+deb14-amd64", "1", "exited 1");
+        write("build/reports/guest/kernel-7-2/TEST-a.TakeIT.xml", suite("a.TakeIT", 5, 1));
+        kernelStatus("kernel-7-3", "kernel 7.3-amd64", "7.3-amd64", "124", "timed out after 1200 s");
+        write("build/reports/guest/kernel-7-3/TEST-a.TakeIT.xml", suite("a.TakeIT", 2, 0));
+        Run r = summary("--require-guest");
+        String all = String.join("\n", r.lines());
+        assertEquals("15 passed, 2 failed", r.last(), all);
+        assertEquals("by kernel: 6.1.0-57-amd64 5 passed 0 failed, 7.2.13+deb14-amd64 5 passed 1 failed,"
+                + " 7.3-amd64 2 passed 1 failed", r.lines().get(r.lines().size() - 2), all);
+        assertEquals(1, r.exit());
+    }
+
     @Test
     void aTimedOutRunIsOneFailedTestNamedWithItsReasonAndItsFinishedClassesCount() throws Exception {
         hostReport();
