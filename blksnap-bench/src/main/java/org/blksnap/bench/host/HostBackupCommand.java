@@ -26,9 +26,13 @@ import org.blksnap.backup.engine.SourceDevice;
 import org.blksnap.backup.repo.BackupSummary;
 import org.blksnap.backup.repo.ChunkId;
 import org.blksnap.backup.repo.ChunkIds;
+import org.blksnap.backup.repo.ChunkStore;
 import org.blksnap.backup.repo.LocalDirectoryStore;
 import org.blksnap.backup.repo.Manifest;
 import org.blksnap.backup.repo.Repository;
+import org.blksnap.backup.repo.s3.S3Location;
+import org.blksnap.backup.repo.s3.S3Options;
+import org.blksnap.backup.repo.s3.S3Store;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
@@ -237,8 +241,9 @@ public final class HostBackupCommand {
     static final class Backup implements Callable<Integer> {
         @Option(names = "--image", required = true)
         Path image;
-        @Option(names = "--repo", required = true)
-        Path repo;
+        @Option(names = "--repo", required = true,
+                description = "A directory, or s3:http://HOST:PORT/BUCKET/PREFIX (credentials: the SDK's chain).")
+        String repo;
         @Option(names = "--chunk-size", defaultValue = "256K")
         String chunkSize;
 
@@ -261,8 +266,11 @@ public final class HostBackupCommand {
                 }
             };
             BackupResult r;
-            try (Repository repository = Repository.openForBackup(new LocalDirectoryStore(repo),
-                    (int) Sizes.parseBytes(chunkSize), Duration.ZERO)) {
+            try (ChunkStore store = S3Location.isS3(repo)
+                    ? S3Store.connect(S3Location.parse(repo), S3Options.defaults())
+                    : new LocalDirectoryStore(Path.of(repo));
+                    Repository repository = Repository.openForBackup(store, (int) Sizes.parseBytes(chunkSize),
+                            Duration.ZERO)) {
                 r = new BackupEngine(repository, BackupEngine.Options.defaults().withToolVersion("bench"),
                         ProgressListener.NONE).run(source);
             }
