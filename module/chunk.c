@@ -57,6 +57,33 @@ module_param_cb(chunk_maximum_buffer_mib, &chunk_buffer_mib_ops,
 MODULE_PARM_DESC(chunk_maximum_buffer_mib,
 		 "MiB of original content a snapshot may hold in memory, being read or waiting to be stored (1..65536)");
 
+/*
+ * Upstream's name and meaning, kept for its user space and scripts, which
+ * set it: how many chunks of one device may wait in memory to be stored.
+ * Here it is the pool's second bound, in chunks of one device; the
+ * default, 256 chunks of the default 256 KiB, is the default 64 MiB, so
+ * only a value set on purpose makes it the tighter bound.  Upstream took
+ * 0 (store at once); here every chunk waits in memory at least until its
+ * store ends, so 0 would mean nothing and is refused like the others.
+ */
+#define CHUNK_IN_QUEUE_HIGHEST		65536
+
+static int chunk_in_queue_set(const char *val, const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 1, CHUNK_IN_QUEUE_HIGHEST);
+}
+
+static const struct kernel_param_ops chunk_in_queue_ops = {
+	.set = chunk_in_queue_set,
+	.get = param_get_uint,
+};
+
+static unsigned int chunk_maximum_in_queue = 256;
+module_param_cb(chunk_maximum_in_queue, &chunk_in_queue_ops,
+		&chunk_maximum_in_queue, 0644);
+MODULE_PARM_DESC(chunk_maximum_in_queue,
+		 "Chunks of one device a snapshot may hold in memory, being read or waiting to be stored (1..65536)");
+
 void blksnap_chunk_pool_init(struct chunk_pool *pool)
 {
 	spin_lock_init(&pool->lock);
@@ -64,23 +91,31 @@ void blksnap_chunk_pool_init(struct chunk_pool *pool)
 	pool->used = 0;
 	pool->limit = (unsigned long)READ_ONCE(chunk_maximum_buffer_mib) <<
 		      (20 - PAGE_SHIFT);
+	pool->chunk_limit = READ_ONCE(chunk_maximum_in_queue);
 }
 
 /**
- * blksnap_chunk_pool_get() - reserve room for @pages pages, without waiting
+ * blksnap_chunk_pool_get() - reserve room for one chunk, without waiting
  * @pool:	the snapshot's pool
- * @pages:	pages of one chunk
+ * @chunks:	the chunks of the chunk's device in the pool; guarded by
+ *		@pool->lock
+ * @pages:	pages of the chunk
  *
  * Return: true if reserved; the caller waits on @pool->wq to try again.
  */
-bool blksnap_chunk_pool_get(struct chunk_pool *pool, unsigned long pages)
+bool blksnap_chunk_pool_get(struct chunk_pool *pool, unsigned int *chunks,
+			    unsigned long pages)
 {
 	bool got;
 
 	spin_lock(&pool->lock);
-	got = !pool->used || pool->used + pages <= pool->limit;
-	if (got)
+	/* An empty pool holds no chunk of this device either: no deadlock. */
+	got = !pool->used ||
+	      (pool->used + pages <= pool->limit && *chunks < pool->chunk_limit);
+	if (got) {
 		pool->used += pages;
+		(*chunks)++;
+	}
 	spin_unlock(&pool->lock);
 	return got;
 }
@@ -96,10 +131,13 @@ unsigned long blksnap_chunk_pool_used(struct chunk_pool *pool)
 	return used;
 }
 
-void blksnap_chunk_pool_put(struct chunk_pool *pool, unsigned long pages)
+/* Gives back what blksnap_chunk_pool_get() reserved. */
+void blksnap_chunk_pool_put(struct chunk_pool *pool, unsigned int *chunks,
+			    unsigned long pages)
 {
 	spin_lock(&pool->lock);
 	pool->used -= pages;
+	(*chunks)--;
 	spin_unlock(&pool->lock);
 	wake_up_all(&pool->wq);
 }
@@ -156,7 +194,7 @@ out:
 	memalloc_noio_restore(noio);
 	return chunk;
 fail:
-	blksnap_chunk_release_pages(chunk, NULL);
+	blksnap_chunk_release_pages(chunk);
 	kfree(chunk);
 	chunk = NULL;
 	goto out;
@@ -165,9 +203,10 @@ fail:
 /**
  * blksnap_chunk_release_pages() - the content left memory (stored or lost)
  * @chunk:	the chunk
- * @pool:	the pool the pages were reserved in, or NULL if they were not
+ *
+ * Frees the pages only; what they took in the pool the caller gives back.
  */
-void blksnap_chunk_release_pages(struct chunk *chunk, struct chunk_pool *pool)
+void blksnap_chunk_release_pages(struct chunk *chunk)
 {
 	unsigned int i;
 
@@ -178,8 +217,6 @@ void blksnap_chunk_release_pages(struct chunk *chunk, struct chunk_pool *pool)
 			__free_page(chunk->bvecs[i].bv_page);
 	kvfree(chunk->bvecs);
 	chunk->bvecs = NULL;
-	if (pool)
-		blksnap_chunk_pool_put(pool, chunk->nr_pages);
 }
 
 /* The whole content of a chunk with pages, as the source of a write. */
@@ -192,7 +229,7 @@ void blksnap_chunk_iter(struct chunk *chunk, struct iov_iter *iter)
 /* Only for a chunk whose pages went back to the pool already. */
 void blksnap_chunk_free(struct chunk *chunk)
 {
-	blksnap_chunk_release_pages(chunk, NULL);
+	blksnap_chunk_release_pages(chunk);
 	kfree(chunk);
 }
 

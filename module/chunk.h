@@ -84,16 +84,19 @@ static inline void chunk_set_state(struct chunk *chunk, enum chunk_state state)
 
 /**
  * struct chunk_pool - the bound on chunk pages in memory for one snapshot
- * @lock:	guards @used
+ * @lock:	guards @used and every device's count of chunks in the pool
  * @used:	pages of chunks LOADING, LOADED or STORING
  * @limit:	pages allowed, from the chunk_maximum_buffer_mib parameter
  *		when the snapshot was created
+ * @chunk_limit: chunks of one device allowed, from the
+ *		chunk_maximum_in_queue parameter when the snapshot was created
  * @wq:		blocking writers wait here for pages to be stored and freed
  */
 struct chunk_pool {
 	spinlock_t lock; /* see above */
 	unsigned long used;
 	unsigned long limit;
+	unsigned int chunk_limit;
 	wait_queue_head_t wq;
 };
 
@@ -101,8 +104,10 @@ int blksnap_chunk_init(void);
 void blksnap_chunk_done(void);
 
 void blksnap_chunk_pool_init(struct chunk_pool *pool);
-bool blksnap_chunk_pool_get(struct chunk_pool *pool, unsigned long pages);
-void blksnap_chunk_pool_put(struct chunk_pool *pool, unsigned long pages);
+bool blksnap_chunk_pool_get(struct chunk_pool *pool, unsigned int *chunks,
+			    unsigned long pages);
+void blksnap_chunk_pool_put(struct chunk_pool *pool, unsigned int *chunks,
+			    unsigned long pages);
 unsigned long blksnap_chunk_pool_used(struct chunk_pool *pool);
 
 struct chunk *blksnap_chunk_alloc(struct diff_area *diff_area, unsigned long number,
@@ -112,7 +117,7 @@ struct bio *blksnap_chunk_bio_alloc(struct block_device *bdev, unsigned short nr
 				    blk_opf_t opf, gfp_t gfp);
 void blksnap_chunk_copy(struct chunk *chunk, unsigned int offset,
 			struct iov_iter *iter, bool to_chunk);
-void blksnap_chunk_release_pages(struct chunk *chunk, struct chunk_pool *pool);
+void blksnap_chunk_release_pages(struct chunk *chunk);
 void blksnap_chunk_iter(struct chunk *chunk, struct iov_iter *iter);
 int blksnap_chunk_read_bdev(struct block_device *bdev, sector_t sector,
 			    struct iov_iter *iter);

@@ -329,7 +329,9 @@ static void diff_area_stage_show(struct seq_file *m, const char *name,
 /* The chunk's content left memory: stored, or lost. */
 static void diff_area_chunk_unload(struct diff_area *da, struct chunk *chunk)
 {
-	blksnap_chunk_release_pages(chunk, diff_area_pool(da));
+	blksnap_chunk_release_pages(chunk);
+	blksnap_chunk_pool_put(diff_area_pool(da), &da->pool_chunks,
+			       chunk->nr_pages);
 	atomic_dec(&da->in_memory);
 	wake_up_all(&da->wq);
 }
@@ -619,7 +621,7 @@ static int diff_area_new_chunk(struct diff_area *da, unsigned long nr,
 
 	if (load && load->first + load->count != nr)
 		diff_area_load_start(loadp, nowait);
-	if (!blksnap_chunk_pool_get(pool, pages)) {
+	if (!blksnap_chunk_pool_get(pool, &da->pool_chunks, pages)) {
 		if (nowait)
 			return -EAGAIN;
 		/*
@@ -628,7 +630,7 @@ static int diff_area_new_chunk(struct diff_area *da, unsigned long nr,
 		 */
 		diff_area_load_start(loadp, nowait);
 		wait_event(pool->wq,
-			   (got = blksnap_chunk_pool_get(pool, pages)) ||
+			   (got = blksnap_chunk_pool_get(pool, &da->pool_chunks, pages)) ||
 			   diff_area_broken(da));
 		if (!got)
 			return -EIO;
@@ -658,7 +660,7 @@ static int diff_area_new_chunk(struct diff_area *da, unsigned long nr,
 		if (ret != -EBUSY)
 			goto fail_pool;
 		/* Someone else's: its load holds us, the run ends here. */
-		blksnap_chunk_pool_put(pool, pages);
+		blksnap_chunk_pool_put(pool, &da->pool_chunks, pages);
 		diff_area_load_start(loadp, nowait);
 		return 0;
 	}
@@ -668,7 +670,7 @@ static int diff_area_new_chunk(struct diff_area *da, unsigned long nr,
 	return 0;
 
 fail_pool:
-	blksnap_chunk_pool_put(pool, pages);
+	blksnap_chunk_pool_put(pool, &da->pool_chunks, pages);
 	return nowait ? -EAGAIN : ret;
 }
 
@@ -907,11 +909,11 @@ void blksnap_diff_area_show(struct diff_area *da, struct seq_file *m)
 {
 	unsigned int nr = atomic_read(&da->nr_chunks);
 
-	seq_printf(m, "  device %d:%d chunk_sectors %u chunks %lu changed %u chunk_state_bytes %zu in_memory %d image_rereads %d error %d",
+	seq_printf(m, "  device %d:%d chunk_sectors %u chunks %lu changed %u chunk_state_bytes %zu in_memory %d chunk_limit %u image_rereads %d error %d",
 		   MAJOR(da->dev_id), MINOR(da->dev_id), 1U << da->chunk_shift,
 		   da->chunk_count, nr, nr * sizeof(struct chunk),
-		   atomic_read(&da->in_memory), atomic_read(&da->image_rereads),
-		   READ_ONCE(da->error));
+		   atomic_read(&da->in_memory), diff_area_pool(da)->chunk_limit,
+		   atomic_read(&da->image_rereads), READ_ONCE(da->error));
 	diff_area_stage_show(m, "held", &da->prof_held);
 	diff_area_stage_show(m, "loads", &da->prof_load);
 	diff_area_stage_show(m, "stores", &da->prof_store);

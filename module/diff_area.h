@@ -49,6 +49,8 @@ struct diff_area_stage {
  * @held_lock:		guards @held and every chunk's way out of LOADING
  * @held:		writes held until the chunks they touch are loaded
  * @in_memory:		chunks LOADING, LOADED or STORING
+ * @pool_chunks:	chunks of this device reserved in the snapshot's pool,
+ *			bounded by its chunk_limit; guarded by the pool's lock
  * @wq:		image I/O waits here for a load, destroy for @in_memory
  *			to reach 0
  * @error:		0, or the negative errno that corrupted the snapshot
@@ -76,6 +78,7 @@ struct diff_area {
 	spinlock_t held_lock; /* see above */
 	struct list_head held;
 	atomic_t in_memory;
+	unsigned int pool_chunks;
 	wait_queue_head_t wq;
 	int error;
 	atomic_t nr_chunks;

@@ -14,8 +14,12 @@ import java.util.Map;
 
 import org.blksnap.itest.support.LoopDevice;
 import org.blksnap.itest.support.Shell;
+import org.blksnap.api.BlkSnap;
 import org.blksnap.api.BlkSnapException;
 import org.blksnap.api.CbtInfo;
+import org.blksnap.api.DiffStorage;
+import org.blksnap.api.Filter;
+import org.blksnap.api.SnapshotId;
 import org.blksnap.api.sys.Errno;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -31,7 +35,8 @@ class ModuleParamsIT {
     /** Leaves the module loaded with default parameters, whatever happened. */
     @AfterEach
     void restoreDefaults() throws IOException {
-        if (Guest.moduleLoaded() && Cbt.param("tracking_block_minimum_shift") != 16) {
+        if (Guest.moduleLoaded() && (Cbt.param("tracking_block_minimum_shift") != 16
+                || Cbt.param("chunk_maximum_in_queue") != 256)) {
             Shell.sh("rmmod", "blksnap");
         }
         Guest.ensureModuleLoaded();
@@ -51,6 +56,54 @@ class ModuleParamsIT {
         assertEquals(16, Cbt.param("tracking_block_minimum_shift"));
         assertEquals(2_097_152, Cbt.param("tracking_block_maximum_count"));
         assertEquals(26, Cbt.param("tracking_block_maximum_shift"));
+        // 256 chunks of the default 256 KiB: the default 64 MiB pool.
+        assertEquals(256, Cbt.param("chunk_maximum_in_queue"));
+        assertEquals(64, Cbt.param("chunk_maximum_buffer_mib"));
+    }
+
+    /**
+     * Upstream's chunk_maximum_in_queue, which its scripts pass to modprobe
+     * (16): taken at load and at run time, and the bound of the next
+     * snapshot's devices on their chunks in memory (debugfs chunk_limit).
+     * The module once dropped the parameter: insmod then warned, ignored it
+     * and had no such file in sysfs.
+     */
+    @Test
+    void upstreamChunkMaximumInQueueBoundsTheChunksInMemory() throws IOException {
+        reload("chunk_maximum_in_queue=16");
+        assertEquals(16, Cbt.param("chunk_maximum_in_queue"), "the value given at load");
+        assertEquals(16, snapshotChunkLimit(), "a snapshot made after that load");
+
+        Path p = PARAMETERS.resolve("chunk_maximum_in_queue");
+        Files.writeString(p, "5");
+        assertEquals("5", Files.readString(p).strip());
+        assertEquals(5, snapshotChunkLimit(), "a snapshot made after the write");
+        Files.writeString(p, "65536");
+        assertEquals(65536, snapshotChunkLimit(), "the highest value");
+    }
+
+    /** Adds a 16 MiB loop device to a new snapshot, takes it and reads its device's debugfs chunk_limit. */
+    private static long snapshotChunkLimit() throws IOException {
+        try (LoopDevice loop = LoopDevice.create(16 * MIB); BlkSnap blksnap = BlkSnap.open()) {
+            Cbt.attach(loop.device());
+            SnapshotId id = blksnap.createSnapshot(DiffStorage.directory(Path.of("/tmp")), 64 * MIB / 512);
+            try {
+                try (Filter f = Filter.open(loop.device())) {
+                    f.snapshotAdd(id);
+                }
+                blksnap.take(id);
+                String[] words = Files.readString(Guest.DEBUGFS.resolve("snapshots")).split("\\s+");
+                for (int i = 0; i + 1 < words.length; i++) {
+                    if (words[i].equals("chunk_limit")) {
+                        return Long.parseLong(words[i + 1]);
+                    }
+                }
+                throw new IOException("debugfs snapshots shows no chunk_limit");
+            } finally {
+                blksnap.destroy(id);
+                Cbt.detachQuietly(loop.device());
+            }
+        }
     }
 
     @Test
@@ -85,7 +138,9 @@ class ModuleParamsIT {
         Shell.sh("rmmod", "blksnap");
         String ko = System.getenv("BLKSNAP_KO");
         for (String bad : new String[] {"tracking_block_minimum_shift=8", "tracking_block_maximum_shift=32",
-                "tracking_block_maximum_count=0", "tracking_block_minimum_shift=20 tracking_block_maximum_shift=18"}) {
+                "tracking_block_maximum_count=0", "tracking_block_minimum_shift=20 tracking_block_maximum_shift=18",
+                "chunk_maximum_in_queue=0", "chunk_maximum_in_queue=65537", "chunk_maximum_in_queue=-1",
+                "chunk_maximum_in_queue=many"}) {
             String[] words = bad.split(" ");
             String[] cmd = new String[words.length + 2];
             cmd[0] = "insmod";
@@ -107,6 +162,7 @@ class ModuleParamsIT {
     void writableParametersRefuseBadValues() throws IOException {
         Map<String, String[]> bad = new LinkedHashMap<>();
         bad.put("chunk_maximum_buffer_mib", new String[] {"0", "65537", "-1"});
+        bad.put("chunk_maximum_in_queue", new String[] {"0", "65537", "-1", "many"});
         bad.put("chunk_minimum_shift", new String[] {"0", "11", "31"});
         bad.put("chunk_maximum_shift", new String[] {"11", "31"});
         bad.put("chunk_maximum_count_shift", new String[] {"63", "1000"});
@@ -130,6 +186,8 @@ class ModuleParamsIT {
             }
             Files.writeString(PARAMETERS.resolve("chunk_maximum_buffer_mib"), "1");
             assertEquals("1", Files.readString(PARAMETERS.resolve("chunk_maximum_buffer_mib")).strip());
+            Files.writeString(PARAMETERS.resolve("chunk_maximum_in_queue"), "1");
+            assertEquals("1", Files.readString(PARAMETERS.resolve("chunk_maximum_in_queue")).strip());
         } finally {
             for (Map.Entry<String, String> e : before.entrySet()) {
                 Files.writeString(PARAMETERS.resolve(e.getKey()), e.getValue());

@@ -152,6 +152,47 @@ class CopyOnWriteIT {
     }
 
     /**
+     * Upstream's bound, chunk_maximum_in_queue, set to 3 at run time: with a
+     * storage whose writes take a second, 16 first writes from 8 threads
+     * never have more than 3 chunks of the device in memory (debugfs
+     * in_memory, sampled), though the 64 MiB pool has room for 256. All
+     * writes complete and the image is whole.
+     */
+    @Test
+    void chunksInMemoryStayWithinChunkMaximumInQueue() throws Exception {
+        try (Rig rig = new Rig()) {
+            rig.parameter("chunk_maximum_in_queue", "3");
+            Path device = rig.loop(64L << 20);
+            Data.writeFill(device, 0, 16 * CHUNK, 0x11);
+            Path slowStorage = slowWrites(rig, "itest-cow-queue", rig.loop(64L << 20), 1000);
+            Path image = rig.snapshot(DiffStorage.blockDevice(slowStorage), Data.sizeOf(slowStorage) / 512, device)
+                    .get(0);
+            assertEquals(3, debugfsField("chunk_limit"));
+
+            AtomicInteger most = new AtomicInteger();
+            AtomicInteger next = new AtomicInteger();
+            ExecutorService pool = Executors.newFixedThreadPool(9);
+            try {
+                Future<?> sampler = pool.submit(() -> {
+                    while (next.get() < 16 + 8) {
+                        most.accumulateAndGet((int) debugfsField("in_memory"), Math::max);
+                        Thread.sleep(2);
+                    }
+                    return null;
+                });
+                writeChunks(pool, 8, device, next, 16, 4096);
+                sampler.get(60, TimeUnit.SECONDS);
+            } finally {
+                pool.shutdownNow();
+            }
+            assertTrue(most.get() <= 3, "the device had " + most.get() + " chunks in memory with a bound of 3");
+            assertTrue(most.get() >= 2, "the sampler never saw the bound reached: " + most.get());
+            assertEquals("11", Data.fillOf(image, 0, 16 * CHUNK), "the image is whole");
+            assertEquals(0, Rig.info(device).errorCode());
+        }
+    }
+
+    /**
      * 64 first writes from 16 threads into a storage with room for 8 chunks:
      * the snapshot overflows while loads are in flight. Every write
      * succeeds and lands on the original; the snapshot says ENOSPC.
