@@ -227,7 +227,10 @@ class CopyOnWriteIT {
         try (Rig rig = new Rig()) {
             rig.parameter("chunk_minimum_shift", "12");
             rig.parameter("chunk_maximum_shift", "12");
-            int blocks = 4096;
+            // Each block is one race of a first write against three readers. 4,096
+            // of them took 380 s of a loaded TCG guest in make test; a quarter runs
+            // the same race per block. A soak can ask for more: -Dblksnap.cow.race.blocks=N.
+            int blocks = Integer.getInteger("blksnap.cow.race.blocks", 1024);
             Path device = rig.loop((long) blocks * 4096);
             Data.writeFill(device, 0, blocks * 4096, 0x11);
             Path image = rig.snapshot(TMP, 1L << 20, device).get(0);
