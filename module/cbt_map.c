@@ -264,42 +264,42 @@ void blksnap_cbt_map_info(struct cbt_map *map, struct blksnap_cbtinfo *info)
 
 /*
  * Copies through a bounce page because user memory may fault and the lock
- * must not be held then.  Returns the bytes copied, 0 at the end of the
- * map, -EINVAL for an offset beyond the end.
+ * must not be held then.  As upstream, the window must lie inside the map:
+ * a window past the end is ENODATA, not a shorter copy, so a caller never
+ * mistakes a map that shrank under it for the whole map.
  */
-ssize_t blksnap_cbt_map_read(struct cbt_map *map, u32 offset, u8 __user *buf, u32 len)
+int blksnap_cbt_map_read(struct cbt_map *map, u32 offset, u8 __user *buf,
+			 u32 len)
 {
-	size_t done = 0;
 	u8 *bounce;
+	int ret = 0;
 
 	bounce = (u8 *)__get_free_page(GFP_KERNEL);
 	if (!bounce)
 		return -ENOMEM;
-	while (done < len) {
-		size_t chunk;
+	while (len) {
+		size_t chunk = min_t(size_t, len, PAGE_SIZE);
 
 		spin_lock(&map->lock);
-		if (offset > map->block_count) {
+		if (offset > map->block_count ||
+		    len > map->block_count - offset) {
 			spin_unlock(&map->lock);
-			free_page((unsigned long)bounce);
-			return done ? done : -EINVAL;
+			ret = -ENODATA;
+			break;
 		}
-		chunk = min3((size_t)(len - done), (size_t)PAGE_SIZE,
-			     (size_t)(map->block_count - offset));
 		memcpy(bounce, map->read_map + offset, chunk);
 		spin_unlock(&map->lock);
-		if (!chunk)
+		if (copy_to_user(buf, bounce, chunk)) {
+			ret = -EFAULT;
 			break;
-		if (copy_to_user(buf + done, bounce, chunk)) {
-			free_page((unsigned long)bounce);
-			return -EFAULT;
 		}
-		done += chunk;
+		buf += chunk;
 		offset += chunk;
+		len -= chunk;
 		cond_resched();
 	}
 	free_page((unsigned long)bounce);
-	return done;
+	return ret;
 }
 
 size_t blksnap_cbt_map_bytes(struct cbt_map *map)

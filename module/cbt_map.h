@@ -92,7 +92,8 @@ int blksnap_cbt_map_mark_dirty(struct cbt_map *map, const struct blksnap_sectors
 struct cbt_stamp blksnap_cbt_map_switch(struct cbt_map *map);
 
 void blksnap_cbt_map_info(struct cbt_map *map, struct blksnap_cbtinfo *info);
-ssize_t blksnap_cbt_map_read(struct cbt_map *map, u32 offset, u8 __user *buf, u32 len);
+int blksnap_cbt_map_read(struct cbt_map *map, u32 offset, u8 __user *buf,
+			 u32 len);
 
 /* Bytes of memory held by the maps, for the memory counters. */
 size_t blksnap_cbt_map_bytes(struct cbt_map *map);

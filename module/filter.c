@@ -14,7 +14,6 @@
  * argument, EFAULT):
  *   ENOENT     ATTACH: name is not "blksnap"; DETACH/CTL when not attached
  *   EINVAL     DETACH/CTL naming another filter while blksnap is attached
- *   EINVAL     ATTACH with optlen != 0 (blksnap takes no options)
  *   EALREADY   ATTACH when already attached
  *   ENODEV     ATTACH to a device that is going away or has no medium
  *   EOPNOTSUPP ATTACH to a zoned device
@@ -333,8 +332,10 @@ static long filter_ioctl_attach(struct block_device *bdev,
 		return -EFAULT;
 	if (!filter_name_is_ours(arg.name))
 		return -ENOENT;
-	if (arg.optlen)
-		return -EINVAL;
+	/*
+	 * blksnap has no attach options; like upstream's, it ignores opt and
+	 * optlen instead of refusing them, so upstream's callers behave alike.
+	 */
 	return filter_attach(bdev);
 }
 
@@ -379,10 +380,8 @@ static long filter_ioctl_ctl(struct block_device *bdev,
 	if (!tracker)
 		return -ENOENT;
 	ret = blksnap_tracker_ctl(tracker, arg.cmd, u64_to_user_ptr(arg.opt),
-				  &arg.optlen);
+				  arg.optlen);
 	blksnap_tracker_put(tracker);
-	if (ret >= 0 && put_user(arg.optlen, &argp->optlen))
-		return -EFAULT;
 	return ret;
 }
 

@@ -6,11 +6,13 @@
  * Errors of the snapshot commands, beyond those common to a door
  * (EPERM without CAP_SYS_ADMIN, EFAULT for unreadable memory):
  *   ESRCH        no snapshot has the given id (ENOENT is kept for "no
- *                event in time" and "filter not attached")
+ *                event in time" and "filter not attached"); DESTROY says
+ *                ENODEV instead, as upstream's does
  *   ENAMETOOLONG the storage path is longer than PATH_MAX
  *   EINVAL       bad argument: empty path, limit 0 for a file, a path
  *                that is not a regular file, directory or block device,
- *                optlen not the size of the command's structure
+ *                optlen smaller than the command's structure (a larger
+ *                one is accepted, as upstream)
  *   EALREADY     take of a taken snapshot; add of a device already in
  *                this snapshot
  *   EBUSY        add to a taken snapshot, add of a device that is in
@@ -25,8 +27,8 @@
  *                not stable (storage_extents.c)
  *   ETXTBSY      add of the device of a storage file that is open for
  *                writing elsewhere or pinned already
- *   ENODEV       take of a snapshot without devices; SNAPSHOTINFO on a
- *                device that is in no snapshot
+ *   ENODEV       destroy of an unknown id; take of a snapshot without
+ *                devices
  *   ENODATA      collect with too little room; count says how many ids
  *                were written (a null ids array only counts, like upstream)
  *   ENOENT       wait_event: no event within the timeout
@@ -268,7 +270,8 @@ long blksnap_snapshot_ioctl_destroy(void __user *arg)
 	if (snapshot)
 		snapshot_destroy(snapshot);
 	mutex_unlock(&snapshots_lock);
-	return snapshot ? 0 : -ESRCH;
+	/* Upstream's errno here, though every other command says ESRCH. */
+	return snapshot ? 0 : -ENODEV;
 }
 
 /*
@@ -623,7 +626,8 @@ static int snapshot_device_supported(struct block_device *bdev)
 	return 0;
 }
 
-long blksnap_snapshot_ctl_add(struct tracker *tracker, void __user *opt, u32 *optlen)
+long blksnap_snapshot_ctl_add(struct tracker *tracker, void __user *opt,
+			      u32 optlen)
 {
 	struct blksnap_snapshotadd arg;
 	struct block_device *bdev = tracker->bdev;
@@ -631,7 +635,7 @@ long blksnap_snapshot_ctl_add(struct tracker *tracker, void __user *opt, u32 *op
 	struct snapshot *snapshot, *owner;
 	long ret;
 
-	if (*optlen != sizeof(arg))
+	if (optlen < sizeof(arg))
 		return -EINVAL;
 	if (copy_from_user(&arg, opt, sizeof(arg)))
 		return -EFAULT;
@@ -665,19 +669,20 @@ long blksnap_snapshot_ctl_add(struct tracker *tracker, void __user *opt, u32 *op
 }
 
 long blksnap_snapshot_ctl_info(struct tracker *tracker, void __user *opt,
-			       u32 *optlen)
+			       u32 optlen)
 {
 	struct blksnap_snapshotinfo info = {};
 	struct snapshot_device *sd;
-	long ret = 0;
 
-	if (*optlen != sizeof(info))
+	if (optlen < sizeof(info))
 		return -EINVAL;
 
+	/*
+	 * A device in no snapshot, or not taken yet, answers zeros: no error,
+	 * no image, as upstream's does.
+	 */
 	mutex_lock(&snapshots_lock);
-	if (!snapshot_find_tracker(tracker, &sd)) {
-		ret = -ENODEV;
-	} else if (sd->diff_area) {
+	if (snapshot_find_tracker(tracker, &sd) && sd->diff_area) {
 		info.error_code = blksnap_diff_area_error(sd->diff_area);
 		if (sd->image)
 			strscpy(info.image, snapimage_name(sd->image),
@@ -685,9 +690,9 @@ long blksnap_snapshot_ctl_info(struct tracker *tracker, void __user *opt,
 	}
 	mutex_unlock(&snapshots_lock);
 
-	if (!ret && copy_to_user(opt, &info, sizeof(info)))
-		ret = -EFAULT;
-	return ret;
+	if (copy_to_user(opt, &info, sizeof(info)))
+		return -EFAULT;
+	return 0;
 }
 
 /**

@@ -61,9 +61,9 @@ long blksnap_snapshot_ioctl_wait_event(void __user *arg);
 
 /* BLKFILTER_CTL commands SNAPSHOTADD and SNAPSHOTINFO of a tracker. */
 long blksnap_snapshot_ctl_add(struct tracker *tracker, void __user *opt,
-			      u32 *optlen);
+			      u32 optlen);
 long blksnap_snapshot_ctl_info(struct tracker *tracker, void __user *opt,
-			       u32 *optlen);
+			       u32 optlen);
 
 void blksnap_snapshot_show(struct seq_file *m);
 

@@ -93,11 +93,11 @@ int blksnap_tracker_check_capacity(struct tracker *tracker)
 }
 
 static long tracker_ctl_cbtinfo(struct tracker *tracker, void __user *opt,
-				u32 *optlen)
+				u32 optlen)
 {
 	struct blksnap_cbtinfo info;
 
-	if (*optlen != sizeof(info))
+	if (optlen < sizeof(info))
 		return -EINVAL;
 	blksnap_cbt_map_info(&tracker->cbt, &info);
 	if (copy_to_user(opt, &info, sizeof(info)))
@@ -106,11 +106,11 @@ static long tracker_ctl_cbtinfo(struct tracker *tracker, void __user *opt,
 }
 
 static long tracker_ctl_cbtmap(struct tracker *tracker, void __user *opt,
-			       u32 *optlen)
+			       u32 optlen)
 {
 	struct blksnap_cbtmap arg;
 
-	if (*optlen != sizeof(arg))
+	if (optlen < sizeof(arg))
 		return -EINVAL;
 	if (copy_from_user(&arg, opt, sizeof(arg)))
 		return -EFAULT;
@@ -119,13 +119,13 @@ static long tracker_ctl_cbtmap(struct tracker *tracker, void __user *opt,
 }
 
 static long tracker_ctl_cbtdirty(struct tracker *tracker, void __user *opt,
-				 u32 *optlen)
+				 u32 optlen)
 {
 	struct blksnap_cbtdirty arg;
 	struct blksnap_sectors *ranges;
 	long ret;
 
-	if (*optlen != sizeof(arg))
+	if (optlen < sizeof(arg))
 		return -EINVAL;
 	if (copy_from_user(&arg, opt, sizeof(arg)))
 		return -EFAULT;
@@ -142,8 +142,13 @@ static long tracker_ctl_cbtdirty(struct tracker *tracker, void __user *opt,
 	return ret;
 }
 
+/*
+ * @optlen is the size of the caller's buffer.  As upstream, a buffer larger
+ * than the command's structure is accepted (only the structure is read or
+ * written), a smaller one is EINVAL, and optlen is never written back.
+ */
 typedef long (*tracker_ctl_fn)(struct tracker *tracker, void __user *opt,
-			       u32 *optlen);
+			       u32 optlen);
 
 static const tracker_ctl_fn tracker_ctls[] = {
 	[blkfilter_ctl_blksnap_cbtinfo] = tracker_ctl_cbtinfo,
@@ -154,7 +159,7 @@ static const tracker_ctl_fn tracker_ctls[] = {
 };
 
 long blksnap_tracker_ctl(struct tracker *tracker, unsigned int cmd,
-			 void __user *opt, u32 *optlen)
+			 void __user *opt, u32 optlen)
 {
 	long ret;
 

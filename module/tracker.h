@@ -92,7 +92,7 @@ int blksnap_tracker_may_detach(struct tracker *tracker);
 
 /* BLKFILTER_CTL commands of the blksnap filter; errnos in README.md. */
 long blksnap_tracker_ctl(struct tracker *tracker, unsigned int cmd,
-			 void __user *opt, u32 *optlen);
+			 void __user *opt, u32 optlen);
 
 /* Rebuilds the CBT map if the device's capacity changed. */
 int blksnap_tracker_check_capacity(struct tracker *tracker);

@@ -22,7 +22,8 @@
  * struct blkfilter_attach - argument of BLKFILTER_ATTACH
  * @name:	name of the filter to attach, e.g. "blksnap"
  * @opt:	user pointer to filter-specific options, or 0
- * @optlen:	size of the options at @opt, in bytes
+ * @optlen:	size of the options at @opt, in bytes (blksnap has no options
+ *		and ignores both)
  */
 struct blkfilter_attach {
 	__u8 name[BLKFILTER_NAME_LENGTH];
@@ -42,7 +43,8 @@ struct blkfilter_detach {
  * struct blkfilter_ctl - argument of BLKFILTER_CTL
  * @name:	name of the attached filter that shall run the command
  * @cmd:	filter-specific command number
- * @optlen:	size of the buffer at @opt; updated with the size used
+ * @optlen:	size of the buffer at @opt, at least the command's structure;
+ *		never written back
  * @opt:	user pointer to the command's in/out buffer
  */
 struct blkfilter_ctl {

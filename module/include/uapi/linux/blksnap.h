@@ -73,11 +73,12 @@ struct blksnap_cbtinfo {
 /**
  * struct blksnap_cbtmap - read a window of the CBT map
  * @offset:	first map byte wanted
- * @length:	size of the buffer in bytes
+ * @length:	number of map bytes wanted; the buffer holds at least as many
  * @buffer:	user pointer that receives the map bytes
  *
- * The ioctl returns the number of bytes copied; 0 once @offset reaches the
- * end of the map.
+ * The ioctl copies the whole window and returns 0, or fails with ENODATA,
+ * copying nothing, when @offset + @length passes the end of the map
+ * (struct blksnap_cbtinfo.block_count bytes).
  */
 struct blksnap_cbtmap {
 	__u32 offset;

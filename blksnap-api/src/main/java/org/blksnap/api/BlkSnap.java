@@ -125,21 +125,31 @@ public final class BlkSnap implements AutoCloseable {
      * The devices stay tracked.
      *
      * @param id the snapshot
-     * @throws BlkSnapException if the kernel refuses
+     * @throws SnapshotNotFoundException if there is no such snapshot
+     * @throws BlkSnapException          if the kernel refuses
      */
     public void destroy(SnapshotId id) throws BlkSnapException {
-        uuidIoctl(Ioctl.IOCTL_BLKSNAP_SNAPSHOT_DESTROY, id, "destroy");
+        int errno = uuidIoctl(Ioctl.IOCTL_BLKSNAP_SNAPSHOT_DESTROY, id);
+        if (errno != 0) {
+            throw Errors.destroy(id, errno);
+        }
     }
 
     private void uuidIoctl(long request, SnapshotId id, String what) throws BlkSnapException {
+        int errno = uuidIoctl(request, id);
+        if (errno != 0) {
+            throw Errors.snapshot(id, what, errno);
+        }
+    }
+
+    /** @return 0, or the errno the ioctl failed with */
+    private int uuidIoctl(long request, SnapshotId id) {
         Objects.requireNonNull(id, "id");
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment u = arena.allocate(Abi.BLKSNAP_UUID);
             id.uuid().write(u, 0);
             SysResult r = Linux.ioctl(fd.get(), request, u);
-            if (!r.ok()) {
-                throw Errors.snapshot(id, what, r.errno());
-            }
+            return r.ok() ? 0 : r.errno();
         }
     }
 

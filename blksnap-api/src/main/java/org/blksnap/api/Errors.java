@@ -83,14 +83,27 @@ final class Errors {
             return e;
         }
         return switch (errno) {
-            case Errno.ENOENT, Errno.ESRCH -> new SnapshotNotFoundException(
-                    "snapshot " + id + " not found (blksnap snapshot_collect lists them)", errno);
+            case Errno.ENOENT, Errno.ESRCH -> snapshotNotFound(id, errno);
             case Errno.EALREADY -> new SnapshotStateException("snapshot " + id + " already taken", errno);
             case Errno.EBUSY -> new SnapshotStateException("snapshot " + id + " is busy", errno);
             case Errno.ENODEV -> new SnapshotStateException(
                     "snapshot " + id + " has no devices: blksnap snapshot_add first", errno);
             default -> generic(what + " of snapshot " + id + " failed", errno);
         };
+    }
+
+    /**
+     * SNAPSHOT_DESTROY failed. Its errno for an unknown id is ENODEV, as
+     * upstream's module says, where every other command says ESRCH and
+     * TAKE's ENODEV means "no devices".
+     */
+    static BlkSnapException destroy(SnapshotId id, int errno) {
+        return errno == Errno.ENODEV ? snapshotNotFound(id, errno) : snapshot(id, "destroy", errno);
+    }
+
+    private static SnapshotNotFoundException snapshotNotFound(SnapshotId id, int errno) {
+        return new SnapshotNotFoundException("snapshot " + id + " not found (blksnap snapshot_collect lists them)",
+                errno);
     }
 
     /** Any other failure; still the permission message for EPERM/EACCES. */

@@ -174,15 +174,21 @@ public final class Filter implements AutoCloseable {
                 req.set(JAVA_INT, Abi.offset(Abi.BLKSNAP_CBTMAP, "offset"), offset);
                 req.set(JAVA_INT, Abi.offset(Abi.BLKSNAP_CBTMAP, "length"), want);
                 req.set(JAVA_LONG, Abi.offset(Abi.BLKSNAP_CBTMAP, "buffer"), buf.address());
-                int got = ctl(arena, Abi.CTL_CBTMAP, req, "readcbtmap");
-                if (got <= 0 || got > want) {
-                    // The map shrank under us (capacity change): what was
-                    // read is still right, the rest is unknown, so refuse.
-                    throw new CbtMapChangedException(device + ": CBT map changed while reading (got " + got
-                            + " bytes at offset " + offset + " of " + map.length + "); read it again");
+                SysResult r = rawCtl(arena, Abi.CTL_CBTMAP, req);
+                // The window lies inside the map CBTINFO described, so the
+                // kernel copies all of it and returns 0. ENODATA says it no
+                // longer lies inside: the map shrank under us (capacity
+                // change). What was read is still right, the rest is unknown,
+                // so refuse.
+                if (!r.ok() && r.errno() == Errno.ENODATA) {
+                    throw new CbtMapChangedException(device + ": CBT map changed while reading (" + want
+                            + " bytes at offset " + offset + " of " + map.length + " no longer exist); read it again");
                 }
-                MemorySegment.copy(buf, JAVA_BYTE, 0, map, offset, got);
-                offset += got;
+                if (!r.ok()) {
+                    throw Errors.filter(device, "readcbtmap", r.errno());
+                }
+                MemorySegment.copy(buf, JAVA_BYTE, 0, map, offset, want);
+                offset += want;
             }
         }
         return map;
@@ -259,17 +265,15 @@ public final class Filter implements AutoCloseable {
     }
 
     /**
-     * @return the snapshot state of this device: error and image name
-     * @throws SnapshotNotFoundException if the device is in no snapshot
-     * @throws BlkSnapException          if the call fails
+     * @return the snapshot state of this device: error and image name; no
+     *         error and no image when the device is in no snapshot or its
+     *         snapshot is not taken yet (the kernel does not tell them apart)
+     * @throws BlkSnapException if the call fails
      */
     public SnapshotInfo snapshotInfo() throws BlkSnapException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment info = arena.allocate(Abi.BLKSNAP_SNAPSHOTINFO);
             SysResult r = rawCtl(arena, Abi.CTL_SNAPSHOTINFO, info);
-            if (r.errno() == Errno.ENODEV) {
-                throw new SnapshotNotFoundException(device + " is in no snapshot", r.errno());
-            }
             if (!r.ok()) {
                 throw Errors.filter(device, "snapshot_info", r.errno());
             }
@@ -294,12 +298,11 @@ public final class Filter implements AutoCloseable {
         fd.close();
     }
 
-    private int ctl(Arena arena, int cmd, MemorySegment opt, String what) throws BlkSnapException {
+    private void ctl(Arena arena, int cmd, MemorySegment opt, String what) throws BlkSnapException {
         SysResult r = rawCtl(arena, cmd, opt);
         if (!r.ok()) {
             throw Errors.filter(device, what, r.errno());
         }
-        return r.intValue();
     }
 
     private SysResult rawCtl(Arena arena, int cmd, MemorySegment opt) {

@@ -14,7 +14,8 @@ import picocli.CommandLine.Option;
 /** {@code blksnap snapshot_info}. */
 @Command(name = "snapshot_info", mixinStandardHelpOptions = true,
         description = {"Print the snapshot state of a device: error_code (0, or the negative errno that broke "
-                + "the snapshot) and image (the snapshot image device, empty before the take)."},
+                + "the snapshot) and image (the snapshot image device; empty before the take, and for a device in "
+                + "no snapshot)."},
         footer = {"", "Examples:", "  blksnap snapshot_info --device /dev/vdb",
             "  blksnap snapshot_info -d /dev/vdb --field image", "  blksnap snapshot_info -d /dev/vdb -j"})
 public final class SnapshotInfoCommand extends BaseCommand {

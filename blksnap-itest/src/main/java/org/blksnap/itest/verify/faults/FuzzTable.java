@@ -105,7 +105,7 @@ final class FuzzTable {
                         FuzzTable::fillCreate, (ctx, arg) -> ctx.live.add(
                                 new SnapshotId(Uuid.read(arg, Abi.offset(Abi.BLKSNAP_SNAPSHOT_CREATE, "id"))))),
                 control("IOCTL_BLKSNAP_SNAPSHOT_DESTROY", Ioctl.IOCTL_BLKSNAP_SNAPSHOT_DESTROY, Abi.BLKSNAP_UUID,
-                        Set.of(ESRCH), FuzzTable::fillId, (ctx, arg) -> {
+                        Set.of(ENODEV), FuzzTable::fillId, (ctx, arg) -> {
                             SnapshotId id = new SnapshotId(Uuid.read(arg, 0));
                             ctx.live.remove(id);
                             ctx.dead.add(id);
@@ -119,11 +119,11 @@ final class FuzzTable {
                 new Row("IOCTL_BLKSNAP(random command)", Door.CONTROL, FuzzTable::unknownControl, 64,
                         Set.of(ENOTTY), (ctx, arg, d) -> { }, NONE, false),
                 block("BLKFILTER_ATTACH", Ioctl.BLKFILTER_ATTACH, Abi.BLKFILTER_ATTACH,
-                        Set.of(ENOENT, EINVAL, EALREADY), FuzzTable::fillAttach),
+                        Set.of(ENOENT, EALREADY), FuzzTable::fillAttach),
                 block("BLKFILTER_DETACH", Ioctl.BLKFILTER_DETACH, Abi.BLKFILTER_DETACH,
                         Set.of(ENOENT, EINVAL, EBUSY), (ctx, arg, d) -> d.append("name=").append(ctx.name(arg))),
                 ctl("CBTINFO", Abi.CTL_CBTINFO, Abi.BLKSNAP_CBTINFO, Set.of(), (ctx, opt, d) -> { }),
-                ctl("CBTMAP", Abi.CTL_CBTMAP, Abi.BLKSNAP_CBTMAP, Set.of(), FuzzTable::fillCbtMap),
+                ctl("CBTMAP", Abi.CTL_CBTMAP, Abi.BLKSNAP_CBTMAP, Set.of(ENODATA), FuzzTable::fillCbtMap),
                 ctl("CBTDIRTY", Abi.CTL_CBTDIRTY, Abi.BLKSNAP_CBTDIRTY, Set.of(), FuzzTable::fillCbtDirty),
                 ctl("SNAPSHOTADD", Abi.CTL_SNAPSHOTADD, Abi.BLKSNAP_SNAPSHOTADD,
                         Set.of(ESRCH, EALREADY, EBUSY, EPERM, EOPNOTSUPP, ETXTBSY, ENOSPC), FuzzTable::fillId),
@@ -144,7 +144,7 @@ final class FuzzTable {
 
     /**
      * A BLKFILTER_CTL command: besides its own errnos, ENOENT (name not
-     * ours or filter not attached), EINVAL (optlen not the struct size) and
+     * ours or filter not attached), EINVAL (optlen below the struct size) and
      * ENODEV (medium gone) apply to every command.
      */
     private static Row ctl(String cmdName, int cmd, StructLayout opt, Set<Integer> own, Filler fillOpt) {
