@@ -29,8 +29,13 @@ final class TakeLatency extends Scenario {
     private void measure(Bench b, List<Path> devices) throws Exception {
         List<Double> ms = new ArrayList<>();
         Path json = b.fioOutput("s6-writer-" + devices.size());
+        List<Long> before = new ArrayList<>();
+        for (Path d : devices) {
+            before.add(writesCompleted(d));
+        }
         Process writer = Fio.startWriter(devices, b.profile(), json);
         try (BlkSnap blksnap = BlkSnap.open()) {
+            awaitWrites(writer, devices, before);
             for (int i = 0; i < b.profile().takes(); i++) {
                 Snapshot s = b.untaken(blksnap, devices);
                 try {
@@ -77,5 +82,35 @@ final class TakeLatency extends Scenario {
                 "the slowest of the writer's " + w.ios() + " writes (QD " + b.profile().iodepth()
                         + "), which ran through all " + ms.size() + " takes and the first writes after each",
                 List.of(w.file())));
+    }
+
+    /**
+     * fio takes seconds to start under emulation: a take before its first
+     * write measures no writer, and a SIGINT before it leaves fio's figures
+     * empty. So the takes start once every device has completed a write
+     * since the writer was started.
+     */
+    private static void awaitWrites(Process writer, List<Path> devices, List<Long> before) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        for (int i = 0; i < devices.size(); i++) {
+            while (writesCompleted(devices.get(i)) <= before.get(i)) {
+                if (!writer.isAlive()) {
+                    throw new IllegalStateException("the fio writer stopped before writing (exit "
+                            + writer.exitValue() + ")");
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("the fio writer wrote nothing to " + devices.get(i)
+                            + " in 120 s");
+                }
+                Thread.sleep(50);
+            }
+        }
+    }
+
+    /** Field 5 of /sys/class/block/DEV/stat: writes completed. */
+    private static long writesCompleted(Path device) throws java.io.IOException {
+        Path stat = Path.of("/sys/class/block").resolve(device.toRealPath().getFileName()).resolve("stat");
+        String[] f = java.nio.file.Files.readString(stat).trim().split("\\s+");
+        return Long.parseLong(f[4]);
     }
 }
