@@ -869,8 +869,12 @@ int blksnap_filter_init(void)
 						     FILTER_IO_POOLED_SIZE);
 	if (!filter_io_pool)
 		return -ENOMEM;
-	/* Writes of a tracked disk wait on it: it must make progress. */
-	filter_wq = alloc_workqueue("blksnap-filter", WQ_MEM_RECLAIM, 1);
+	/*
+	 * Writes of a tracked disk wait on it: it must make progress.  Unbound,
+	 * said so: from 7.x a queue that names neither WQ_UNBOUND nor WQ_PERCPU
+	 * gets a WARNING at creation, and its one work item needs no CPU.
+	 */
+	filter_wq = alloc_workqueue("blksnap-filter", WQ_UNBOUND | WQ_MEM_RECLAIM, 1);
 	if (!filter_wq) {
 		ret = -ENOMEM;
 		goto fail_pool;
