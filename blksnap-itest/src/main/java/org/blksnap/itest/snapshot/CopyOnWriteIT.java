@@ -126,26 +126,11 @@ class CopyOnWriteIT {
             Path image = rig.snapshot(DiffStorage.blockDevice(slowStorage), Data.sizeOf(slowStorage) / 512, device)
                     .get(0);
 
-            AtomicInteger most = new AtomicInteger();
-            AtomicInteger next = new AtomicInteger();
-            ExecutorService pool = Executors.newFixedThreadPool(9);
-            try {
-                Future<?> sampler = pool.submit(() -> {
-                    while (next.get() < 32 + 8) {
-                        most.accumulateAndGet((int) debugfsField("pool_pages"), Math::max);
-                        Thread.sleep(2);
-                    }
-                    return null;
-                });
-                writeChunks(pool, 8, device, next, 32, 4096);
-                sampler.get(60, TimeUnit.SECONDS);
-            } finally {
-                pool.shutdownNow();
-            }
+            int most = mostWhileWriting("pool_pages", device, 32);
             long limit = debugfsField("pool_limit");
             assertEquals(256, limit, "1 MiB of 4 KiB pages");
-            assertTrue(most.get() <= limit, "the pool reached " + most.get() + " pages with a bound of " + limit);
-            assertTrue(most.get() >= CHUNK / 4096, "the sampler never saw a chunk in memory: " + most.get());
+            assertTrue(most <= limit, "the pool reached " + most + " pages with a bound of " + limit);
+            assertTrue(most >= CHUNK / 4096, "the sampler never saw a chunk in memory: " + most);
             assertEquals("11", Data.fillOf(image, 0, 32 * CHUNK), "the image is whole");
             assertEquals(0, Rig.info(device).errorCode());
         }
@@ -169,24 +154,9 @@ class CopyOnWriteIT {
                     .get(0);
             assertEquals(3, debugfsField("chunk_limit"));
 
-            AtomicInteger most = new AtomicInteger();
-            AtomicInteger next = new AtomicInteger();
-            ExecutorService pool = Executors.newFixedThreadPool(9);
-            try {
-                Future<?> sampler = pool.submit(() -> {
-                    while (next.get() < 16 + 8) {
-                        most.accumulateAndGet((int) debugfsField("in_memory"), Math::max);
-                        Thread.sleep(2);
-                    }
-                    return null;
-                });
-                writeChunks(pool, 8, device, next, 16, 4096);
-                sampler.get(60, TimeUnit.SECONDS);
-            } finally {
-                pool.shutdownNow();
-            }
-            assertTrue(most.get() <= 3, "the device had " + most.get() + " chunks in memory with a bound of 3");
-            assertTrue(most.get() >= 2, "the sampler never saw the bound reached: " + most.get());
+            int most = mostWhileWriting("in_memory", device, 16);
+            assertTrue(most <= 3, "the device had " + most + " chunks in memory with a bound of 3");
+            assertTrue(most >= 2, "the sampler never saw the bound reached: " + most);
             assertEquals("11", Data.fillOf(image, 0, 16 * CHUNK), "the image is whole");
             assertEquals(0, Rig.info(device).errorCode());
         }
@@ -300,6 +270,31 @@ class CopyOnWriteIT {
             assertEquals("22", Data.fillOf(device, 0, blocks * 4096));
             assertEquals(0, Rig.info(device).errorCode());
         }
+    }
+
+    /**
+     * 8 threads write 4 KiB at the start of chunks 0 .. {@code count - 1}
+     * of {@code device} while a sampler reads the debugfs {@code field}
+     * every 2 ms; returns the most it saw.
+     */
+    private static int mostWhileWriting(String field, Path device, int count) throws Exception {
+        AtomicInteger most = new AtomicInteger();
+        AtomicInteger next = new AtomicInteger();
+        ExecutorService pool = Executors.newFixedThreadPool(9);
+        try {
+            Future<?> sampler = pool.submit(() -> {
+                while (next.get() < count + 8) {
+                    most.accumulateAndGet((int) debugfsField(field), Math::max);
+                    Thread.sleep(2);
+                }
+                return null;
+            });
+            writeChunks(pool, 8, device, next, count, 4096);
+            sampler.get(60, TimeUnit.SECONDS);
+        } finally {
+            pool.shutdownNow();
+        }
+        return most.get();
     }
 
     /**
