@@ -26,12 +26,28 @@ public record ChunkId(long a, long b, long c, long d) {
         }
     });
 
+    private static final ThreadLocal<byte[]> DIGEST = ThreadLocal.withInitial(() -> new byte[BYTES]);
+
     /**
      * @param data   buffer
      * @param length bytes of it
-     * @return the id of that data
+     * @return the id of that data (SHA-256 by libcrypto when present, else by the JDK)
      */
     public static ChunkId of(byte[] data, int length) {
+        if (NativeSha256.available()) {
+            byte[] out = DIGEST.get();
+            NativeSha256.digest(data, length, out);
+            return read(out, 0);
+        }
+        return ofJdk(data, length);
+    }
+
+    /**
+     * @param data   buffer
+     * @param length bytes of it
+     * @return the id of that data, by the JDK's digest
+     */
+    static ChunkId ofJdk(byte[] data, int length) {
         MessageDigest md = SHA256.get();
         md.update(data, 0, length);
         return read(md.digest(), 0);
