@@ -23,7 +23,8 @@ struct bio_vec;
  * @CHUNK_LOADED:	in the pages; the held writes went on; a store is
  *			queued
  * @CHUNK_STORING:	in the pages, being written to the difference storage
- *			(only seen without @lock: the store holds it)
+ *			asynchronously; the pages may be read, not written,
+ *			until the completion (under @lock) leaves the state
  * @CHUNK_STORED:	in the difference storage only; the pages are freed
  * @CHUNK_FAILED:	lost (read or store failed, or the snapshot stopped);
  *			the device's snapshot is corrupted or destroyed
@@ -47,13 +48,17 @@ enum chunk_state {
  * @sector_count:	length; only the last chunk of a device is shorter
  * @state:		enum chunk_state; read without a lock with
  *			chunk_state(), see module/README.md
- * @lock:		held while the content moves between memory and the
- *			difference storage, so readers see it in one place
+ * @store_error:	errno of the store, handed from its completion to the
+ *			work that ends it (fits in the hole after @state)
+ * @lock:		held to change @state after LOADING, to free the
+ *			pages, and by image I/O of the content, so readers
+ *			see it in one place
  * @store_offset:	where in the difference storage, once STORED
  * @nr_pages:		length of @bvecs
  * @bvecs:		the pages while LOADING, LOADED or STORING, else NULL;
  *			as bio_vecs, so that one call reads or stores them all
- * @store_work:		moves the content to the difference storage
+ * @store_work:		ends the store in process context once the storage
+ *			completed it
  *
  * A chunk exists only once its original content had to be saved; chunks
  * that never changed cost nothing.
@@ -63,6 +68,7 @@ struct chunk {
 	unsigned long number;
 	unsigned int sector_count;
 	u8 state;
+	s16 store_error;
 	struct mutex lock; /* see above */
 	sector_t store_offset;
 	unsigned int nr_pages;

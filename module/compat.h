@@ -21,6 +21,7 @@
 #include <linux/bio.h>
 #include <linux/blkdev.h>
 #include <linux/bvec.h>
+#include <linux/fs.h>
 #include <linux/ftrace.h>
 #include <linux/highmem.h>
 #include <linux/overflow.h>
@@ -237,6 +238,26 @@ static inline struct gendisk *blksnap_part_owner_disk(struct block_device *bdev)
 static inline loff_t bdev_nr_bytes(struct block_device *bdev)
 {
 	return (loff_t)bdev_nr_sectors(bdev) << SECTOR_SHIFT;
+}
+#endif
+
+/*
+ * Asynchronous direct I/O of a file from module code: a kiocb with
+ * IOCB_DIRECT handed to ->write_iter, as the loop driver does.  Only where
+ * the file says it takes O_DIRECT (FMODE_CAN_ODIRECT, 5.19; ki_complete
+ * lost its third argument in 5.16, before that); elsewhere files are
+ * written through the page cache.
+ */
+#ifdef FMODE_CAN_ODIRECT
+#define BLKSNAP_HAVE_DIRECT_AIO
+static inline bool blksnap_file_can_direct(struct file *file)
+{
+	return file->f_mode & FMODE_CAN_ODIRECT;
+}
+#else
+static inline bool blksnap_file_can_direct(struct file *file)
+{
+	return false;
 }
 #endif
 

@@ -6,8 +6,9 @@
  * original content is read into memory; the submitter does not wait for
  * that read: it starts it (one read for every run of consecutive new
  * chunks of the write), puts the write on the held list and returns.  The
- * read's completion lets the write go on, and a worker then stores the
- * saved content in the difference storage.  Later writes to that chunk
+ * read's completion lets the write go on, and a worker then starts the
+ * asynchronous store of the saved content in the difference storage; the
+ * store's completion frees the pages.  Later writes to that chunk
  * pass straight through.  The snapshot image reads saved chunks from
  * memory or the difference storage and all others from the original
  * device.  The chunk states and the ordering rules are in module/README.md
@@ -280,8 +281,9 @@ static unsigned int diff_area_chunk_sectors(struct diff_area *da,
 /**
  * blksnap_diff_area_worker_enter() - prepare a worker to write the storage
  *
- * Stores (and image writes) go through the page cache of the storage file
- * and wait for its writeback.  Two traps, the ones the loop driver avoids
+ * Stores to a file without direct I/O (and image writes) go through the
+ * page cache of the storage file and wait for its writeback; every store
+ * worker may allocate and grow the storage.  Two traps, the ones the loop driver avoids
  * for its backing file the same way:
  *  - reclaim from inside the store must not issue I/O (PF_MEMALLOC_NOIO):
  *    it could be a write to an original device that waits for a store
@@ -336,55 +338,173 @@ static void diff_area_chunk_unload(struct diff_area *da, struct chunk *chunk)
 	wake_up_all(&da->wq);
 }
 
-static void diff_area_store_work(struct work_struct *work)
+/**
+ * struct diff_area_load - one read of the original for a run of new chunks
+ * @da:		the diff area, referenced
+ * @first:	the first chunk of the run
+ * @count:	consecutive chunks, all LOADING and created by this load
+ * @pending:	bios in flight, plus one while they are being submitted
+ * @error:	the first failed bio's errno
+ * @start_ns:	when the bios were submitted, for the profile
+ * @work:	submits the bios (for a writer that may not wait), then
+ *		finishes the load once they completed, then stores the
+ *		run if it loaded
+ */
+struct diff_area_load {
+	struct diff_area *da;
+	unsigned long first;
+	unsigned long count;
+	atomic_t pending;
+	int error;
+	u64 start_ns;
+	struct work_struct work;
+};
+
+/*
+ * The store of @chunk ended (@chunk->store_error says how): the content is
+ * in the storage or lost.  @io: the error is the storage's I/O's, which
+ * fails the storage; any other was recorded where it arose (a stopped or
+ * corrupted snapshot, a full storage).  Process context, under no lock;
+ * drops the reference on the diff area the store took.
+ */
+static void diff_area_store_end(struct chunk *chunk, bool io)
 {
-	struct chunk *chunk = container_of(work, struct chunk, store_work);
 	struct diff_area *da = chunk->diff_area;
+	int ret = chunk->store_error;
+
+	if (io && ret && ret != -ESHUTDOWN) {
+		pr_err("writing to the difference storage failed: %d\n", ret);
+		diff_storage_fail(diff_area_storage(da), ret);
+	}
+	/* Image I/O copying from the pages holds the lock: they stay till then. */
+	mutex_lock(&chunk->lock);
+	chunk_set_state(chunk, ret ? CHUNK_FAILED : CHUNK_STORED);
+	diff_area_chunk_unload(da, chunk);
+	mutex_unlock(&chunk->lock);
+	if (ret)
+		diff_area_failed(da);
+	diff_area_put(da);
+}
+
+static void diff_area_store_end_work(struct work_struct *work)
+{
+	diff_area_store_end(container_of(work, struct chunk, store_work), true);
+}
+
+/*
+ * Completion of the storage's write, perhaps in interrupt context: the
+ * pages are freed under chunk->lock, a mutex, so the rest runs in a worker.
+ */
+static void diff_area_store_end_io(void *private, int error)
+{
+	struct chunk *chunk = private;
+
+	chunk->store_error = error;
+	INIT_WORK(&chunk->store_work, diff_area_store_end_work);
+	queue_work(blksnap_snapshot_wq, &chunk->store_work);
+}
+
+/*
+ * Sectors the chunk takes in the storage: slots start on the storage's
+ * logical block, so each is rounded up to it.
+ */
+static sector_t diff_area_slot_sectors(struct diff_area *da, struct chunk *chunk)
+{
+	return round_up((sector_t)chunk->sector_count,
+			diff_area_storage(da)->logical_block);
+}
+
+/*
+ * Writes one STORING chunk to its slot, asynchronously, straight from its
+ * pages; the end comes from diff_area_store_end_io(), or from here if it
+ * could not be started.  Only the last chunk of a device can end inside a
+ * logical block of the storage: its last page is padded with zeros up to
+ * the slot's end, the length the storage's bios need.  Where even that
+ * does not fit in the page (a logical block larger than a page), the
+ * chunk is written synchronously, through the VFS for a block device.
+ */
+static void diff_area_store_submit(struct diff_area *da, struct chunk *chunk)
+{
 	struct diff_storage *ds = diff_area_storage(da);
-	unsigned int flags = blksnap_diff_area_worker_enter();
-	u64 start_ns = ktime_get_ns();
-	sector_t offset;
+	struct bio_vec *last = &chunk->bvecs[chunk->nr_pages - 1];
+	size_t slot = diff_area_slot_sectors(da, chunk) << SECTOR_SHIFT;
+	size_t head = (size_t)(chunk->nr_pages - 1) << PAGE_SHIFT;
 	int ret;
 
-	mutex_lock(&chunk->lock);
-	chunk_set_state(chunk, CHUNK_STORING);
-	ret = diff_area_failed(da) ? -EIO :
-	      blksnap_diff_storage_alloc(ds, chunk->sector_count, &offset);
-	if (!ret) {
+	diff_area_get(da);
+	if (slot - head <= PAGE_SIZE) {
+		if (slot - head > last->bv_len) {
+			memzero_page(last->bv_page, last->bv_len,
+				     slot - head - last->bv_len);
+			last->bv_len = slot - head;
+		}
+		ret = blksnap_diff_storage_submit(ds, chunk->store_offset,
+						  chunk->bvecs, chunk->nr_pages,
+						  REQ_OP_WRITE,
+						  diff_area_store_end_io, chunk);
+		if (!ret)
+			return;
+	} else {
 		struct iov_iter iter;
 
 		blksnap_chunk_iter(chunk, &iter);
-		ret = blksnap_diff_storage_rw(ds, offset, &iter, true);
-		if (ret && ret != -ESHUTDOWN) {
-			pr_err("writing to the difference storage failed: %d\n",
-			       ret);
-			diff_storage_fail(ds, ret);
+		ret = blksnap_diff_storage_rw(ds, chunk->store_offset, &iter,
+					      true);
+	}
+	chunk->store_error = ret;
+	diff_area_store_end(chunk, true);
+}
+
+/*
+ * Stores the run of chunks a load brought in (@load, reused: it holds a
+ * reference on the diff area): one slot of the storage for the whole run,
+ * so that the chunks lie one after the other there as on the original,
+ * and their writes submitted under one plug, so that the block layer
+ * merges them into as few requests as it can.  Does not wait for them.
+ * Allocation may grow a file storage: it runs here, in a worker, never in
+ * the path of a write.
+ */
+static void diff_area_store_run(struct work_struct *work)
+{
+	struct diff_area_load *load = container_of(work, struct diff_area_load,
+						   work);
+	struct diff_area *da = load->da;
+	unsigned int flags = blksnap_diff_area_worker_enter();
+	u64 start_ns = ktime_get_ns();
+	sector_t offset = 0, sectors = 0;
+	struct blk_plug plug;
+	unsigned long nr;
+	int ret;
+
+	for (nr = load->first; nr < load->first + load->count; nr++)
+		sectors += diff_area_slot_sectors(da, xa_load(&da->chunks, nr));
+	ret = diff_area_failed(da) ? -EIO :
+	      blksnap_diff_storage_alloc(diff_area_storage(da), sectors, &offset);
+
+	blk_start_plug(&plug);
+	for (nr = load->first; nr < load->first + load->count; nr++) {
+		struct chunk *chunk = xa_load(&da->chunks, nr);
+
+		/* An image write in the pages finishes first. */
+		mutex_lock(&chunk->lock);
+		chunk_set_state(chunk, CHUNK_STORING);
+		mutex_unlock(&chunk->lock);
+		if (ret) {
+			diff_area_get(da);
+			chunk->store_error = ret;
+			diff_area_store_end(chunk, false);
+			continue;
 		}
-	}
-	if (ret) {
-		chunk_set_state(chunk, CHUNK_FAILED);
-		diff_area_failed(da);
-	} else {
 		chunk->store_offset = offset;
-		chunk_set_state(chunk, CHUNK_STORED);
+		offset += diff_area_slot_sectors(da, chunk);
+		diff_area_store_submit(da, chunk);
 	}
-	diff_area_chunk_unload(da, chunk);
-	mutex_unlock(&chunk->lock);
+	blk_finish_plug(&plug);
 	diff_area_profile(&da->prof_store, start_ns);
 
 	blksnap_diff_area_worker_leave(flags);
 	diff_area_put(da);
-}
-
-/*
- * The one place a loaded chunk is handed to the storage (today a work item
- * per chunk writing through the VFS).
- */
-static void diff_area_store(struct diff_area *da, struct chunk *chunk)
-{
-	INIT_WORK(&chunk->store_work, diff_area_store_work);
-	diff_area_get(da);
-	queue_work(blksnap_snapshot_wq, &chunk->store_work);
+	kfree(load);
 }
 
 /*
@@ -403,27 +523,6 @@ struct diff_area_hold {
 /* Holds of blocking writers always come, from here if memory is short. */
 #define DIFF_AREA_HOLDS_RESERVED	64
 static mempool_t *diff_area_hold_pool;
-
-/**
- * struct diff_area_load - one read of the original for a run of new chunks
- * @da:		the diff area, referenced
- * @first:	the first chunk of the run
- * @count:	consecutive chunks, all LOADING and created by this load
- * @pending:	bios in flight, plus one while they are being submitted
- * @error:	the first failed bio's errno
- * @start_ns:	when the bios were submitted, for the profile
- * @work:	submits the bios (for a writer that may not wait), then
- *		finishes the load once they completed
- */
-struct diff_area_load {
-	struct diff_area *da;
-	unsigned long first;
-	unsigned long count;
-	atomic_t pending;
-	int error;
-	u64 start_ns;
-	struct work_struct work;
-};
 
 int blksnap_diff_area_init(void)
 {
@@ -485,14 +584,14 @@ static void diff_area_load_finish(struct diff_area_load *load)
 		       MAJOR(da->dev_id), MINOR(da->dev_id), load->error);
 		blksnap_diff_area_set_corrupted(da, load->error);
 	}
-	for (nr = load->first; nr < load->first + load->count; nr++) {
-		struct chunk *chunk = xa_load(&da->chunks, nr);
-
-		if (state == CHUNK_LOADED)
-			diff_area_store(da, chunk);
-		else
-			diff_area_chunk_unload(da, chunk);
+	if (state == CHUNK_LOADED) {
+		/* The run and its reference go on to the store. */
+		INIT_WORK(&load->work, diff_area_store_run);
+		queue_work(blksnap_snapshot_wq, &load->work);
+		return;
 	}
+	for (nr = load->first; nr < load->first + load->count; nr++)
+		diff_area_chunk_unload(da, xa_load(&da->chunks, nr));
 	diff_area_put(da);
 	kfree(load);
 }
@@ -843,12 +942,22 @@ static int diff_area_image_piece(struct diff_area *da, unsigned long nr,
 	if (!chunk)
 		return -EIO;
 
+again:
 	mutex_lock(&chunk->lock);
 	if (diff_area_failed(da)) {
 		ret = -EIO;
-	} else if (chunk->state == CHUNK_LOADED) {
+	} else if (chunk->state == CHUNK_LOADED ||
+		   (chunk->state == CHUNK_STORING && !write)) {
 		blksnap_chunk_copy(chunk, offset << SECTOR_SHIFT, iter, write);
 		ret = 0;
+	} else if (chunk->state == CHUNK_STORING) {
+		/*
+		 * The pages are being written to the storage: a change now
+		 * could be half in the slot and then freed with the pages.
+		 */
+		mutex_unlock(&chunk->lock);
+		wait_event(da->wq, chunk_state(chunk) != CHUNK_STORING);
+		goto again;
 	} else if (chunk->state == CHUNK_STORED) {
 		ret = blksnap_diff_storage_rw(diff_area_storage(da),
 					      chunk->store_offset + offset, iter, write);

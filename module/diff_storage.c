@@ -7,9 +7,10 @@
  *  - a regular file, or an unnamed file made in a directory, on another
  *    disk than the snapshotted devices: reached through the VFS, so it may
  *    live on any filesystem (tmpfs included) and the filesystem stays in
- *    charge of its blocks.  Writes are pushed out of the page cache and
- *    waited for, so that a failing storage is seen by the chunk it fails,
- *    not lost in a background writeback.  It starts small and grows with
+ *    charge of its blocks.  Stores are asynchronous direct writes where
+ *    the file takes them; other writes are pushed out of the page cache
+ *    and waited for, so that a failing storage is seen by the chunk it
+ *    fails, not lost in a background writeback.  It starts small and grows with
  *    fallocate() in steps of diff_storage_minimum sectors whenever its
  *    free space falls below half a step, until the limit;
  *  - the same file once a device it lives on joins the snapshot: the VFS
@@ -213,6 +214,8 @@ static struct bio_set diff_storage_bioset;
  * @work:	VFS I/O of a file storage runs here
  * @offset:	for @work: first sector
  * @iter:	for @work: the data
+ * @iocb:	a direct write of a file storage
+ * @bytes:	for @iocb: its length
  */
 struct diff_storage_io {
 	struct diff_storage *ds;
@@ -223,6 +226,10 @@ struct diff_storage_io {
 	struct work_struct work;
 	sector_t offset;
 	struct iov_iter iter;
+#ifdef BLKSNAP_HAVE_DIRECT_AIO
+	struct kiocb iocb;
+	size_t bytes;
+#endif
 };
 
 /*
@@ -331,6 +338,65 @@ static void diff_storage_file_work(struct work_struct *work)
 	diff_storage_io_put(io);
 }
 
+#ifdef BLKSNAP_HAVE_DIRECT_AIO
+static void diff_storage_direct_end(struct kiocb *iocb, long ret)
+{
+	struct diff_storage_io *io = container_of(iocb, struct diff_storage_io,
+						  iocb);
+
+	if (ret >= 0 && ret != io->bytes)
+		ret = -EIO;
+	if (ret < 0)
+		cmpxchg(&io->error, 0, (int)ret);
+	diff_storage_io_put(io);
+}
+
+/*
+ * A store to a file as one asynchronous direct write, like the loop
+ * driver's: from the chunk's pages to the filesystem's blocks, no page
+ * cache, no writeback to wait for.  Slots and lengths are on logical
+ * blocks of the file's device, what direct I/O needs.  The filesystem is
+ * another than the snapshot's (else the storage would be pinned), so it
+ * is never frozen by a take.  A filesystem that refuses (EINVAL, ENOTBLK)
+ * makes this storage write through the page cache from then on.
+ *
+ * Return: true if @io was started (its end comes from the filesystem).
+ */
+static bool diff_storage_direct(struct diff_storage *ds,
+				struct diff_storage_io *io)
+{
+	struct kiocb *iocb = &io->iocb;
+	ssize_t ret;
+
+	memset(iocb, 0, sizeof(*iocb));
+	iocb->ki_filp = ds->file;
+	iocb->ki_pos = (loff_t)io->offset << SECTOR_SHIFT;
+	iocb->ki_flags = IOCB_DIRECT | IOCB_WRITE;
+	iocb->ki_complete = diff_storage_direct_end;
+	io->bytes = iov_iter_count(&io->iter);
+	atomic_inc(&io->pending);
+	ret = ds->file->f_op->write_iter(iocb, &io->iter);
+	if (ret == -EIOCBQUEUED)
+		return true;
+	if (ret == -EINVAL || ret == -ENOTBLK) {
+		pr_warn("%pD refuses direct I/O (%zd): stores go through the page cache\n",
+			ds->file, ret);
+		WRITE_ONCE(ds->direct, false);
+		atomic_dec(&io->pending);
+		return false;
+	}
+	/* Done already: written through (tmpfs) or failed. */
+	diff_storage_direct_end(iocb, ret);
+	return true;
+}
+#else
+static bool diff_storage_direct(struct diff_storage *ds,
+				struct diff_storage_io *io)
+{
+	return false;
+}
+#endif
+
 /* Starts @io; called with ds->file_lock held for reading. */
 static int diff_storage_start(struct diff_storage *ds, sector_t offset,
 			      struct iov_iter *iter, blksnap_req_op_t op,
@@ -347,6 +413,11 @@ static int diff_storage_start(struct diff_storage *ds, sector_t offset,
 	if (ds->kind == DIFF_STORAGE_FILE) {
 		io->offset = offset;
 		io->iter = *iter;
+		if (op == REQ_OP_WRITE && READ_ONCE(ds->direct) &&
+		    diff_storage_direct(ds, io)) {
+			diff_storage_io_put(io);
+			return 0;
+		}
 		INIT_WORK(&io->work, diff_storage_file_work);
 		queue_work(blksnap_snapshot_wq, &io->work);
 		return 0;
@@ -682,6 +753,8 @@ struct diff_storage *blksnap_diff_storage_open(const char *path, sector_t limit,
 		}
 		ds->kind = DIFF_STORAGE_FILE;
 		ds->limit = limit;
+		/* Direct I/O needs a device's logical blocks to align to. */
+		ds->direct = sb->s_bdev && blksnap_file_can_direct(file);
 		mutex_lock(&ds->lock);
 		ret = diff_storage_grow(ds);
 		mutex_unlock(&ds->lock);

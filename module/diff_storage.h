@@ -56,6 +56,8 @@ enum diff_storage_kind {
  * @capacity:		sectors that can be handed out now
  * @filled:		sectors already handed out
  * @limit:		@capacity never grows beyond this
+ * @direct:		a FILE whose stores go out as asynchronous direct I/O;
+ *			cleared for good if the filesystem refuses one
  * @lock:		serialises allocation and growth
  * @error:		first failure of the storage; sticky, set only with
  *			diff_storage_fail(), read with diff_storage_error()
@@ -76,6 +78,7 @@ struct diff_storage {
 	sector_t capacity;
 	sector_t filled;
 	sector_t limit;
+	bool direct;
 	struct mutex lock; /* see above */
 	int error;
 	bool no_space_sent;
