@@ -149,9 +149,10 @@ class S3RepositoryTest {
                 new RestoreEngine(r, 2, ProgressListener.NONE).restore(m, RestoreEngine.select(m, null),
                         RestoreTarget.of(out, true), true);
                 assertArrayEquals(vda.bytes(), Files.readAllBytes(out));
-                // A full's chunks lie in pack order: one read per pack, where one per chunk was made before.
-                assertTrue(counted.packReads() <= packs, counted.packReads() + " reads of packs for " + chunks
-                        + " chunks in " + packs + " packs");
+                // A full's chunks lie in its packs nearly in device order: one read per pack and per
+                // window of 64 chunks the restore sorts, where one per chunk was made before.
+                assertTrue(counted.packReads() <= packs + chunks / 64, counted.packReads() + " reads of packs for "
+                        + chunks + " chunks in " + packs + " packs");
                 int before = counted.packReads();
                 Verifier.Report v = new Verifier(r, 2, ProgressListener.NONE).verify(r.manifests(), true);
                 assertTrue(v.clean(), v.problems().toString());
