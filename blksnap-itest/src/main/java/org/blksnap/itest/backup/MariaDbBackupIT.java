@@ -146,10 +146,12 @@ class MariaDbBackupIT {
                 + "pad CHAR(200) NOT NULL) ENGINE=MyISAM");
         // The load: one session that commits forever, each transaction a ledger row and the total it
         // moves, each followed by a MyISAM row; the statements wait while the hook holds its lock.
-        sql(socket, "CREATE PROCEDURE bench.load() BEGIN DECLARE i BIGINT DEFAULT 0; LOOP "
-                + "START TRANSACTION; INSERT INTO bench.ledger (amount) VALUES (i % 7); "
+        // The client splits statements at ";": the procedure's body goes through with another delimiter.
+        Shell.sh(client(socket, "--delimiter=//", "-e", "CREATE PROCEDURE bench.load() BEGIN "
+                + "DECLARE i BIGINT DEFAULT 0; LOOP START TRANSACTION; "
+                + "INSERT INTO bench.ledger (amount) VALUES (i % 7); "
                 + "UPDATE bench.totals SET n = n + 1, s = s + i % 7 WHERE k = 1; COMMIT; "
-                + "INSERT INTO bench.notes (v, pad) VALUES (i, REPEAT('x', 200)); SET i = i + 1; END LOOP; END");
+                + "INSERT INTO bench.notes (v, pad) VALUES (i, REPEAT('x', 200)); SET i = i + 1; END LOOP; END"));
 
         Path hooks = Files.createTempDirectory("mdb-hooks");
         cleanup.add(0, hooks);
