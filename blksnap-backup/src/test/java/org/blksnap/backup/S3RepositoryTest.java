@@ -129,6 +129,66 @@ class S3RepositoryTest {
     }
 
     @Test
+    void restoreAndVerifyReadRunsOfChunksNotChunksAndADamagedChunkInARunIsTheOnlyOneLost() throws IOException {
+        String repo = S3Server.freshRepo(server.port());
+        int chunks = 128;
+        Images.Device vda = new Images.Device("/dev/vda", dir.resolve("vda.img"),
+                Images.content(chunks * Images.CHUNK, 21));
+        long pack = 32L * Images.CHUNK;
+        BackupResult full;
+        try (S3Store store = store(repo)) {
+            try (Repository r = Repository.openForBackup(store, Images.CHUNK, pack, Duration.ZERO)) {
+                full = new BackupEngine(r, BackupEngine.Options.defaults(), ProgressListener.NONE)
+                        .run(Images.source(vda.take()));
+            }
+            int packs = store.list(Kind.PACK).size();
+            CountingStore counted = new CountingStore(store);
+            Path out = dir.resolve("runs.img");
+            try (Repository r = Repository.open(counted, LockMode.SHARED)) {
+                Manifest m = r.manifest(full.backupId());
+                new RestoreEngine(r, 2, ProgressListener.NONE).restore(m, RestoreEngine.select(m, null),
+                        RestoreTarget.of(out, true), true);
+                assertArrayEquals(vda.bytes(), Files.readAllBytes(out));
+                // A full's chunks lie in its packs nearly in device order: one read per pack and per
+                // window of 64 chunks the restore sorts, where one per chunk was made before.
+                assertTrue(counted.packReads() <= packs + chunks / 64, counted.packReads() + " reads of packs for "
+                        + chunks + " chunks in " + packs + " packs");
+                int before = counted.packReads();
+                Verifier.Report v = new Verifier(r, 2, ProgressListener.NONE).verify(r.manifests(), true);
+                assertTrue(v.clean(), v.problems().toString());
+                assertTrue(counted.packReads() - before <= packs, "verify read " + (counted.packReads() - before)
+                        + " times for " + packs + " packs");
+            }
+
+            // Flip a byte of one chunk in the middle of a pack (the object replaced whole, as only a test may).
+            String victim = store.list(Kind.PACK).getFirst();
+            byte[] bytes = store.get(Kind.PACK, victim);
+            int mid = bytes.length / 2;
+            bytes[mid] ^= 0x40;
+            store.put(Kind.PACK, victim, bytes, bytes.length);
+            try (Repository r = Repository.open(store, LockMode.SHARED)) {
+                Manifest m = r.manifest(full.backupId());
+                RestoreEngine.Result res = new RestoreEngine(r, 2, ProgressListener.NONE).restore(m,
+                        RestoreEngine.select(m, null), RestoreTarget.of(out, true), true, true);
+                assertEquals(1, res.lost().size(), res.lost().toString());
+                assertTrue(res.lost().getFirst().contains("checksum"), res.lost().getFirst());
+                byte[] got = Files.readAllBytes(out);
+                byte[] want = vda.bytes();
+                int differing = 0;
+                for (int c = 0; c < chunks; c++) {
+                    if (!java.util.Arrays.equals(got, c * Images.CHUNK, (c + 1) * Images.CHUNK, want,
+                            c * Images.CHUNK, (c + 1) * Images.CHUNK)) {
+                        differing++;
+                    }
+                }
+                assertEquals(1, differing, "only the damaged chunk differs");
+                Verifier.Report v = new Verifier(r, 2, ProgressListener.NONE).verify(r.manifests(), true);
+                assertEquals(1, v.problems().size(), v.problems().toString());
+            }
+        }
+    }
+
+    @Test
     void aPackOfSeveralPartsIsOneMultipartObjectReadByRanges() throws IOException {
         String repo = S3Server.freshRepo(server.port());
         byte[] data = new byte[(12 << 20) + 12345];

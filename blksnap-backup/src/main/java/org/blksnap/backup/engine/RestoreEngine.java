@@ -17,7 +17,9 @@ import org.blksnap.backup.repo.ChunkCodec;
 import org.blksnap.backup.repo.ChunkException;
 import org.blksnap.backup.repo.ChunkId;
 import org.blksnap.backup.repo.ChunkIds;
+import org.blksnap.backup.repo.ChunkIndex;
 import org.blksnap.backup.repo.Manifest;
+import org.blksnap.backup.repo.PackRuns;
 import org.blksnap.backup.repo.Repository;
 
 /**
@@ -188,49 +190,110 @@ public final class RestoreEngine {
         return written;
     }
 
+    /** Memory for the runs in flight of one restore or verify, whatever the thread count. */
+    static final int RUN_MEMORY = 96 << 20;
+
+    /**
+     * @param threads   worker threads
+     * @param chunkSize the repository's
+     * @return bytes per run buffer: {@link PackRuns#DEFAULT_MAX_BYTES}, less when many
+     *         threads would make the pipeline's buffers exceed {@link #RUN_MEMORY}, and never less
+     *         than a chunk with room for its frame's overhead
+     */
+    static int runBytes(int threads, int chunkSize) {
+        int buffers = 2 * threads + 2;
+        return Math.max(chunkSize + (64 << 10), Math.min(PackRuns.DEFAULT_MAX_BYTES, RUN_MEMORY / buffers));
+    }
+
+    private static final ThreadLocal<byte[]> PLAIN = ThreadLocal.withInitial(() -> new byte[0]);
+
+    /**
+     * @param bytes at least this many
+     * @return the calling worker's buffer for one chunk's plain bytes
+     */
+    static byte[] plainBuffer(int bytes) {
+        byte[] b = PLAIN.get();
+        if (b.length < bytes) {
+            b = new byte[bytes];
+            PLAIN.set(b);
+        }
+        return b;
+    }
+
+    /**
+     * Writes every chunk of the device. The chunks are read in runs
+     * ({@link PackRuns}), a {@link #WINDOW} of the device at a time: chunks
+     * next to each other in a pack, as a full backup writes a device's, come
+     * with one read of the store, so a restore from S3 makes one request per
+     * run and not one per chunk; a chunk the device holds twice is read once. At most {@code threads} runs are read at once (one per
+     * worker), and the pipeline's buffers, of {@link #runBytes} each, bound the
+     * memory.
+     */
     private long write(Manifest.DeviceImage image, FileChannel ch, boolean zeros) throws IOException {
-        long cs = repo.chunkSize();
+        int cs = repo.chunkSize();
         AtomicLong written = new AtomicLong();
         progress.start(image.name(), image.sizeBytes());
-        try (Pipeline pipeline = new Pipeline(threads, repo.chunkSize())) {
+        int runBytes = runBytes(threads, cs);
+        PackRuns runs = new PackRuns(runBytes, PackRuns.DEFAULT_MAX_GAP);
+        ChunkIndex index = repo.index();
+        byte[] zero = new byte[cs];
+        List<PackRuns.Wanted> window = new java.util.ArrayList<>(WINDOW);
+        try (Pipeline pipeline = new Pipeline(threads, runBytes)) {
             ChunkIds chunks = image.chunks();
+            Repository.RunSink sink = new Repository.RunSink() {
+                @Override
+                public void chunk(PackRuns.Wanted w, byte[] plain, int n) throws IOException {
+                    long offset = (long) w.tag() * cs;
+                    int len = (int) Math.min(cs, image.sizeBytes() - offset);
+                    if (n != len) {
+                        damaged(w, new ChunkException(w.id(), "chunk " + w.id() + " holds " + n + " bytes, the "
+                                + "backup of " + image.name() + " expects " + len + " at byte " + offset));
+                        return;
+                    }
+                    put(ch, plain, offset, len, written, image);
+                }
+
+                @Override
+                public void damaged(PackRuns.Wanted w, ChunkException e) throws IOException {
+                    long offset = (long) w.tag() * cs;
+                    int len = (int) Math.min(cs, image.sizeBytes() - offset);
+                    lose(w.tag(), offset, len, e);
+                    put(ch, zero, offset, len, written, image);
+                }
+            };
             for (int i = 0; i < chunks.size(); i++) {
                 ChunkId id = chunks.get(i);
-                int chunk = i;
-                long offset = i * cs;
+                long offset = i * (long) cs;
                 int len = (int) Math.min(cs, image.sizeBytes() - offset);
-                if (id == null && !zeros) {
-                    progress.advance(image.name(), len);
+                if (id == null) {
+                    if (zeros) {
+                        byte[] buf = pipeline.acquire();
+                        pipeline.submit(buf, () -> put(ch, zero, offset, len, written, image));
+                    } else {
+                        progress.advance(image.name(), len);
+                    }
                     continue;
                 }
-                byte[] buf = pipeline.acquire();
-                pipeline.submit(buf, () -> {
-                    if (id == null) {
-                        java.util.Arrays.fill(buf, 0, len, (byte) 0);
-                    } else {
+                ChunkIndex.Location loc = index.get(id);
+                PackRuns.Wanted w = new PackRuns.Wanted(i, id, loc);
+                if (loc == null) {
+                    // Not in any pack: readChunk names it missing.
+                    byte[] buf = pipeline.acquire();
+                    pipeline.submit(buf, () -> {
                         try {
-                            int n = repo.readChunk(id, buf);
-                            if (n != len) {
-                                throw new ChunkException(id, "chunk " + id + " holds " + n + " bytes, the backup "
-                                        + "of " + image.name() + " expects " + len + " at byte " + offset);
-                            }
+                            repo.readChunk(id, plainBuffer(cs));
                         } catch (ChunkException e) {
-                            if (lost == null) {
-                                throw e;
-                            }
-                            lost.put(chunk, "bytes " + offset + ".." + (offset + len - 1) + " written as zeros: "
-                                    + e.getMessage());
-                            java.util.Arrays.fill(buf, 0, len, (byte) 0);
+                            sink.damaged(w, e);
                         }
-                    }
-                    ByteBuffer b = ByteBuffer.wrap(buf, 0, len);
-                    while (b.hasRemaining()) {
-                        ch.write(b, offset + b.position());
-                    }
-                    written.addAndGet(len);
-                    progress.advance(image.name(), len);
-                });
+                    });
+                    continue;
+                }
+                window.add(w);
+                if (window.size() == WINDOW) {
+                    submitWindow(pipeline, window, runs, sink);
+                }
             }
+            submitWindow(pipeline, window, runs, sink);
             pipeline.await();
             ch.force(true);
             progress.finish(image.name(), true);
@@ -239,6 +302,55 @@ public final class RestoreEngine {
             throw e;
         }
         return written.get();
+    }
+
+    /**
+     * Chunks of the device taken together to be read in pack order: the
+     * workers of a backup append chunks to a pack as they finish them, so
+     * neighbours in the device are near each other in a pack but not always in
+     * order. Within a window of the device the chunks are sorted by where they
+     * are and read in runs; the writes are positional. 64 chunks (16 MiB at
+     * 256 KiB): enough for a full's window to come in one or two runs, small
+     * enough that the target is still written nearly in order (a window of the
+     * whole 1 GiB device, written in pack order, made local restores slower:
+     * 3.6-7.0 s against 2.2-3.6 s for the bench's mixed image, same load).
+     */
+    static final int WINDOW = 64;
+
+    private void submitWindow(Pipeline pipeline, List<PackRuns.Wanted> window, PackRuns runs,
+            Repository.RunSink sink) throws IOException {
+        window.sort(PackRuns.PACK_ORDER);
+        for (PackRuns.Wanted w : window) {
+            submit(pipeline, runs.add(w), sink);
+        }
+        submit(pipeline, runs.finish(), sink);
+        window.clear();
+    }
+
+    private void submit(Pipeline pipeline, PackRuns.Run run, Repository.RunSink sink) throws IOException {
+        if (run == null) {
+            return;
+        }
+        byte[] buf = pipeline.acquire();
+        pipeline.submit(buf, () -> repo.readRun(run, buf, plainBuffer(repo.chunkSize()), sink));
+    }
+
+    private void lose(int chunk, long offset, int len, ChunkException e) throws ChunkException {
+        java.util.SortedMap<Integer, String> l = lost;
+        if (l == null) {
+            throw e;
+        }
+        l.put(chunk, "bytes " + offset + ".." + (offset + len - 1) + " written as zeros: " + e.getMessage());
+    }
+
+    private void put(FileChannel ch, byte[] data, long offset, int len, AtomicLong written, Manifest.DeviceImage image)
+            throws IOException {
+        ByteBuffer b = ByteBuffer.wrap(data, 0, len);
+        while (b.hasRemaining()) {
+            ch.write(b, offset + b.position());
+        }
+        written.addAndGet(len);
+        progress.advance(image.name(), len);
     }
 
     /**

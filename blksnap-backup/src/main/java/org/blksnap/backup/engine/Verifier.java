@@ -15,6 +15,7 @@ import org.blksnap.backup.repo.ChunkIds;
 import org.blksnap.backup.repo.ChunkIndex;
 import org.blksnap.backup.repo.ChunkStore;
 import org.blksnap.backup.repo.Manifest;
+import org.blksnap.backup.repo.PackRuns;
 import org.blksnap.backup.repo.Repository;
 
 /**
@@ -154,21 +155,37 @@ public final class Verifier {
             List<String> problems) throws IOException {
         String task = "verify";
         progress.start(task, chunks.size());
-        try (Pipeline pipeline = new Pipeline(threads, repo.chunkSize())) {
-            for (Map.Entry<ChunkId, ChunkIndex.Location> e : chunks) {
+        // The chunks come in pack order: runs of them are read with one request each (RestoreEngine#write).
+        int runBytes = RestoreEngine.runBytes(threads, repo.chunkSize());
+        PackRuns runs = new PackRuns(runBytes, PackRuns.DEFAULT_MAX_GAP);
+        Repository.RunSink sink = new Repository.RunSink() {
+            @Override
+            public void chunk(PackRuns.Wanted w, byte[] plain, int n) {
+                if (!repo.chunkId(plain, n).equals(w.id())) {
+                    damaged(w, new ChunkException(w.id(), "chunk " + w.id() + " is damaged: its data does not "
+                            + "hash to its id"));
+                    return;
+                }
+                progress.advance(task, 1);
+            }
+
+            @Override
+            public void damaged(PackRuns.Wanted w, ChunkException x) {
+                problems.add(x.getMessage() + " (needed by " + users.get(w.id()) + ")");
+                progress.advance(task, 1);
+            }
+        };
+        try (Pipeline pipeline = new Pipeline(threads, runBytes)) {
+            for (int i = 0; i <= chunks.size(); i++) {
+                PackRuns.Run run = i < chunks.size()
+                        ? runs.add(new PackRuns.Wanted(i, chunks.get(i).getKey(), chunks.get(i).getValue()))
+                        : runs.finish();
+                if (run == null) {
+                    continue;
+                }
                 byte[] buf = pipeline.acquire();
-                pipeline.submit(buf, () -> {
-                    try {
-                        int n = repo.readChunk(e.getKey(), buf);
-                        if (!repo.chunkId(buf, n).equals(e.getKey())) {
-                            throw new ChunkException(e.getKey(), "chunk " + e.getKey() + " is damaged: its data "
-                                    + "does not hash to its id");
-                        }
-                    } catch (ChunkException x) {
-                        problems.add(x.getMessage() + " (needed by " + users.get(e.getKey()) + ")");
-                    }
-                    progress.advance(task, 1);
-                });
+                pipeline.submit(buf, () -> repo.readRun(run, buf, RestoreEngine.plainBuffer(repo.chunkSize()),
+                        sink));
             }
             pipeline.await();
             progress.finish(task, true);

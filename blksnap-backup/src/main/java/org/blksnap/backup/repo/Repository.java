@@ -463,19 +463,7 @@ public final class Repository implements AutoCloseable {
         if (loc.plainLength() > dst.length) {
             throw new ChunkException(id, "chunk " + id + " claims " + loc.plainLength() + " bytes");
         }
-        byte[] frame = FRAME.get();
-        if (frame.length < loc.length()) {
-            frame = new byte[loc.length()];
-            FRAME.set(frame);
-        }
-        byte[] stored = frame;
-        if (!(envelope instanceof Envelope.Plain)) {
-            stored = SEALED.get();
-            if (stored.length < loc.length()) {
-                stored = new byte[loc.length()];
-                SEALED.set(stored);
-            }
-        }
+        byte[] stored = storedBuffer(loc.length());
         try {
             store.read(Kind.PACK, loc.pack(), loc.offset(), stored, 0, loc.length());
         } catch (NoSuchFileException e) {
@@ -484,10 +472,100 @@ public final class Repository implements AutoCloseable {
         } catch (java.io.EOFException e) {
             throw new ChunkException(id, "chunk " + id + ": its pack " + loc.pack() + " is cut short");
         }
+        return decode(id, loc, stored, dst);
+    }
+
+    /** @return the calling thread's buffer for a chunk's stored bytes (the frame's own if not encrypted) */
+    private byte[] storedBuffer(int length) {
+        byte[] frame = FRAME.get();
+        if (frame.length < length) {
+            frame = new byte[length];
+            FRAME.set(frame);
+        }
+        if (envelope instanceof Envelope.Plain) {
+            return frame;
+        }
+        byte[] stored = SEALED.get();
+        if (stored.length < length) {
+            stored = new byte[length];
+            SEALED.set(stored);
+        }
+        return stored;
+    }
+
+    /** Checks, opens and decompresses stored bytes held at the start of {@code stored}. */
+    private int decode(ChunkId id, ChunkIndex.Location loc, byte[] stored, byte[] dst) throws ChunkException {
         ChunkCodec.checkStored(id, loc, stored);
+        byte[] frame = FRAME.get();
         int n = envelope.openBlob(loc.pack(), id, stored, loc.length(), frame);
         ChunkCodec.decompress(id, loc, frame, n, dst);
         return loc.plainLength();
+    }
+
+    /** What a run's reader is told, chunk by chunk, on the thread that reads the run. */
+    public interface RunSink {
+        /**
+         * @param w     the chunk
+         * @param plain its checked plain bytes (valid only during the call)
+         * @param n     how many
+         * @throws IOException if the reader fails; the run stops
+         */
+        void chunk(PackRuns.Wanted w, byte[] plain, int n) throws IOException;
+
+        /**
+         * @param w the chunk
+         * @param e why it cannot be read (missing pack, damage)
+         * @throws IOException to stop the run (a reader that does not go on past damage)
+         */
+        void damaged(PackRuns.Wanted w, ChunkException e) throws IOException;
+    }
+
+    /**
+     * Reads a run of chunks with one request to the store, then checks and
+     * decompresses each, in the run's order. If the request fails (the pack
+     * missing or cut short, or the store's own retries exhausted), each chunk
+     * is read on its own, so that what can be read is, and each chunk that
+     * cannot is named with its own reason, as {@link #readChunk} names it.
+     *
+     * @param run   from {@link PackRuns}
+     * @param buf   at least {@code run.length()} bytes, for the run's stored bytes
+     * @param plain at least a chunk's size, for one chunk's plain bytes
+     * @param sink  told about each chunk
+     * @throws IOException if the sink fails, or the store fails for a single chunk too
+     */
+    public void readRun(PackRuns.Run run, byte[] buf, byte[] plain, RunSink sink) throws IOException {
+        // A run too long for the buffer is one chunk bigger than a run may be: read on its own.
+        boolean whole = run.length() <= buf.length;
+        if (whole) {
+            try {
+                store.read(Kind.PACK, run.pack(), run.offset(), buf, 0, run.length());
+            } catch (java.io.InterruptedIOException e) {
+                throw e;
+            } catch (IOException e) {
+                whole = false;
+            }
+        }
+        for (PackRuns.Wanted w : run.chunks()) {
+            int n;
+            try {
+                if (whole) {
+                    ChunkIndex.Location loc = w.loc();
+                    if (loc.plainLength() > plain.length) {
+                        throw new ChunkException(w.id(), "chunk " + w.id() + " claims " + loc.plainLength()
+                                + " bytes");
+                    }
+                    byte[] stored = storedBuffer(loc.length());
+                    System.arraycopy(buf, Math.toIntExact(loc.offset() - run.offset()), stored, 0, loc.length());
+                    n = decode(w.id(), loc, stored, plain);
+                } else {
+                    n = readChunk(w.id(), plain);
+                }
+            } catch (ChunkException e) {
+                sink.damaged(w, e);
+                continue;
+            }
+            sink.chunk(w, plain, n);
+        }
     }
 
     /**
