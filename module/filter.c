@@ -707,6 +707,9 @@ enum filter_hook_index {
 #ifdef BLKSNAP_HAVE_BD_SET_NR_SECTORS
 	FILTER_HOOK_SET_NR_SECTORS,
 #endif
+#ifdef BLKSNAP_HAVE_REVALIDATE_DISK_SIZE
+	FILTER_HOOK_REVALIDATE_SIZE,
+#endif
 	FILTER_HOOK_COUNT
 };
 
@@ -841,6 +844,25 @@ static void notrace filter_bd_set_nr_sectors(struct block_device *bdev,
 }
 
 #endif
+#ifdef BLKSNAP_HAVE_REVALIDATE_DISK_SIZE
+/*
+ * Before 5.11 a zram reset sets the capacity to zero with set_capacity()
+ * and then tells the block device through revalidate_disk_size(), which
+ * writes the size itself: no other hook sees the medium go.
+ */
+static void notrace filter_revalidate_disk_size(struct gendisk *disk,
+						bool verbose)
+{
+	bool entered = blksnap_hook_enter();
+
+	revalidate_disk_size(disk, verbose);
+	if (entered) {
+		if (!get_capacity(disk))
+			filter_detach_disk(disk, true);
+		blksnap_hook_leave();
+	}
+}
+#endif
 static struct hook filter_hooks[FILTER_HOOK_COUNT] = {
 	[FILTER_HOOK_SUBMIT_BIO] =
 		HOOK("submit_bio_noacct", filter_submit_bio_noacct),
@@ -866,6 +888,10 @@ static struct hook filter_hooks[FILTER_HOOK_COUNT] = {
 #ifdef BLKSNAP_HAVE_BD_SET_NR_SECTORS
 	[FILTER_HOOK_SET_NR_SECTORS] =
 		HOOK("bd_set_nr_sectors", filter_bd_set_nr_sectors),
+#endif
+#ifdef BLKSNAP_HAVE_REVALIDATE_DISK_SIZE
+	[FILTER_HOOK_REVALIDATE_SIZE] =
+		HOOK("revalidate_disk_size", filter_revalidate_disk_size),
 #endif
 };
 
