@@ -128,17 +128,83 @@ static inline sector_t blksnap_bdev_start_sect(struct block_device *bdev)
 	return bdev->bd_start_sect;
 }
 
-/* Keeps @bdev's memory while the module refers to it. */
-static inline void blksnap_bdev_hold(struct block_device *bdev)
+/* Keeps @bdev's memory, and its disk's, while the module refers to it. */
+static inline int blksnap_bdev_hold(struct block_device *bdev)
 {
 	get_device(&bdev->bd_device);
+	return 0;
 }
 
 static inline void blksnap_bdev_unhold(struct block_device *bdev)
 {
 	put_device(&bdev->bd_device);
 }
+
+static inline struct gendisk *blksnap_bdev_disk(struct block_device *bdev)
+{
+	return bdev->bd_disk;
+}
+
+static inline dev_t blksnap_bdev_whole_devt(struct block_device *bdev)
+{
+	return bdev_whole(bdev)->bd_dev;
+}
+
+static inline void blksnap_bio_set_dev(struct bio *bio,
+				       struct block_device *bdev)
+{
+	bio_set_dev(bio, bdev);
+}
+
+/* A block device in a message: "%pg" knows it on every kernel since 5.12. */
+#define BLKSNAP_PG "%pg"
+#define BLKSNAP_PG_ARG(bdev) (bdev)
 #else
+/*
+ * Before 5.12 a block device's bd_disk and bd_contains are there only
+ * while it is open, and the module uses the devices it filters closed too:
+ * compat.c keeps their disks from the attach on.  Hold and unhold are
+ * there, and everything that reaches a held device's disk goes through
+ * blksnap_bdev_disk(), the kernel's own helpers included (below).
+ */
+int blksnap_bdev_hold(struct block_device *bdev);
+void blksnap_bdev_unhold(struct block_device *bdev);
+struct gendisk *blksnap_bdev_disk(struct block_device *bdev);
+const char *blksnap_bdev_name(struct block_device *bdev);
+
+static inline dev_t blksnap_bdev_whole_devt(struct block_device *bdev)
+{
+	return disk_devt(blksnap_bdev_disk(bdev));
+}
+
+/* bio_set_dev() reads bd_disk, which a closed device has not. */
+static inline void blksnap_bio_set_dev(struct bio *bio,
+				       struct block_device *bdev)
+{
+	struct gendisk *disk = blksnap_bdev_disk(bdev);
+
+	if (bio->bi_disk != disk)
+		bio_clear_flag(bio, BIO_THROTTLED);
+	bio->bi_disk = disk;
+	bio->bi_partno = bdev->bd_partno;
+	bio_associate_blkg(bio);
+}
+
+/*
+ * The kernel's helpers reach the queue through bd_disk: the module's calls
+ * go through the kept disk instead.
+ */
+#undef bdev_get_queue
+#define bdev_get_queue(bdev) (blksnap_bdev_disk(bdev)->queue)
+#define bdev_logical_block_size(bdev) queue_logical_block_size(bdev_get_queue(bdev))
+#define bdev_physical_block_size(bdev) queue_physical_block_size(bdev_get_queue(bdev))
+#define bdev_io_min(bdev) queue_io_min(bdev_get_queue(bdev))
+#define bdev_get_integrity(bdev) blk_get_integrity(blksnap_bdev_disk(bdev))
+
+/* "%pg" reads bd_disk too: the name is taken at attach. */
+#define BLKSNAP_PG "%s"
+#define BLKSNAP_PG_ARG(bdev) blksnap_bdev_name(bdev)
+
 /*
  * Before 5.12 a bio names its disk and partition number (bi_disk,
  * bi_partno), and a block device's partition (bd_part) is there only while
@@ -183,36 +249,24 @@ static inline sector_t blksnap_bio_disk_sector(struct bio *bio)
 
 static inline sector_t blksnap_bdev_start_sect(struct block_device *bdev)
 {
-	return blksnap_part_start_sect(bdev->bd_disk, bdev->bd_partno);
+	return blksnap_part_start_sect(blksnap_bdev_disk(bdev), bdev->bd_partno);
 }
 
 static inline sector_t bdev_nr_sectors(struct block_device *bdev)
 {
+	struct gendisk *disk = blksnap_bdev_disk(bdev);
 	struct hd_struct *part;
 	sector_t size = 0;
 
 	if (!bdev->bd_partno)
-		return get_capacity(bdev->bd_disk);
+		return get_capacity(disk);
 	rcu_read_lock();
-	part = blksnap_disk_part(bdev->bd_disk, bdev->bd_partno);
+	part = blksnap_disk_part(disk, bdev->bd_partno);
 	if (part)
 		size = READ_ONCE(part->nr_sects);
 	rcu_read_unlock();
 	return size;
 }
-
-#define bdev_whole(bdev) ((bdev)->bd_contains)
-
-static inline void blksnap_bdev_hold(struct block_device *bdev)
-{
-	bdgrab(bdev);
-}
-
-static inline void blksnap_bdev_unhold(struct block_device *bdev)
-{
-	bdput(bdev);
-}
-
 #endif
 
 /*
@@ -387,7 +441,7 @@ static inline struct bio *blksnap_bio_alloc_bioset(struct block_device *bdev,
 	struct bio *bio = bio_alloc_bioset(gfp, nr_vecs, bs);
 
 	if (bio) {
-		bio_set_dev(bio, bdev);
+		blksnap_bio_set_dev(bio, bdev);
 		bio->bi_opf = opf;
 	}
 	return bio;
@@ -408,7 +462,7 @@ static inline struct bio *blksnap_bio_alloc_clone(struct block_device *bdev,
 	struct bio *bio = bio_clone_fast(src, gfp, bs);
 
 	if (bio)
-		bio_set_dev(bio, bdev);
+		blksnap_bio_set_dev(bio, bdev);
 	return bio;
 #endif
 }

@@ -40,8 +40,8 @@ static void trackers_show_one(struct tracker *tracker, void *data)
 	struct cbt_map *map = &tracker->cbt;
 
 	spin_lock(&map->lock);
-	seq_printf(m, "%pg %u:%u capacity=%llu block_size=%u block_count=%u generation=%pUb changes_number=%u active=%u cbt_bytes=%zu\n",
-		   tracker->bdev, MAJOR(tracker->bdev->bd_dev),
+	seq_printf(m, BLKSNAP_PG " %u:%u capacity=%llu block_size=%u block_count=%u generation=%pUb changes_number=%u active=%u cbt_bytes=%zu\n",
+		   BLKSNAP_PG_ARG(tracker->bdev), MAJOR(tracker->bdev->bd_dev),
 		   MINOR(tracker->bdev->bd_dev),
 		   (unsigned long long)map->capacity << SECTOR_SHIFT,
 		   1U << (map->block_shift + SECTOR_SHIFT), map->block_count,

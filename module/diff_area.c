@@ -152,12 +152,16 @@ struct diff_area *blksnap_diff_area_new(struct snapshot *snapshot,
 {
 	struct block_device *bdev = tracker->bdev;
 	struct diff_area *da;
+	int ret;
 
 	da = kzalloc(sizeof(*da), GFP_KERNEL);
 	if (!da)
 		return ERR_PTR(-ENOMEM);
-
-	blksnap_bdev_hold(bdev);
+	ret = blksnap_bdev_hold(bdev);
+	if (ret) {
+		kfree(da);
+		return ERR_PTR(ret);
+	}
 	kref_init(&da->kref);
 	da->snapshot = snapshot;
 	blksnap_snapshot_get(snapshot);
@@ -177,8 +181,8 @@ struct diff_area *blksnap_diff_area_new(struct snapshot *snapshot,
 	init_waitqueue_head(&da->wq);
 	INIT_WORK(&da->free_work, diff_area_release_work);
 
-	pr_debug("device %pg: %llu sectors in %lu chunks of %u sectors\n",
-		 bdev,
+	pr_debug("device " BLKSNAP_PG ": %llu sectors in %lu chunks of %u sectors\n",
+		 BLKSNAP_PG_ARG(bdev),
 		 (unsigned long long)da->capacity, da->chunk_count,
 		 1U << da->chunk_shift);
 	return da;

@@ -612,7 +612,7 @@ out:
 int blksnap_diff_storage_admit(struct diff_storage *ds,
 			       struct block_device *bdev)
 {
-	dev_t dev = bdev->bd_dev, whole = bdev_whole(bdev)->bd_dev;
+	dev_t dev = bdev->bd_dev, whole = blksnap_bdev_whole_devt(bdev);
 	struct blksnap_stack *stack;
 	bool holds;
 
@@ -652,7 +652,7 @@ void blksnap_diff_storage_hide(struct diff_storage *ds,
 {
 	/* Set before the take, under snapshots_lock; an image comes later. */
 	if (ds->kind != DIFF_STORAGE_EXTENTS || bio_op(bio) != REQ_OP_READ ||
-	    bdev_whole(orig)->bd_dev != ds->whole_id)
+	    blksnap_bdev_whole_devt(orig) != ds->whole_id)
 		return;
 	blksnap_storage_extents_zero(ds->extents, blksnap_bdev_start_sect(orig),
 				     bio);
@@ -731,7 +731,7 @@ struct diff_storage *blksnap_diff_storage_open(const char *path, sector_t limit,
 		ds->kind = DIFF_STORAGE_BDEV;
 		ds->bdev = bdev;
 		ds->dev_id = bdev->bd_dev;
-		ds->whole_id = bdev_whole(bdev)->bd_dev;
+		ds->whole_id = blksnap_bdev_whole_devt(bdev);
 		ds->logical_block = bdev_logical_block_size(bdev) >> SECTOR_SHIFT;
 		ds->capacity = bdev_nr_sectors(bdev);
 		if (limit && limit < ds->capacity)
@@ -747,7 +747,7 @@ struct diff_storage *blksnap_diff_storage_open(const char *path, sector_t limit,
 		}
 		if (sb->s_bdev) {
 			ds->dev_id = sb->s_bdev->bd_dev;
-			ds->whole_id = bdev_whole(sb->s_bdev)->bd_dev;
+			ds->whole_id = blksnap_bdev_whole_devt(sb->s_bdev);
 			ds->logical_block = bdev_logical_block_size(sb->s_bdev) >>
 					    SECTOR_SHIFT;
 		}

@@ -104,7 +104,7 @@ static DEFINE_XARRAY(filter_table);	/* whole-disk dev_t -> filter_set */
 
 static dev_t filter_key(struct block_device *bdev)
 {
-	return disk_devt(bdev->bd_disk);
+	return disk_devt(blksnap_bdev_disk(bdev));
 }
 
 /* Replaces the set of @key by a copy with @add added or @del removed. */
@@ -128,7 +128,7 @@ static int filter_set_update(dev_t key, struct tracker *add,
 		if (add)
 			new->trackers[n++] = add;
 		new->count = n;
-		new->disk = new->trackers[0]->bdev->bd_disk;
+		new->disk = blksnap_bdev_disk(new->trackers[0]->bdev);
 	}
 	if (new)
 		ret = xa_err(xa_store(&filter_table, key, new, GFP_KERNEL));
@@ -181,7 +181,8 @@ static void filter_unlink(struct tracker *tracker)
 /* A partition deleted by a rescan or BLKPG, or a disk being removed. */
 static bool filter_bdev_gone(struct block_device *bdev)
 {
-	return !disk_live(bdev->bd_disk) || inode_unhashed(blksnap_bdev_inode(bdev));
+	return !disk_live(blksnap_bdev_disk(bdev)) ||
+	       inode_unhashed(blksnap_bdev_inode(bdev));
 }
 
 /*
@@ -206,8 +207,8 @@ static void filter_detach_disk(struct gendisk *disk, bool all)
 		}
 		if (!tracker)
 			break;
-		pr_info("device %pg went away, filter detached\n",
-			tracker->bdev);
+		pr_info("device " BLKSNAP_PG " went away, filter detached\n",
+			BLKSNAP_PG_ARG(tracker->bdev));
 		filter_unlink(tracker);
 	}
 	mutex_unlock(&filter_lock);
@@ -241,7 +242,8 @@ static int filter_attach(struct block_device *bdev)
 	if (ret)
 		blksnap_tracker_put(tracker);
 	else
-		pr_debug("filter attached to %pg\n", bdev);
+		pr_debug("filter attached to " BLKSNAP_PG "\n",
+			 BLKSNAP_PG_ARG(bdev));
 out:
 	mutex_unlock(&filter_lock);
 	return ret;
@@ -262,7 +264,7 @@ static int filter_detach(struct block_device *bdev)
 	if (ret)
 		goto out;
 	filter_unlink(tracker);
-	pr_debug("filter detached from %pg\n", bdev);
+	pr_debug("filter detached from " BLKSNAP_PG "\n", BLKSNAP_PG_ARG(bdev));
 out:
 	mutex_unlock(&filter_lock);
 	return ret;
@@ -705,6 +707,9 @@ enum filter_hook_index {
 #ifdef BLKSNAP_HAVE_BD_SET_NR_SECTORS
 	FILTER_HOOK_SET_NR_SECTORS,
 #endif
+#ifdef BLKSNAP_HAVE_REVALIDATE_DISK_SIZE
+	FILTER_HOOK_REVALIDATE_SIZE,
+#endif
 	FILTER_HOOK_COUNT
 };
 
@@ -826,12 +831,37 @@ static void notrace filter_bd_set_nr_sectors(struct block_device *bdev,
 
 	bd_set_nr_sectors(bdev, sectors);
 	if (entered) {
-		if (!sectors)
-			filter_detach_disk(bdev->bd_disk, true);
+		struct gendisk *disk = blksnap_bdev_disk(bdev);
+
+		/*
+		 * A disk's size is set on its whole device, which is closed
+		 * and has no disk to name unless the module holds it.
+		 */
+		if (!sectors && disk)
+			filter_detach_disk(disk, true);
 		blksnap_hook_leave();
 	}
 }
 
+#endif
+#ifdef BLKSNAP_HAVE_REVALIDATE_DISK_SIZE
+/*
+ * Before 5.11 a zram reset sets the capacity to zero with set_capacity()
+ * and then tells the block device through revalidate_disk_size(), which
+ * writes the size itself: no other hook sees the medium go.
+ */
+static void notrace filter_revalidate_disk_size(struct gendisk *disk,
+						bool verbose)
+{
+	bool entered = blksnap_hook_enter();
+
+	revalidate_disk_size(disk, verbose);
+	if (entered) {
+		if (!get_capacity(disk))
+			filter_detach_disk(disk, true);
+		blksnap_hook_leave();
+	}
+}
 #endif
 static struct hook filter_hooks[FILTER_HOOK_COUNT] = {
 	[FILTER_HOOK_SUBMIT_BIO] =
@@ -858,6 +888,10 @@ static struct hook filter_hooks[FILTER_HOOK_COUNT] = {
 #ifdef BLKSNAP_HAVE_BD_SET_NR_SECTORS
 	[FILTER_HOOK_SET_NR_SECTORS] =
 		HOOK("bd_set_nr_sectors", filter_bd_set_nr_sectors),
+#endif
+#ifdef BLKSNAP_HAVE_REVALIDATE_DISK_SIZE
+	[FILTER_HOOK_REVALIDATE_SIZE] =
+		HOOK("revalidate_disk_size", filter_revalidate_disk_size),
 #endif
 };
 

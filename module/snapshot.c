@@ -96,7 +96,7 @@ static bool snapshot_device_stacks_on(struct snapshot_device *upper,
 
 	/* From 1: a disk and its own partitions do not wait for each other. */
 	return blksnap_stack_reaches(upper->stack, 1, bdev->bd_dev,
-				     bdev_whole(bdev)->bd_dev);
+				     blksnap_bdev_whole_devt(bdev));
 }
 
 struct workqueue_struct *blksnap_snapshot_wq;
@@ -289,7 +289,8 @@ static void snapshot_thaw(struct snapshot *snapshot,
 		sd = list_entry(&snapshot->devices, struct snapshot_device, link);
 	list_for_each_entry_continue_reverse(sd, &snapshot->devices, link)
 		if (blksnap_bdev_thaw(sd->tracker->bdev, sd->frozen_sb))
-			pr_err("thawing %pg failed\n", sd->tracker->bdev);
+			pr_err("thawing " BLKSNAP_PG " failed\n",
+			       BLKSNAP_PG_ARG(sd->tracker->bdev));
 }
 
 /*
@@ -366,7 +367,8 @@ static void snapshot_create_images(struct snapshot *snapshot)
 		struct snapimage *image = blksnap_snapimage_create(sd->diff_area);
 
 		if (IS_ERR(image)) {
-			pr_err("no image for %pg: %ld\n", sd->tracker->bdev,
+			pr_err("no image for " BLKSNAP_PG ": %ld\n",
+			       BLKSNAP_PG_ARG(sd->tracker->bdev),
 			       PTR_ERR(image));
 			blksnap_diff_area_set_corrupted(sd->diff_area, PTR_ERR(image));
 			continue;
@@ -421,7 +423,8 @@ static int snapshot_take_locked(struct snapshot *snapshot)
 			ret = blksnap_bdev_freeze(sd->tracker->bdev,
 						  &sd->frozen_sb);
 		if (ret) {
-			pr_err("freezing %pg failed: %d\n", sd->tracker->bdev,
+			pr_err("freezing " BLKSNAP_PG " failed: %d\n",
+			       BLKSNAP_PG_ARG(sd->tracker->bdev),
 			       ret);
 			snapshot_thaw(snapshot, sd);
 			goto fail;
@@ -814,8 +817,8 @@ void blksnap_snapshot_show(struct seq_file *m)
 			if (sd->diff_area)
 				blksnap_diff_area_show(sd->diff_area, m);
 			else
-				seq_printf(m, "  device %pg not taken\n",
-					   sd->tracker->bdev);
+				seq_printf(m, "  device " BLKSNAP_PG " not taken\n",
+					   BLKSNAP_PG_ARG(sd->tracker->bdev));
 		}
 	}
 	mutex_unlock(&snapshots_lock);

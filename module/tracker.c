@@ -33,9 +33,14 @@ struct tracker *blksnap_tracker_create(struct block_device *bdev)
 		kfree(tracker);
 		return ERR_PTR(ret);
 	}
+	ret = blksnap_bdev_hold(bdev);
+	if (ret) {
+		blksnap_cbt_map_destroy(&tracker->cbt);
+		kfree(tracker);
+		return ERR_PTR(ret);
+	}
 	refcount_set(&tracker->refs, 1);
 	mutex_init(&tracker->ctl_lock);
-	blksnap_bdev_hold(bdev);
 	tracker->bdev = bdev;
 	/*
 	 * No module reference: as upstream, unloading detaches every filter
