@@ -17,6 +17,8 @@ final class Scenarios {
                 new TakeLatency(),
                 new MemoryCounters(),
                 new BackupFigures(),
-                new SameDiskStorage());
+                new SameDiskStorage(),
+                new ServedReads(),
+                new MountedReads());
     }
 }
