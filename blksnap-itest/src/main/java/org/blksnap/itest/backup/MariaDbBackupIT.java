@@ -1,5 +1,6 @@
 package org.blksnap.itest.backup;
 
+import static org.blksnap.itest.support.Logs.readQuietly;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -102,14 +103,6 @@ class MariaDbBackupIT {
             assertTrue(System.nanoTime() < deadline, () -> "mariadbd did not answer in 5 minutes: "
                     + readQuietly(log));
             Thread.sleep(200);
-        }
-    }
-
-    private static String readQuietly(Path p) {
-        try {
-            return Files.readString(p);
-        } catch (IOException e) {
-            return "(" + p + ": " + e.getMessage() + ")";
         }
     }
 

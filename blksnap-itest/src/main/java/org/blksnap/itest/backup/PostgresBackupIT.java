@@ -1,5 +1,6 @@
 package org.blksnap.itest.backup;
 
+import static org.blksnap.itest.support.Logs.readQuietly;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -93,14 +94,6 @@ class PostgresBackupIT {
                 "-w", "-t", "600", "-D", data.toString(), "-l", log.toString(), "-o",
                 "-k " + socket + " -p " + port + " -c listen_addresses=''");
         assertEquals(0, r.status(), () -> r.output() + "\n" + readQuietly(log));
-    }
-
-    private static String readQuietly(Path p) {
-        try {
-            return Files.readString(p);
-        } catch (IOException e) {
-            return "(" + p + ": " + e.getMessage() + ")";
-        }
     }
 
     @Test
