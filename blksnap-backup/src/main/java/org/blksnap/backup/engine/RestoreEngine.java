@@ -315,7 +315,7 @@ public final class RestoreEngine {
      * whole 1 GiB device, written in pack order, made local restores slower:
      * 3.6-7.0 s against 2.2-3.6 s for the bench's mixed image, same load).
      */
-    static final int WINDOW = 64;
+    public static final int WINDOW = 64;
 
     private void submitWindow(Pipeline pipeline, List<PackRuns.Wanted> window, PackRuns runs,
             Repository.RunSink sink) throws IOException {
