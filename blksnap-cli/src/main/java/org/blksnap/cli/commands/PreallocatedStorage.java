@@ -28,13 +28,18 @@ import org.blksnap.cli.NoStorageSpaceException;
  * snapshot is gone. Those filesystems are the ones whose file the kernel can
  * pin; any other (tmpfs, btrfs) is only used when given with --storage.
  *
- * <p>The file is named {@code .blksnap-storage-PID} at the top of the
- * filesystem. One left by a blksnap that died (power loss, SIGKILL) is
- * removed by the next run, once no live process has that number.
+ * <p>The file is named {@code .blksnap-storage-BOOT-PID} at the top of the
+ * filesystem, BOOT the first 8 digits of the kernel's boot id. One left by a
+ * blksnap that died is removed by the next run: after a power loss because
+ * it names another boot (a process number alone is no proof: a machine that
+ * runs the same units at each boot gives the next blksnap the same number,
+ * which would keep the file and refuse to make its own), after SIGKILL once
+ * no live process has that number.
  */
 final class PreallocatedStorage implements AutoCloseable {
     static final String PREFIX = ".blksnap-storage-";
-    private static final Pattern NAME = Pattern.compile(Pattern.quote(PREFIX) + "(\\d+)");
+    /** BOOT-PID; names without BOOT, from before boot ids were used, are PID alone. */
+    private static final Pattern NAME = Pattern.compile(Pattern.quote(PREFIX) + "(?:([0-9a-f]{8})-)?(\\d+)");
     /** Filesystems whose files the kernel can pin as storage. */
     static final Set<String> KINDS = Set.of("ext2", "ext3", "ext4", "xfs");
     private static final long ALIGN = 1L << 20;
@@ -124,7 +129,7 @@ final class PreallocatedStorage implements AutoCloseable {
         if (best.freeBytes() < size) {
             throw noSpace(size, best);
         }
-        Path file = best.point().resolve(PREFIX + ProcessHandle.current().pid());
+        Path file = best.point().resolve(name(bootTag(), ProcessHandle.current().pid()));
         allocate(file, size, best);
         return Optional.of(new PreallocatedStorage(file, best, size));
     }
@@ -209,10 +214,10 @@ final class PreallocatedStorage implements AutoCloseable {
      * it stays for the run after that snapshot is cleaned up.
      */
     private static void removeStale(Path dir) {
+        String boot = bootTag();
         try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, PREFIX + "*")) {
             for (Path f : files) {
-                var m = NAME.matcher(f.getFileName().toString());
-                if (m.matches() && ProcessHandle.of(Long.parseLong(m.group(1))).isEmpty()) {
+                if (isStale(f.getFileName().toString(), boot, pid -> ProcessHandle.of(pid).isPresent())) {
                     try {
                         Files.deleteIfExists(f);
                     } catch (IOException pinned) {
@@ -223,6 +228,50 @@ final class PreallocatedStorage implements AutoCloseable {
         } catch (IOException | NumberFormatException unreadable) {
             // Nothing to clean there.
         }
+    }
+
+    /**
+     * @param boot the boot's tag ({@link #bootTag})
+     * @param pid  the process
+     * @return the file's name
+     */
+    static String name(String boot, long pid) {
+        return PREFIX + boot + "-" + pid;
+    }
+
+    /**
+     * @param fileName a name in the filesystem's top directory
+     * @param boot     this boot's tag
+     * @param alive    whether a process number is in use now
+     * @return whether it is the storage file of a blksnap that is gone: one of another boot, or of
+     *         this boot (or of no recorded boot) whose process has ended
+     */
+    static boolean isStale(String fileName, String boot, java.util.function.LongPredicate alive) {
+        var m = NAME.matcher(fileName);
+        if (!m.matches()) {
+            return false;
+        }
+        if (m.group(1) != null && !m.group(1).equals(boot)) {
+            return true;
+        }
+        try {
+            return !alive.test(Long.parseLong(m.group(2)));
+        } catch (NumberFormatException huge) {
+            return false;
+        }
+    }
+
+    /** @return the first 8 hex digits of this boot's id; "00000000" if the kernel does not say */
+    static String bootTag() {
+        try {
+            String id = Files.readString(Path.of("/proc/sys/kernel/random/boot_id")).trim().replace("-", "");
+            if (id.matches("[0-9a-f]{8,}")) {
+                return id.substring(0, 8);
+            }
+        } catch (IOException unreadable) {
+            // No procfs: PIDs alone decide.
+        }
+        return "00000000";
     }
 
     /** @return the storage to hand to the kernel */

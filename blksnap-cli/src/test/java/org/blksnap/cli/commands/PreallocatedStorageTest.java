@@ -1,6 +1,8 @@
 package org.blksnap.cli.commands;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -31,5 +33,26 @@ class PreallocatedStorageTest {
         var srv = new PreallocatedStorage.Mount(Path.of("/srv"), "xfs", "254:17", 9L << 30);
         assertEquals(srv, PreallocatedStorage.choose(List.of(root, srv)));
         assertEquals(root, PreallocatedStorage.choose(List.of(root)));
+    }
+
+    @Test
+    void aFileOfAnotherBootIsStaleEvenWhenItsNumberIsInUseNow() {
+        String boot = "0123abcd";
+        // After a power loss the next boot's blksnap often gets the number the last one had.
+        assertTrue(PreallocatedStorage.isStale(".blksnap-storage-ffff0000-612", boot, pid -> true));
+        assertFalse(PreallocatedStorage.isStale(PreallocatedStorage.name(boot, 612), boot, pid -> true));
+        assertTrue(PreallocatedStorage.isStale(PreallocatedStorage.name(boot, 612), boot, pid -> false));
+        // Names of earlier versions carry no boot: the number alone decides.
+        assertFalse(PreallocatedStorage.isStale(".blksnap-storage-612", boot, pid -> true));
+        assertTrue(PreallocatedStorage.isStale(".blksnap-storage-612", boot, pid -> false));
+        assertFalse(PreallocatedStorage.isStale(".blksnap-storage-x", boot, pid -> false));
+        assertFalse(PreallocatedStorage.isStale("blksnap-storage-1", boot, pid -> false));
+        assertFalse(PreallocatedStorage.isStale(".blksnap-storage-99999999999999999999999", boot, pid -> false));
+    }
+
+    @Test
+    void theBootTagIsThisBootsId() throws Exception {
+        String id = java.nio.file.Files.readString(Path.of("/proc/sys/kernel/random/boot_id")).trim();
+        assertEquals(id.substring(0, 8), PreallocatedStorage.bootTag());
     }
 }
