@@ -29,11 +29,12 @@
 #                (part of make test)
 #   make package-test-trixie  the same with Debian 13's root and 6.12 kernel
 #                as the install target (not in make test)
+#   make crash-test  power loss during single-disk snapshots, two boots (in make test)
 #   make clean   remove build output
 #
 # Variables: GUEST_TIMEOUT (seconds) for a guest running the whole suite,
-# GUEST_CORE_TIMEOUT for one running the core subset, BENCH_SMOKE_TIMEOUT
-# and PACKAGE_TEST_TIMEOUT for make test's two short guests (by default each
+# GUEST_CORE_TIMEOUT for one running the core subset, BENCH_SMOKE_TIMEOUT,
+# PACKAGE_TEST_TIMEOUT and CRASH_TEST_TIMEOUT for make test's short guests (by default each
 # is its quiet duration times GUEST_LOAD_FACTOR), BENCH_TIMEOUT (seconds,
 # default 2400) for the benchmark guest, DURATION (default 1h) for make soak.
 
@@ -58,10 +59,13 @@ GUEST_CORE_QUIET := 450
 BENCH_SMOKE_QUIET := 300
 # 317 s in that CI run.
 PACKAGE_TEST_QUIET := 320
+# Both boots of scripts/crash-test, each given this.
+CRASH_TEST_QUIET := 150
 GUEST_TIMEOUT ?= $(shell echo $$(($(GUEST_SUITE_QUIET) * $(GUEST_LOAD_FACTOR))))
 GUEST_CORE_TIMEOUT ?= $(shell echo $$(($(GUEST_CORE_QUIET) * $(GUEST_LOAD_FACTOR))))
 BENCH_SMOKE_TIMEOUT ?= $(shell echo $$(($(BENCH_SMOKE_QUIET) * $(GUEST_LOAD_FACTOR))))
 PACKAGE_TEST_TIMEOUT ?= $(shell echo $$(($(PACKAGE_TEST_QUIET) * $(GUEST_LOAD_FACTOR))))
+CRASH_TEST_TIMEOUT ?= $(shell echo $$(($(CRASH_TEST_QUIET) * $(GUEST_LOAD_FACTOR))))
 GUEST_DISKS := --disk 1G --disk 1G --disk 1G --disk 1G
 # The benchmark's disks: measured, storage/COW, three more for the 4-device
 # take (blksnap-bench Profile and Disks say what each needs).
@@ -81,7 +85,7 @@ MVN = jh="$$(scripts/find-jdk)" && JAVA_HOME="$$jh" mvn $(MVN_FLAGS)
 # Lines that make a kernel build fail: compiler, sparse and modpost findings.
 FINDINGS := 'warning:|error:|WARNING:|ERROR:'
 
-.PHONY: help setup module check java java-nocheck runtime deb install uninstall kernels package-test package-test-trixie test test-kernels soak bench bench-backup demo clean
+.PHONY: help setup module check java java-nocheck runtime deb install uninstall kernels package-test package-test-trixie crash-test test test-kernels soak bench bench-backup demo clean
 
 help:
 	@sed -n '3,/^$$/s/^# \{0,1\}//p' Makefile
@@ -161,6 +165,14 @@ package-test-trixie:
 	@rc=0; PACKAGE_TEST_TIMEOUT=$$(($(PACKAGE_TEST_TIMEOUT) * 2)) scripts/package-test --suite trixie || rc=1; \
 	scripts/test-summary --run package-test-trixie || rc=1; exit $$rc
 
+# Power loss during single-disk snapshots, across two boots (part of make test).
+crash-test:
+	@$(MAKE) --no-print-directory module
+	@$(MAKE) --no-print-directory java-nocheck
+	@rm -rf build/reports/guest/crash-test build/reports/runs/crash-test.*
+	@rc=0; CRASH_TEST_TIMEOUT=$(CRASH_TEST_TIMEOUT) scripts/crash-test || rc=1; \
+	scripts/test-summary --run crash-test || rc=1; exit $$rc
+
 test:
 	@$(MAKE) --no-print-directory setup
 	@$(MAKE) --no-print-directory module
@@ -182,16 +194,20 @@ test:
 	@# 7.2 under multi-threaded TCG, README, Kernels tested).
 	@rc=0; \
 	scripts/guest-run "guest suite ($(KVER))" $(GUEST_TIMEOUT) -- -v $(GUEST_DISKS) -- scripts/guest-tests || rc=1; \
-	echo "== the core subset on Debian 13's (trixie's) and sid's kernels"; \
+	echo "== the core subset on Debian 13's (trixie's) and sid's kernels, the package test beside them"; \
+	PACKAGE_TEST_TIMEOUT=$(PACKAGE_TEST_TIMEOUT) scripts/package-test > build/package-test.out 2>&1 & pt=$$!; \
 	GUEST_CORE_TIMEOUT=$(GUEST_CORE_TIMEOUT) \
 		scripts/test-kernels --core --parallel --suite trixie --suite sid --except "$(KVER)" || rc=1; \
+	wait $$pt || rc=1; \
+	echo "== package test (ran beside the core boots)"; cat build/package-test.out; \
 	echo "== benchmark smoke run (make bench --quick, its own guest boot)"; \
 	brc=0; \
 	scripts/guest-run "bench smoke" $(BENCH_SMOKE_TIMEOUT) -- -v $(BENCH_QUICK_DISKS) -- \
 		scripts/bench run --quick --out build/bench/quick || brc=$$?; \
 	scripts/bench report build/bench/quick --guest-status $$brc \
 		--junit build/reports/guest/bench-smoke/TEST-bench-smoke.xml || rc=1; \
-	PACKAGE_TEST_TIMEOUT=$(PACKAGE_TEST_TIMEOUT) scripts/package-test || rc=1; \
+	echo "== power loss during single-disk snapshots, two boots (scripts/crash-test)"; \
+	CRASH_TEST_TIMEOUT=$(CRASH_TEST_TIMEOUT) scripts/crash-test || rc=1; \
 	echo "== summary"; \
 	scripts/test-summary --require-guest || rc=1; \
 	exit $$rc
