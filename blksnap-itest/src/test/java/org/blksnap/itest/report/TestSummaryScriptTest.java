@@ -156,6 +156,21 @@ class TestSummaryScriptTest {
     }
 
     @Test
+    void eachFailedTestCaseIsNamedWithItsMessage() throws Exception {
+        hostReport();
+        status("guest-suite", "guest suite", "1", "exited 1");
+        write("build/reports/guest/guest-suite/TEST-a.TakeIT.xml", suite("a.TakeIT", 1, 2));
+        Run r = summary();
+        String all = String.join("\n", r.lines());
+        assertEquals("4 passed, 2 failed", r.last(), all);
+        for (String bad : List.of("bad0()", "bad1()")) {
+            assertTrue(r.lines().contains("  FAILED TEST (build/reports/guest/guest-suite/TEST-a.TakeIT.xml) a.TakeIT."
+                    + bad + ": expected <1>"), all);
+        }
+        assertFalse(all.contains("ok0()"), "a passed case is not named: " + all);
+    }
+
+    @Test
     void aTruncatedReportIsOneFailedTestAndItsCompleteCasesCount() throws Exception {
         hostReport();
         status("guest-suite", "guest suite", "0", "exited 0");
