@@ -128,6 +128,54 @@ class S3RepositoryTest {
         }
     }
 
+    @org.junit.jupiter.params.ParameterizedTest(name = "encrypted={0}")
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void pruneRepacksPartlyUnusedPacksOnS3AndTheSpaceComesBack(boolean encrypted) throws IOException {
+        String repo = S3Server.freshRepo(server.port());
+        Fixture fx = new Fixture(dir.resolve("fx"), encrypted);
+        Images.Device vda = new Images.Device("/dev/vda", dir.resolve("vda.img"),
+                new byte[RepackTest.CHUNKS * Images.CHUNK]);
+        Random random = new Random(23);
+        try (S3Store store = store(repo)) {
+            List<byte[]> states = new java.util.ArrayList<>();
+            List<String> ids = new java.util.ArrayList<>();
+            for (int step = 0; step < 3; step++) {
+                // All chunks, then every even one, then every fourth odd one: the first backup's packs end up half
+                // unused once it is pruned.
+                for (int c = step == 2 ? 1 : 0; c < RepackTest.CHUNKS; c += step == 0 ? 1 : step == 1 ? 2 : 4) {
+                    byte[] fresh = new byte[Images.CHUNK];
+                    random.nextBytes(fresh);
+                    vda.write((long) c * Images.CHUNK, fresh);
+                }
+                ids.add(fx.backup(store, false, vda.take()).backupId());
+                states.add(vda.bytes());
+            }
+            long before = RepackTest.packBytes(store);
+            Pruner.Result r;
+            try (Repository rp = fx.open(store, LockMode.EXCLUSIVE)) {
+                r = new Pruner(rp).prune(RepackTest.keepLast(2), org.blksnap.backup.retention.RetentionPolicy.GroupBy
+                        .DEVICE, false, new org.blksnap.backup.engine.MaxUnused.Percent(0));
+            }
+            long after = RepackTest.packBytes(store);
+            assertEquals(List.of(ids.get(0)), r.removed());
+            assertTrue(r.garbage().packsRepacked() >= 6, r.toString());
+            assertEquals(before - after, r.bytesFreed());
+            assertTrue(before - after >= (RepackTest.CHUNKS / 2) * (long) Images.CHUNK,
+                    "the 16 dead chunks' bytes came back: " + before + " -> " + after);
+            try (Repository rp = fx.open(store, LockMode.SHARED)) {
+                assertEquals(0, RepackTest.unusedBytes(rp));
+                Checker.Report c = new Checker(rp, Verifier.of(rp)).check(100, false);
+                assertTrue(c.clean(), c.toString());
+                for (int i = 1; i < 3; i++) {
+                    Path out = Files.createTempFile(dir, "restored-", ".img");
+                    Manifest m = rp.manifest(ids.get(i));
+                    RestoreEngine.of(rp).restore(m, RestoreEngine.select(m, null), RestoreTarget.of(out, true), true);
+                    assertArrayEquals(states.get(i), Files.readAllBytes(out), "backup " + i);
+                }
+            }
+        }
+    }
+
     @Test
     void restoreAndVerifyReadRunsOfChunksNotChunksAndADamagedChunkInARunIsTheOnlyOneLost() throws IOException {
         String repo = S3Server.freshRepo(server.port());
