@@ -155,7 +155,8 @@ class RepackTest {
         // Without repacking (what prune did before), removing the first backup frees nothing: no pack is all dead.
         Pruner.Result kept;
         try (Repository repo = without.open(without.repoStore(), ChunkStore.LockMode.EXCLUSIVE)) {
-            kept = new Pruner(repo).prune(keepLast(2), RetentionPolicy.GroupBy.DEVICE, false, new MaxUnused.Unlimited());
+            kept = new Pruner(repo).prune(keepLast(2), RetentionPolicy.GroupBy.DEVICE, false,
+                    new MaxUnused.Unlimited());
         }
         assertEquals(List.of(s.backups().getFirst().backupId()), kept.removed());
         assertEquals(CHUNKS / 2, kept.chunksRemoved(), "the even chunks of the first backup");

@@ -28,11 +28,13 @@ import org.blksnap.backup.retention.Snapshot;
 
 /**
  * Removes the backups a {@link RetentionPolicy} does not keep, then what no
- * remaining backup needs. Summaries and manifests go first; then one
- * consolidated index object naming only the chunks still referenced is
- * written durably, the index objects it replaces are removed, and last the
- * packs no index names. A crash at any point only leaves unreferenced
- * objects, which the next run collects. Runs under the exclusive lock, so no
+ * remaining backup needs. Summaries and manifests go first; then the live
+ * chunks of the partly unused packs to rewrite (past {@link MaxUnused}) are
+ * copied into new durable packs, one consolidated index object naming only
+ * the chunks still referenced, each at one place, is written durably, the
+ * index objects it replaces are removed, and last the packs no index names.
+ * A crash at any point only leaves unreferenced objects (or chunks at two
+ * places), which the next run collects. Runs under the exclusive lock, so no
  * backup can be adding references meanwhile.
  */
 public final class Pruner {

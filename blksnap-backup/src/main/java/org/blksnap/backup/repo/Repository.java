@@ -29,7 +29,9 @@ import com.fasterxml.jackson.databind.SerializationFeature;
  * durably. The summary is the commit point: a backup without one is
  * invisible and its objects are removed or collected by the next process
  * that holds the repository alone. Deletion goes the other way: summary,
- * manifest, then (garbage collection) index entries, then packs.
+ * manifest, then (garbage collection) the copies of live chunks out of
+ * partly unused packs, the index that names them, then the old index
+ * entries, then packs.
  */
 public final class Repository implements AutoCloseable {
     /** Default bytes per chunk: four default CBT blocks (64 KiB). */
