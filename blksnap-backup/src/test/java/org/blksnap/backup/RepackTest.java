@@ -246,14 +246,48 @@ class RepackTest {
         try (Repository repo = fx.open(fx.repoStore(), ChunkStore.LockMode.EXCLUSIVE)) {
             new Pruner(repo).prune(keepLast(2), RetentionPolicy.GroupBy.DEVICE, false, new MaxUnused.Unlimited());
         }
-        ChunkId victim = fx.chunkOf(s.backups().get(2).backupId(), 3); // an odd chunk of the first backup, still needed
-        String pack = fx.where(victim).pack();
+        // The victim: a live chunk of the partly unused pack the repack copies last (the most wasteful go first),
+        // so that new packs are already published when the damage is met.
+        record Candidate(String pack, PackFormat.Entry firstLive, double waste) {
+        }
+        List<Candidate> order = new java.util.ArrayList<>();
+        try (Repository repo = fx.read()) {
+            Set<ChunkId> referenced = new HashSet<>();
+            for (Manifest m : repo.manifests()) {
+                for (int i = 0; i < m.devices().getFirst().chunks().size(); i++) {
+                    referenced.add(m.devices().getFirst().chunks().get(i));
+                }
+            }
+            for (String p : repo.store().list(Kind.PACK)) {
+                List<PackFormat.Entry> live = repo.packEntries(p).stream().filter(e -> referenced.contains(e.id()))
+                        .sorted(java.util.Comparator.comparingLong(PackFormat.Entry::offset)).toList();
+                long liveBytes = live.stream().mapToLong(PackFormat.Entry::length).sum();
+                long dead = repo.store().size(Kind.PACK, p) - liveBytes - PackFormat.overhead(live.size(), encrypted);
+                if (!live.isEmpty() && dead > 0) {
+                    order.add(new Candidate(p, live.getFirst(), (double) dead / liveBytes));
+                }
+            }
+        }
+        order.sort(java.util.Comparator.comparingDouble(Candidate::waste).reversed()
+                .thenComparing(Candidate::pack));
+        assertTrue(order.size() >= 6, "the first backup's packs are partly unused: " + order);
+        ChunkId victim = order.getLast().firstLive().id();
+        String pack = order.getLast().pack();
         Map<String, byte[]> files = files(fx.repoDir());
         fx.damage(victim);
         ChunkException e;
-        try (Repository repo = fx.open(fx.repoStore(), ChunkStore.LockMode.EXCLUSIVE)) {
-            e = assertThrows(ChunkException.class, () -> new Pruner(repo).collectGarbage(MaxUnused.DEFAULT));
+        CrashingChunkStore watched = new CrashingChunkStore(fx.repoStore(), Integer.MAX_VALUE);
+        try (Repository repo = fx.open(watched, ChunkStore.LockMode.EXCLUSIVE)) {
+            e = assertThrows(ChunkException.class, () -> new Pruner(repo).collectGarbage(new MaxUnused.Percent(0)));
         }
+        List<String> published = watched.log.stream().filter(l -> l.startsWith("publish PACK "))
+                .map(l -> l.substring("publish PACK ".length())).toList();
+        assertTrue(!published.isEmpty(), "new packs were written before the damage was met: " + watched.log);
+        for (String p : published) {
+            assertTrue(watched.log.contains("delete PACK " + p), "the new pack " + p + " is removed: " + watched.log);
+        }
+        assertTrue(watched.log.stream().noneMatch(l -> l.startsWith("delete ") && !published.contains(
+                l.substring(l.lastIndexOf(' ') + 1)) || l.startsWith("put ")), "nothing else changed: " + watched.log);
         assertEquals(victim, e.chunkId());
         assertTrue(e.getMessage().startsWith("chunk " + victim + " in pack " + pack) && e.getMessage().contains(
                 "is damaged") && e.getMessage().contains("nothing was repacked or removed"), e.getMessage());

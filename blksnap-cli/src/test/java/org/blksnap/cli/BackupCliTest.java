@@ -158,6 +158,14 @@ class BackupCliTest {
         String second = backup(image).backupId();
         long before = packBytes();
 
+        Run dry = Run.of("backup", "prune", "-r", repo.toString(), "--keep-last", "1", "--dry-run", "--json");
+        assertEquals(0, dry.status(), dry::err);
+        JsonNode d = new ObjectMapper().readTree(dry.out());
+        assertEquals(1, d.get("packs_repacked").asInt(), dry.out());
+        assertEquals(9, d.get("chunks_copied").asInt(), dry.out());
+        assertTrue(d.get("bytes_freed").asLong() >= 8L * CHUNK, dry.out());
+        assertEquals(before, packBytes(), "a dry run changes nothing");
+
         Run kept = Run.of("backup", "prune", "-r", repo.toString(), "--keep-last", "1", "--max-unused", "unlimited",
                 "--json");
         assertEquals(0, kept.status(), kept::err);

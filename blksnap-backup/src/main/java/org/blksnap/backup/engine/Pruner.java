@@ -173,7 +173,13 @@ public final class Pruner {
         List<RetentionPolicy.Verdict> verdicts = policy.apply(all.stream().map(Pruner::snapshotOf).toList(),
                 groupBy, ZoneId.systemDefault());
         if (dryRun) {
-            return new Result(verdicts, new Garbage(0, 0, 0, 0, 0));
+            Set<String> removing = new HashSet<>();
+            for (RetentionPolicy.Verdict v : verdicts) {
+                if (!v.keep()) {
+                    removing.add(v.snapshot().id());
+                }
+            }
+            return new Result(verdicts, plan(maxUnused, removing).estimate());
         }
         for (RetentionPolicy.Verdict v : verdicts) {
             if (!v.keep()) {
@@ -268,6 +274,81 @@ public final class Pruner {
      * @throws IOException if the repository cannot be changed
      */
     public Garbage collectGarbage(MaxUnused maxUnused) throws IOException {
+        Plan plan = plan(maxUnused, Set.of());
+        if (plan.nothingToDo()) {
+            return new Garbage(0, 0, 0, 0, 0);
+        }
+        Map<String, PackUse> packs = plan.packs();
+        List<PackUse> rewrite = plan.rewrite();
+        List<PackFormat.PackEntries> fresh = rewrite.isEmpty() ? List.of() : repack(rewrite);
+        Set<String> rewritten = new HashSet<>();
+        for (PackUse u : rewrite) {
+            rewritten.add(u.name);
+        }
+        List<PackFormat.PackEntries> next = new ArrayList<>(fresh);
+        for (PackUse u : packs.values()) {
+            if (!u.live.isEmpty() && !rewritten.contains(u.name)) {
+                next.add(new PackFormat.PackEntries(u.name, u.live));
+            }
+        }
+        next.sort(Comparator.comparing(PackFormat.PackEntries::name));
+        if (!next.isEmpty()) {
+            repo.putIndex(next);
+        }
+        for (String name : plan.oldIndexes()) {
+            repo.store().delete(ChunkStore.Kind.INDEX, name);
+        }
+        long bytes = 0;
+        List<String> gone = new ArrayList<>(plan.deadPacks().keySet());
+        gone.addAll(rewritten);
+        for (String p : gone) {
+            bytes += Math.max(0, repo.store().size(ChunkStore.Kind.PACK, p));
+            repo.store().delete(ChunkStore.Kind.PACK, p);
+        }
+        long written = 0;
+        long copied = 0;
+        for (PackFormat.PackEntries p : fresh) {
+            written += Math.max(0, repo.store().size(ChunkStore.Kind.PACK, p.name()));
+            copied += p.entries().size();
+        }
+        repo.reloadIndex();
+        return new Garbage(plan.dropped().size(), plan.deadPacks().size(), bytes - written, rewrite.size(),
+                copied);
+    }
+
+    /**
+     * What a collection would do.
+     *
+     * @param packs      every pack the index objects name, with its live chunks
+     * @param oldIndexes the index objects read
+     * @param dropped    chunks no backup refers to
+     * @param deadPacks  packs without a live chunk, and their sizes
+     * @param rewrite    partly unused packs to rewrite, the most wasteful first
+     */
+    private record Plan(Map<String, PackUse> packs, List<String> oldIndexes, Set<ChunkId> dropped,
+            Map<String, Long> deadPacks, List<PackUse> rewrite) {
+        boolean nothingToDo() {
+            return dropped.isEmpty() && deadPacks.isEmpty() && rewrite.isEmpty() && oldIndexes.size() <= 1;
+        }
+
+        /** @return what carrying it out would do, the bytes freed estimated from the pack sizes */
+        Garbage estimate() {
+            long bytes = deadPacks.values().stream().mapToLong(Long::longValue).sum();
+            long copied = 0;
+            for (PackUse u : rewrite) {
+                bytes += u.deadBytes;
+                copied += u.live.size();
+            }
+            return new Garbage(dropped.size(), deadPacks.size(), bytes, rewrite.size(), copied);
+        }
+    }
+
+    /**
+     * @param maxUnused how much unused space may stay
+     * @param removing  backups to count as gone already (a dry run's)
+     * @return what a collection would do
+     */
+    private Plan plan(MaxUnused maxUnused, Set<String> removing) throws IOException {
         List<Manifest> remaining;
         try {
             remaining = repo.manifests();
@@ -277,6 +358,9 @@ public final class Pruner {
         }
         Set<ChunkId> referenced = new HashSet<>();
         for (Manifest m : remaining) {
+            if (removing.contains(m.id())) {
+                continue;
+            }
             for (Manifest.DeviceImage d : m.devices()) {
                 ChunkIds ids = d.chunks();
                 for (int i = 0; i < ids.size(); i++) {
@@ -322,11 +406,11 @@ public final class Pruner {
         boolean sealed = repo.config().encrypted();
         long used = 0;
         long unused = 0;
-        List<String> deadPacks = new ArrayList<>();
+        Map<String, Long> deadPacks = new HashMap<>();
         for (Map.Entry<String, Long> p : sizes.entrySet()) {
             PackUse u = packs.get(p.getKey());
             if (u == null || u.live.isEmpty()) {
-                deadPacks.add(p.getKey());
+                deadPacks.put(p.getKey(), p.getValue());
                 continue;
             }
             u.deadBytes = Math.max(0, p.getValue() - u.liveBytes - PackFormat.overhead(u.live.size(), sealed));
@@ -349,42 +433,7 @@ public final class Pruner {
             rewrite.add(u);
             unused -= u.deadBytes;
         }
-        if (dropped.isEmpty() && deadPacks.isEmpty() && rewrite.isEmpty() && oldIndexes.size() <= 1) {
-            return new Garbage(0, 0, 0, 0, 0);
-        }
-        List<PackFormat.PackEntries> fresh = rewrite.isEmpty() ? List.of() : repack(rewrite);
-        Set<String> rewritten = new HashSet<>();
-        for (PackUse u : rewrite) {
-            rewritten.add(u.name);
-        }
-        List<PackFormat.PackEntries> next = new ArrayList<>(fresh);
-        for (PackUse u : packs.values()) {
-            if (!u.live.isEmpty() && !rewritten.contains(u.name)) {
-                next.add(new PackFormat.PackEntries(u.name, u.live));
-            }
-        }
-        next.sort(Comparator.comparing(PackFormat.PackEntries::name));
-        if (!next.isEmpty()) {
-            repo.putIndex(next);
-        }
-        for (String name : oldIndexes) {
-            repo.store().delete(ChunkStore.Kind.INDEX, name);
-        }
-        long bytes = 0;
-        List<String> gone = new ArrayList<>(deadPacks);
-        gone.addAll(rewritten);
-        for (String p : gone) {
-            bytes += Math.max(0, repo.store().size(ChunkStore.Kind.PACK, p));
-            repo.store().delete(ChunkStore.Kind.PACK, p);
-        }
-        long written = 0;
-        long copied = 0;
-        for (PackFormat.PackEntries p : fresh) {
-            written += Math.max(0, repo.store().size(ChunkStore.Kind.PACK, p.name()));
-            copied += p.entries().size();
-        }
-        repo.reloadIndex();
-        return new Garbage(dropped.size(), deadPacks.size(), bytes - written, rewrite.size(), copied);
+        return new Plan(packs, oldIndexes, dropped, deadPacks, rewrite);
     }
 
     /** Copies the live chunks of the packs into new, durable packs; on any failure removes what it wrote. */

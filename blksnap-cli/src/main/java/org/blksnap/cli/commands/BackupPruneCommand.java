@@ -42,7 +42,8 @@ import picocli.CommandLine.Option;
                     + "authenticated when encrypted) and not recompressed; then one new index is written durably, "
                     + "and only then are the old index and packs deleted, so a prune stopped at any point leaves "
                     + "every backup restorable. A damaged chunk stops it with nothing removed. The repository "
-                    + "needs room for the packs being rewritten, and a remote one transfers them twice."},
+                    + "needs room for the needed chunks of the packs being rewritten; a remote one downloads and "
+                    + "uploads them once. --dry-run also says what the repack would rewrite."},
         footer = {"", "Examples:", "  blksnap backup prune --repo /backup/vdb --keep-last 7",
             "  blksnap backup prune -r /backup/host --keep-daily 7 --keep-weekly 5 --keep-monthly 12 --dry-run",
             "  blksnap backup prune -r /backup/host --keep-within 2w --keep-monthly unlimited --group-by device-tags",
