@@ -229,7 +229,8 @@ class S3RepositoryTest {
             ids = backups.getKey();
             states = backups.getValue();
         }
-        int crashes = 0;
+        int beforeIndex = 0;
+        int afterIndex = 0;
         for (int n = 1; ; n++) {
             String repo = S3Server.freshRepo(server.port());
             try (S3Store base = store(baseRepo); S3Store s3 = store(repo)) {
@@ -244,7 +245,11 @@ class S3RepositoryTest {
                 if (!store.crashed()) {
                     break;
                 }
-                crashes++;
+                if (store.log.stream().anyMatch(l -> l.startsWith("put INDEX "))) {
+                    afterIndex++;
+                } else {
+                    beforeIndex++;
+                }
                 String where = "crash at step " + n + " after " + store.log;
                 Set<String> named = new java.util.HashSet<>();
                 try (Repository rp = fx.open(s3, LockMode.SHARED)) {
@@ -270,8 +275,12 @@ class S3RepositoryTest {
                 assertEveryBackupRestores(fx, s3, ids, states, where + ", then a prune");
             }
         }
-        assertTrue(crashes > 20, "crash points tried: " + crashes);
-        System.out.println("S3 repack crash points tried: " + crashes);
+        // Before the new index: the summary, the manifest, each new pack started and published, the flush;
+        // after it: each old index and each old pack deleted.
+        assertTrue(beforeIndex >= 8 && afterIndex >= 5, "crash points: " + beforeIndex + " before the new index, "
+                + afterIndex + " after");
+        System.out.println("S3 repack crash points tried: " + beforeIndex + " before the new index, " + afterIndex
+                + " after");
     }
 
     @Test
