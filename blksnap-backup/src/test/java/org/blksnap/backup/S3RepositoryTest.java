@@ -11,6 +11,8 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -18,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 import org.blksnap.backup.engine.BackupEngine;
 import org.blksnap.backup.engine.BackupResult;
 import org.blksnap.backup.engine.Checker;
+import org.blksnap.backup.engine.MaxUnused;
 import org.blksnap.backup.engine.ProgressListener;
 import org.blksnap.backup.engine.Pruner;
 import org.blksnap.backup.engine.SourceDevice;
@@ -32,6 +35,7 @@ import org.blksnap.backup.repo.Repository;
 import org.blksnap.backup.repo.RepositoryBusyException;
 import org.blksnap.backup.repo.s3.S3Options;
 import org.blksnap.backup.repo.s3.S3Store;
+import org.blksnap.backup.retention.RetentionPolicy;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -126,6 +130,157 @@ class S3RepositoryTest {
             assertTrue(raw.listObjectsV2(r -> r.bucket(bucket).prefix("backups/host1/locks/")).contents().isEmpty(),
                     "every lock is released");
         }
+    }
+
+    /**
+     * Three backups of a 32-chunk device: all chunks, then every even one, then every fourth odd one; the first
+     * backup's packs end up half unused once it is pruned.
+     *
+     * @return the backups' ids, then the images they saved
+     */
+    private Map.Entry<List<String>, List<byte[]>> threeBackups(S3Store store, Fixture fx) throws IOException {
+        Images.Device vda = new Images.Device("/dev/vda", dir.resolve("vda.img"),
+                new byte[RepackTest.CHUNKS * Images.CHUNK]);
+        Random random = new Random(23);
+        List<byte[]> states = new java.util.ArrayList<>();
+        List<String> ids = new java.util.ArrayList<>();
+        for (int step = 0; step < 3; step++) {
+            for (int c = step == 2 ? 1 : 0; c < RepackTest.CHUNKS; c += step == 0 ? 1 : step == 1 ? 2 : 4) {
+                byte[] fresh = new byte[Images.CHUNK];
+                random.nextBytes(fresh);
+                vda.write((long) c * Images.CHUNK, fresh);
+            }
+            ids.add(fx.backup(store, false, vda.take()).backupId());
+            states.add(vda.bytes());
+        }
+        return Map.entry(ids, states);
+    }
+
+    /** Every listed backup restores to the image it saved; verify reads every chunk clean. */
+    private void assertEveryBackupRestores(Fixture fx, S3Store store, List<String> ids, List<byte[]> states,
+            String where) throws IOException {
+        try (Repository rp = fx.open(store, LockMode.SHARED)) {
+            Verifier.Report v = Verifier.of(rp).verify(rp.manifests(), true);
+            assertTrue(v.clean(), where + ": " + v.problems());
+            Set<String> listed = new java.util.HashSet<>();
+            rp.summaries().backups().forEach(b -> listed.add(b.id()));
+            assertTrue(listed.containsAll(ids.subList(1, 3)), where + ": " + listed);
+            for (int i = 0; i < ids.size(); i++) {
+                if (!listed.contains(ids.get(i))) {
+                    continue;
+                }
+                Path out = Files.createTempFile(dir, "restored-", ".img");
+                Manifest m = rp.manifest(ids.get(i));
+                RestoreEngine.of(rp).restore(m, RestoreEngine.select(m, null), RestoreTarget.of(out, true), true);
+                assertArrayEquals(states.get(i), Files.readAllBytes(out), where + ": backup " + i);
+                Files.delete(out);
+            }
+        }
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest(name = "encrypted={0}")
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void pruneRepacksPartlyUnusedPacksOnS3AndTheSpaceComesBack(boolean encrypted) throws IOException {
+        String repo = S3Server.freshRepo(server.port());
+        Fixture fx = new Fixture(dir.resolve("fx"), encrypted);
+        try (S3Store store = store(repo)) {
+            var backups = threeBackups(store, fx);
+            List<String> ids = backups.getKey();
+            long before = RepackTest.packBytes(store);
+            Pruner.Result r;
+            try (Repository rp = fx.open(store, LockMode.EXCLUSIVE)) {
+                r = new Pruner(rp).prune(RepackTest.keepLast(2), RetentionPolicy.GroupBy.DEVICE, false,
+                        new MaxUnused.Percent(0));
+            }
+            long after = RepackTest.packBytes(store);
+            assertEquals(List.of(ids.get(0)), r.removed());
+            assertTrue(r.garbage().packsRepacked() >= 6, r.toString());
+            assertEquals(before - after, r.bytesFreed());
+            assertTrue(before - after >= (RepackTest.CHUNKS / 2) * (long) Images.CHUNK,
+                    "the 16 dead chunks' bytes came back: " + before + " -> " + after);
+            try (Repository rp = fx.open(store, LockMode.SHARED)) {
+                assertEquals(0, RepackTest.unusedBytes(rp));
+                Checker.Report c = new Checker(rp, Verifier.of(rp)).check(100, false);
+                assertTrue(c.clean(), c.toString());
+            }
+            assertEveryBackupRestores(fx, store, ids, backups.getValue(), "after the repack");
+        }
+    }
+
+    /** Copies every object of a repository (plain: no keys) into another prefix. */
+    private static void copyRepository(S3Store from, S3Store to) throws IOException {
+        to.create();
+        for (Kind k : List.of(Kind.PACK, Kind.INDEX, Kind.MANIFEST, Kind.SUMMARY, Kind.CONFIG)) {
+            for (String name : from.list(k)) {
+                byte[] b = from.get(k, name);
+                to.put(k, name, b, b.length);
+            }
+        }
+    }
+
+    @Test
+    void aRepackOnS3StoppedAtAnyStepLeavesARepositoryInWhichEveryBackupRestores() throws IOException {
+        Fixture fx = new Fixture(dir.resolve("fx"), false);
+        String baseRepo = S3Server.freshRepo(server.port());
+        List<String> ids;
+        List<byte[]> states;
+        try (S3Store base = store(baseRepo)) {
+            var backups = threeBackups(base, fx);
+            ids = backups.getKey();
+            states = backups.getValue();
+        }
+        int beforeIndex = 0;
+        int afterIndex = 0;
+        for (int n = 1; ; n++) {
+            String repo = S3Server.freshRepo(server.port());
+            try (S3Store base = store(baseRepo); S3Store s3 = store(repo)) {
+                copyRepository(base, s3);
+                CrashingChunkStore store = new CrashingChunkStore(s3, n);
+                try (Repository rp = fx.open(store, LockMode.EXCLUSIVE)) {
+                    new Pruner(rp).prune(RepackTest.keepLast(2), RetentionPolicy.GroupBy.DEVICE, false,
+                            MaxUnused.DEFAULT);
+                } catch (org.blksnap.backup.repo.LocalDirectoryStore.SimulatedCrash expected) {
+                    // The point of the test.
+                }
+                if (!store.crashed()) {
+                    break;
+                }
+                if (store.log.stream().anyMatch(l -> l.startsWith("put INDEX "))) {
+                    afterIndex++;
+                } else {
+                    beforeIndex++;
+                }
+                String where = "crash at step " + n + " after " + store.log;
+                Set<String> named = new java.util.HashSet<>();
+                try (Repository rp = fx.open(s3, LockMode.SHARED)) {
+                    for (String idx : rp.index().indexNames()) {
+                        rp.readIndex(idx).forEach(p -> named.add(p.name()));
+                    }
+                }
+                Set<String> present = Set.copyOf(s3.list(Kind.PACK));
+                assertTrue(present.containsAll(named), where + ": an index names a pack that is gone");
+                assertEveryBackupRestores(fx, s3, ids, states, where);
+
+                try (Repository rp = fx.open(s3, LockMode.EXCLUSIVE)) {
+                    new Pruner(rp).prune(RepackTest.keepLast(2), RetentionPolicy.GroupBy.DEVICE, false,
+                            MaxUnused.DEFAULT);
+                    assertEquals(ids.subList(1, 3), rp.manifests().stream().map(Manifest::id).toList(), where);
+                }
+                try (Repository rp = fx.open(s3, LockMode.SHARED)) {
+                    long unused = RepackTest.unusedBytes(rp);
+                    assertTrue(unused <= RepackTest.packBytes(s3) / 20, where + ": at most 5% unused: " + unused);
+                    Checker.Report c = new Checker(rp, Verifier.of(rp)).check(100, false);
+                    assertTrue(c.clean(), where + ": " + c);
+                }
+                assertEveryBackupRestores(fx, s3, ids, states, where + ", then a prune");
+            }
+        }
+        // Before the new index: the summary, the manifest, each new pack started and published, the flush;
+        // after it: each old index and each old pack deleted.
+        assertTrue(beforeIndex >= 8 && afterIndex >= 5, "crash points: " + beforeIndex + " before the new index, "
+                + afterIndex + " after");
+        System.out.println("S3 repack crash points tried: " + beforeIndex + " before the new index, " + afterIndex
+                + " after");
     }
 
     @Test

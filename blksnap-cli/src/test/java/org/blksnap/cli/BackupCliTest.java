@@ -137,6 +137,78 @@ class BackupCliTest {
         assertEquals(1, none.errLines(), none::err);
     }
 
+    private long packBytes() throws IOException {
+        try (var s = Files.walk(repo.resolve("packs"))) {
+            return s.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
+        }
+    }
+
+    @Test
+    void pruneRewritesPartlyUnusedPacksPastMaxUnusedAndGivesTheSpaceBack() throws IOException {
+        // The second backup replaces every other chunk: once the first goes, 8 of the 17 chunks of its pack are unused.
+        byte[] next = content.clone();
+        Random random = new Random(8);
+        for (int c = 0; c < 20; c += 2) {
+            byte[] fresh = new byte[CHUNK];
+            random.nextBytes(fresh);
+            System.arraycopy(fresh, 0, next, c * CHUNK, CHUNK);
+        }
+        Path image = dir.resolve("vdb.img");
+        Files.write(image, next);
+        String second = backup(image).backupId();
+        long before = packBytes();
+
+        Run dry = Run.of("backup", "prune", "-r", repo.toString(), "--keep-last", "1", "--dry-run", "--json");
+        assertEquals(0, dry.status(), dry::err);
+        JsonNode d = new ObjectMapper().readTree(dry.out());
+        assertEquals(1, d.get("packs_repacked").asInt(), dry.out());
+        assertEquals(9, d.get("chunks_copied").asInt(), dry.out());
+        assertTrue(d.get("bytes_freed").asLong() >= 8L * CHUNK, dry.out());
+        assertEquals(before, packBytes(), "a dry run changes nothing");
+
+        Run kept = Run.of("backup", "prune", "-r", repo.toString(), "--keep-last", "1", "--max-unused", "unlimited",
+                "--json");
+        assertEquals(0, kept.status(), kept::err);
+        JsonNode k = new ObjectMapper().readTree(kept.out());
+        assertEquals(backupId, k.get("removed").get(0).asText());
+        assertEquals(0, k.get("packs_repacked").asInt());
+        assertEquals(0, k.get("bytes_freed").asLong());
+        assertEquals(before, packBytes(), "unlimited: the partly unused pack stays");
+
+        Run prune = Run.of("backup", "prune", "-r", repo.toString(), "--keep-last", "1");
+        assertEquals(0, prune.status(), prune::err);
+        long after = packBytes();
+        assertTrue(before - after >= 8L * CHUNK, "the 8 unused chunks' space came back: " + before + " -> " + after);
+        assertTrue(prune.out().contains("removed 0 backups, kept 1; 0 unreferenced chunks removed, 1 partly unused "
+                + "packs rewritten (9 chunks copied)"), prune.out());
+
+        Path out = dir.resolve("restored.img");
+        Run restore = Run.of("backup", "restore", second, "-r", repo.toString(), "--to", out.toString(), "--verify");
+        assertEquals(0, restore.status(), restore::err);
+        assertArrayEquals(next, Files.readAllBytes(out));
+        Run check = Run.of("backup", "check", "-r", repo.toString(), "--read-data");
+        assertEquals(0, check.status(), check::out);
+
+        assertOneLine(Run.of("backup", "prune", "-r", repo.toString(), "--keep-last", "1", "--max-unused", "100%"),
+                ExitCodes.USAGE, "--max-unused");
+        assertOneLine(Run.of("backup", "prune", "-r", repo.toString(), "--keep-last", "1", "--max-unused", "lots"),
+                ExitCodes.USAGE, "--max-unused: expected a share such as 5%, a size such as 100M, or unlimited");
+    }
+
+    @Test
+    void pruneAndForgetHelpExplainMaxUnused() {
+        Run prune = Run.of("backup", "prune", "--help");
+        assertEquals(0, prune.status(), prune::err);
+        String help = prune.out().replaceAll("\\s+", " ");
+        assertTrue(help.contains("--max-unused=LIMIT"), help);
+        assertTrue(help.contains("N% of the pack bytes (default: 5%), a size (e.g. 500M), or unlimited"), help);
+        assertTrue(help.contains("restic's prune does the same"), help);
+        assertTrue(help.contains("A damaged chunk stops it with nothing removed"), help);
+        assertTrue(help.contains("blksnap backup prune -r /backup/vdb --keep-last unlimited --max-unused 0%"), help);
+        Run forget = Run.of("backup", "forget", "--help");
+        assertTrue(forget.out().contains("--max-unused=LIMIT"), forget.out());
+    }
+
     /** The bug of the repository-wide prune: keep-last 1 removed the other device's backups. */
     @Test
     void pruneKeepsEachDevicesOwnBackups() throws IOException {

@@ -154,6 +154,23 @@ public interface ChunkStore extends AutoCloseable {
     List<String> list(Kind kind) throws IOException;
 
     /**
+     * @param kind namespace
+     * @return every object of that kind and its size in bytes; a store that lists sizes with names (S3)
+     *         answers with its listing, without a request per object
+     * @throws IOException if the store cannot be listed
+     */
+    default java.util.Map<String, Long> sizes(Kind kind) throws IOException {
+        java.util.Map<String, Long> out = new java.util.HashMap<>();
+        for (String name : list(kind)) {
+            long n = size(kind, name);
+            if (n >= 0) {
+                out.put(name, n);
+            }
+        }
+        return out;
+    }
+
+    /**
      * Removes an object durably; removing a missing object is not an error.
      *
      * @param kind namespace

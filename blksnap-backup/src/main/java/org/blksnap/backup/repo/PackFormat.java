@@ -78,6 +78,15 @@ public final class PackFormat {
         return (int) c.getValue();
     }
 
+    /**
+     * @param entries chunks a pack holds
+     * @param sealed  true if its list of chunks is sealed (encrypted repository)
+     * @return bytes of the pack that are not chunk blobs: its magic and its list of chunks with its tail
+     */
+    public static long overhead(int entries, boolean sealed) {
+        return PACK_MAGIC.length + 4L + (long) entries * ENTRY_BYTES + (sealed ? MasterKey.OVERHEAD : 0) + PACK_TAIL;
+    }
+
     private static void putEntries(ByteBuffer bb, List<Entry> entries) {
         bb.putInt(entries.size());
         byte[] id = new byte[ChunkId.BYTES];

@@ -72,6 +72,11 @@ public final class PackWriter implements AutoCloseable {
         current = null;
     }
 
+    /** @return the packs published so far (a pack being filled is not one) */
+    public synchronized List<String> published() {
+        return done.stream().map(PackFormat.PackEntries::name).toList();
+    }
+
     /** @return bytes of chunk frames appended */
     public synchronized long bytes() {
         return bytes;

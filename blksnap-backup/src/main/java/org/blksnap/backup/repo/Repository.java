@@ -29,7 +29,9 @@ import com.fasterxml.jackson.databind.SerializationFeature;
  * durably. The summary is the commit point: a backup without one is
  * invisible and its objects are removed or collected by the next process
  * that holds the repository alone. Deletion goes the other way: summary,
- * manifest, then (garbage collection) index entries, then packs.
+ * manifest, then (garbage collection) the copies of live chunks out of
+ * partly unused packs, the index that names them, then the old index
+ * entries, then packs.
  */
 public final class Repository implements AutoCloseable {
     /** Default bytes per chunk: four default CBT blocks (64 KiB). */
@@ -566,6 +568,76 @@ public final class Repository implements AutoCloseable {
             }
             sink.chunk(w, plain, n);
         }
+    }
+
+    /** What {@link #copyRun} hands over, chunk by chunk. */
+    public interface FrameSink {
+        /**
+         * @param w      the chunk
+         * @param frame  its zstd frame as stored, opened when the repository is encrypted (valid only during the
+         *               call)
+         * @param length bytes of the frame
+         * @throws IOException if the copy fails; the run stops
+         */
+        void frame(PackRuns.Wanted w, byte[] frame, int length) throws IOException;
+    }
+
+    /**
+     * Reads a run of chunks to copy them into another pack (a repack):
+     * each chunk's stored bytes are checked against their CRC32C, opened
+     * (an encrypted blob is authenticated with its old pack's name and must
+     * be sealed again under the new one's), decompressed and hashed, and
+     * its id compared, so that only a chunk proven whole is copied; the
+     * frame itself is handed over as stored, not recompressed.
+     *
+     * @param run   from {@link PackRuns}
+     * @param buf   at least {@code run.length()} bytes
+     * @param plain at least a chunk's size
+     * @param sink  told about each chunk
+     * @throws ChunkException at the first chunk that is damaged (nothing of it is handed over)
+     * @throws RepositoryException if the pack is missing or cut short
+     * @throws IOException if the store or the sink fails
+     */
+    public void copyRun(PackRuns.Run run, byte[] buf, byte[] plain, FrameSink sink) throws IOException {
+        try {
+            store.read(Kind.PACK, run.pack(), run.offset(), buf, 0, run.length());
+        } catch (NoSuchFileException e) {
+            throw new RepositoryException("pack " + run.pack() + " is missing from " + location());
+        } catch (java.io.EOFException e) {
+            throw new RepositoryException("pack " + run.pack() + " is cut short");
+        }
+        for (PackRuns.Wanted w : run.chunks()) {
+            ChunkIndex.Location loc = w.loc();
+            if (loc.plainLength() > plain.length) {
+                throw new ChunkException(w.id(), "chunk " + w.id() + " claims " + loc.plainLength() + " bytes");
+            }
+            byte[] stored = storedBuffer(loc.length());
+            System.arraycopy(buf, Math.toIntExact(loc.offset() - run.offset()), stored, 0, loc.length());
+            ChunkCodec.checkStored(w.id(), loc, stored);
+            byte[] frame = FRAME.get();
+            int n = envelope.openBlob(loc.pack(), w.id(), stored, loc.length(), frame);
+            ChunkCodec.decompress(w.id(), loc, frame, n, plain);
+            if (!envelope.chunkId(plain, loc.plainLength()).equals(w.id())) {
+                throw new ChunkException(w.id(), "chunk " + w.id() + " in pack " + loc.pack() + " at byte "
+                        + loc.offset() + " is damaged: its data does not match its id");
+            }
+            sink.frame(w, frame, n);
+        }
+    }
+
+    /**
+     * Publishes a writer's last pack and makes all its packs durable, for a
+     * caller that writes its own index (a repack).
+     *
+     * @param writer packs written
+     * @return every pack written and its chunks
+     * @throws IOException if they cannot be made durable
+     */
+    public List<PackFormat.PackEntries> finishPacks(PackWriter writer) throws IOException {
+        requireExclusive();
+        List<PackFormat.PackEntries> packs = writer.finish();
+        store.flush();
+        return packs;
     }
 
     /**

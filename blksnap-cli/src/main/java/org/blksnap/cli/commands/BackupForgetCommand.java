@@ -17,7 +17,8 @@ import picocli.CommandLine.Parameters;
 
 /** {@code blksnap backup forget}. */
 @Command(name = "forget", mixinStandardHelpOptions = true,
-        description = {"Remove the given backups, then the chunks and pack files no remaining backup needs.",
+        description = {"Remove the given backups, then the chunks and pack files no remaining backup needs, and "
+                + "rewrite partly unused packs past --max-unused, as 'backup prune' does.",
             "",
             "Any backup may go, incrementals included: every backup names all its chunks. A backup whose "
                     + "summary is damaged can be forgotten by its id. Needs the repository alone (see "
@@ -31,6 +32,9 @@ public final class BackupForgetCommand extends BaseCommand {
     RepoOption repo;
 
     @Mixin
+    MaxUnusedOption maxUnused;
+
+    @Mixin
     JsonOption json;
 
     @Override
@@ -38,21 +42,23 @@ public final class BackupForgetCommand extends BaseCommand {
         Pruner.Garbage g;
         try (Repository r = Repository.open(repo.store(), ChunkStore.LockMode.EXCLUSIVE, repo.lockWait,
                 repo.secrets())) {
-            g = new Pruner(r).forget(backups);
+            g = new Pruner(r).forget(backups, maxUnused.maxUnused);
         }
         if (json.json) {
             Map<String, Object> o = Output.record();
             o.put("removed", backups);
             o.put("chunks_removed", g.chunksRemoved());
             o.put("packs_removed", g.packsRemoved());
+            o.put("packs_repacked", g.packsRepacked());
+            o.put("chunks_copied", g.chunksCopied());
             o.put("bytes_freed", g.bytesFreed());
             new Output(out(), true).print(o);
         } else {
             for (String id : backups) {
                 out().println("removed " + id);
             }
-            out().printf("%d unreferenced chunks dropped, %d pack files removed (%s freed)%n", g.chunksRemoved(),
-                    g.packsRemoved(), Sizes.format(g.bytesFreed()));
+            out().printf("%d unreferenced chunks dropped, %d pack files removed%s (%s freed)%n", g.chunksRemoved(),
+                    g.packsRemoved(), BackupPruneCommand.repacked(g), Sizes.format(g.bytesFreed()));
             out().flush();
         }
         return 0;

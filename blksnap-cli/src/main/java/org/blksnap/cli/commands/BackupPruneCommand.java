@@ -21,7 +21,8 @@ import picocli.CommandLine.Option;
 /** {@code blksnap backup prune}. */
 @Command(name = "prune", mixinStandardHelpOptions = true,
         description = {"Remove old backups, then the chunks no remaining backup needs (from the index) and the pack "
-                + "files that hold none of them.",
+                + "files that hold none of them, then rewrite the pack files that are partly unused until at most "
+                + "--max-unused of the pack bytes are unused (restic's prune does the same).",
             "",
             "The --keep-* rules apply to each device on its own (its backups newest first), so that one device's "
                     + "backups never push out another's: --keep-last keeps the N newest; --keep-hourly, "
@@ -34,10 +35,19 @@ import picocli.CommandLine.Option;
             "Incrementals need no parent: every backup names all its chunks, so any backup may go. Needs the "
                     + "repository alone (no create, list or restore meanwhile: see --lock-wait); refuses to "
                     + "remove anything if a backup's summary or manifest is damaged. --dry-run prints every "
-                    + "backup with the rules that keep it."},
+                    + "backup with the rules that keep it.",
+            "",
+            "Repacking copies the needed chunks of the packs with the largest unused share into new packs, each "
+                    + "chunk checked (CRC32C, then decompressed and its SHA-256 compared with its id; "
+                    + "authenticated when encrypted) and not recompressed; then one new index is written durably, "
+                    + "and only then are the old index and packs deleted, so a prune stopped at any point leaves "
+                    + "every backup restorable. A damaged chunk stops it with nothing removed. The repository "
+                    + "needs room for the needed chunks of the packs being rewritten; a remote one downloads and "
+                    + "uploads them once. --dry-run also says what the repack would rewrite."},
         footer = {"", "Examples:", "  blksnap backup prune --repo /backup/vdb --keep-last 7",
             "  blksnap backup prune -r /backup/host --keep-daily 7 --keep-weekly 5 --keep-monthly 12 --dry-run",
-            "  blksnap backup prune -r /backup/host --keep-within 2w --keep-monthly unlimited --group-by device-tags"})
+            "  blksnap backup prune -r /backup/host --keep-within 2w --keep-monthly unlimited --group-by device-tags",
+            "  blksnap backup prune -r /backup/vdb --keep-last unlimited --max-unused 0%%   # only give space back"})
 public final class BackupPruneCommand extends BaseCommand {
     @Mixin
     RepoOption repo;
@@ -79,6 +89,9 @@ public final class BackupPruneCommand extends BaseCommand {
     boolean dryRun;
 
     @Mixin
+    MaxUnusedOption maxUnused;
+
+    @Mixin
     JsonOption json;
 
     @Mixin
@@ -95,7 +108,7 @@ public final class BackupPruneCommand extends BaseCommand {
         Pruner.Result r;
         try (Repository repository = Repository.open(repo.store(), ChunkStore.LockMode.EXCLUSIVE, repo.lockWait,
                 repo.secrets())) {
-            r = new Pruner(repository).prune(policy, groupBy, dryRun);
+            r = new Pruner(repository).prune(policy, groupBy, dryRun, maxUnused.maxUnused);
         }
         if (json.json) {
             Map<String, Object> o = Output.record();
@@ -117,6 +130,9 @@ public final class BackupPruneCommand extends BaseCommand {
             }
             o.put("backups", backups);
             o.put("chunks_removed", r.chunksRemoved());
+            o.put("packs_removed", r.garbage().packsRemoved());
+            o.put("packs_repacked", r.garbage().packsRepacked());
+            o.put("chunks_copied", r.garbage().chunksCopied());
             o.put("bytes_freed", r.bytesFreed());
             new Output(out(), true).print(o);
             return 0;
@@ -134,11 +150,17 @@ public final class BackupPruneCommand extends BaseCommand {
                 out().println((dryRun ? "would remove " : "removed ") + v.snapshot().id());
             }
         }
-        out().printf("%s %d backups, kept %d; %d unreferenced chunks removed (%s freed)%n",
+        out().printf("%s %d backups, kept %d; %d unreferenced chunks removed%s (%s freed)%n",
                 dryRun ? "would remove" : "removed", r.removed().size(), r.kept().size(), r.chunksRemoved(),
-                Sizes.format(r.bytesFreed()));
+                repacked(r.garbage()), Sizes.format(r.bytesFreed()));
         out().flush();
         return 0;
+    }
+
+    /** @return what the repack did, for the report line ("" when it rewrote nothing) */
+    static String repacked(Pruner.Garbage g) {
+        return g.packsRepacked() == 0 ? "" : String.format(", %d partly unused packs rewritten (%d chunks copied)",
+                g.packsRepacked(), g.chunksCopied());
     }
 
     /** A keep count: a number, or 'unlimited'. */

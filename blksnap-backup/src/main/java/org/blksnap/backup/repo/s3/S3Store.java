@@ -323,6 +323,21 @@ public final class S3Store implements ChunkStore {
         return names;
     }
 
+    @Override
+    public java.util.Map<String, Long> sizes(Kind kind) throws IOException {
+        if (kind != Kind.PACK) {
+            return ChunkStore.super.sizes(kind);
+        }
+        java.util.Map<String, Long> out = new java.util.HashMap<>();
+        for (S3Object o : listKeys(where.prefix() + "packs/")) {
+            String n = o.key().substring(o.key().lastIndexOf('/') + 1);
+            if (NAME.matcher(n).matches()) {
+                out.put(n, o.size());
+            }
+        }
+        return out;
+    }
+
     List<S3Object> listKeys(String prefix) throws IOException {
         return call(() -> {
             List<S3Object> all = new ArrayList<>();
