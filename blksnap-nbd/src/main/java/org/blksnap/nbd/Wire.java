@@ -4,6 +4,7 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ByteChannel;
+import java.nio.channels.GatheringByteChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
@@ -48,7 +49,23 @@ final class Wire {
         }
     }
 
+    /**
+     * Writes every byte of the buffers, in order. On a socket that is one
+     * writev for a reply's header and its data, not a system call (and for a
+     * client, a wake-up) for each.
+     */
     void write(ByteBuffer... buffers) throws IOException {
+        if (channel instanceof GatheringByteChannel g) {
+            int first = 0;
+            while (first < buffers.length) {
+                if (!buffers[first].hasRemaining()) {
+                    first++;
+                    continue;
+                }
+                g.write(buffers, first, buffers.length - first);
+            }
+            return;
+        }
         for (ByteBuffer b : buffers) {
             while (b.hasRemaining()) {
                 channel.write(b);

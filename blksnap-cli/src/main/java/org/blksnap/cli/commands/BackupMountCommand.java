@@ -4,6 +4,7 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -128,14 +129,10 @@ public final class BackupMountCommand extends BaseCommand {
         BackupMounts.createDir();
         Path log = BackupMounts.log(mp);
         Files.deleteIfExists(log);
-        List<String> cmd = new ArrayList<>(List.of(
-                // A new session: the terminal's Ctrl-C and hangup do not reach the server.
-                "setsid",
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED",
-                "-cp", classPath(),
-                Main.class.getName(), "backup", "mount", "--foreground", id, "--repo", repo.location(),
-                "--device", name, mp.toString()));
+        List<String> cmd = serverCommand(Path.of(System.getProperty("java.home"), "bin", "java"),
+                ManagementFactory.getRuntimeMXBean().getInputArguments(), classPath(),
+                List.of("backup", "mount", "--foreground", id, "--repo", repo.location(), "--device", name,
+                        mp.toString()));
         Process p = new ProcessBuilder(cmd).redirectError(log.toFile()).start();
         try (OutputStream in = p.getOutputStream()) {
             in.write(encode(secret[0]));
@@ -158,6 +155,45 @@ public final class BackupMountCommand extends BaseCommand {
         }
         err().flush();
         return status == 0 ? ExitCodes.FAILURE : status;
+    }
+
+    /**
+     * The background server's command line. It runs with this JVM's options,
+     * the ones bin/blksnap chose: the AOT cache (classes linked and method
+     * profiles ready, so the server does not serve its first gigabyte from
+     * the interpreter), the JIT mode picked for the repository (C1 alone for
+     * a plain one, C2 for AES-GCM), the serial GC and BLKSNAP_JAVA_OPTS.
+     * Started without them it ran on the JVM's defaults (G1, tiered C2, no
+     * cache). Options that write an archive when the JVM exits are left
+     * out: the server exits when the backup is unmounted, and the umount
+     * would wait for the dump.
+     *
+     * @param java      the java executable
+     * @param jvmOptions this JVM's options
+     * @param classPath this JVM's class path
+     * @param args      the command's arguments
+     * @return the command, in a new session
+     */
+    static List<String> serverCommand(Path java, List<String> jvmOptions, String classPath, List<String> args) {
+        // A new session: the terminal's Ctrl-C and hangup do not reach the server.
+        List<String> cmd = new ArrayList<>(List.of("setsid", java.toString()));
+        for (String o : jvmOptions) {
+            if (!writesAtExit(o)) {
+                cmd.add(o);
+            }
+        }
+        if (!cmd.contains("--enable-native-access=ALL-UNNAMED")) {
+            cmd.add("--enable-native-access=ALL-UNNAMED");
+        }
+        cmd.addAll(List.of("-cp", classPath, Main.class.getName()));
+        cmd.addAll(args);
+        return cmd;
+    }
+
+    private static boolean writesAtExit(String jvmOption) {
+        return jvmOption.startsWith("-XX:AOTCacheOutput=") || jvmOption.startsWith("-XX:AOTMode=record")
+                || jvmOption.startsWith("-XX:ArchiveClassesAtExit=")
+                || jvmOption.equals("-XX:+AutoCreateSharedArchive");
     }
 
     /** The class path of this JVM, absolute, so the new process finds the same jars. */

@@ -58,7 +58,8 @@ public final class ManPage {
         env(m, "BLKSNAP_JAVA_HOME", "Java runtime (>= 22) the launcher uses instead of searching for one.");
         env(m, "BLKSNAP_JAVA_OPTS", "Extra options for the Java virtual machine.");
         env(m, "BLKSNAP_CDS", "0 turns off both start-up caches of the launcher: the JVM's AOT cache next to "
-                + "the jar and the class-data-sharing archive it falls back to.");
+                + "the jar and the class-data-sharing archive it falls back to; aot keeps the AOT cache (while "
+                + "it is valid) and never writes that archive.");
         env(m, "BLKSNAP_CACHE_DIR", "Where the launcher keeps that archive (default ~/.cache/blksnap).");
         m.append(".SH FILES\n.TP\n.I /dev/blksnap-control\nthe module's control device\n");
         m.append(".TP\n.I /usr/lib/blksnap/blksnap.aot\nthe JVM's AOT cache of the command (classes loaded and "
