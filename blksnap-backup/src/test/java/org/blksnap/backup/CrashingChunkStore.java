@@ -1,10 +1,8 @@
 package org.blksnap.backup;
 
 import java.io.IOException;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 import org.blksnap.backup.repo.ChunkStore;
 import org.blksnap.backup.repo.LocalDirectoryStore;
@@ -18,15 +16,14 @@ import org.blksnap.backup.repo.LocalDirectoryStore;
  * store too. The lock is still released at the end (a killed command's lock
  * goes stale; the tests do not wait for that).
  */
-final class CrashingChunkStore implements ChunkStore {
-    private final ChunkStore store;
+final class CrashingChunkStore extends ForwardingChunkStore {
     private final int crashAt;
     private int steps;
     private boolean dead;
     final List<String> log = new ArrayList<>();
 
     CrashingChunkStore(ChunkStore store, int crashAt) {
-        this.store = store;
+        super(store);
         this.crashAt = crashAt;
     }
 
@@ -40,16 +37,6 @@ final class CrashingChunkStore implements ChunkStore {
 
     synchronized boolean crashed() {
         return dead;
-    }
-
-    @Override
-    public String location() {
-        return store.location();
-    }
-
-    @Override
-    public boolean exists() throws IOException {
-        return store.exists();
     }
 
     @Override
@@ -105,39 +92,9 @@ final class CrashingChunkStore implements ChunkStore {
     }
 
     @Override
-    public byte[] get(Kind kind, String name) throws IOException {
-        return store.get(kind, name);
-    }
-
-    @Override
-    public void read(Kind kind, String name, long offset, byte[] dst, int at, int length) throws IOException {
-        store.read(kind, name, offset, dst, at, length);
-    }
-
-    @Override
-    public long size(Kind kind, String name) throws IOException {
-        return store.size(kind, name);
-    }
-
-    @Override
-    public List<String> list(Kind kind) throws IOException {
-        return store.list(kind);
-    }
-
-    @Override
-    public Map<String, Long> sizes(Kind kind) throws IOException {
-        return store.sizes(kind);
-    }
-
-    @Override
     public void delete(Kind kind, String name) throws IOException {
         step("delete " + kind + " " + name);
         store.delete(kind, name);
-    }
-
-    @Override
-    public Lock lock(LockMode mode, Duration wait) throws IOException {
-        return store.lock(mode, wait);
     }
 
     @Override
