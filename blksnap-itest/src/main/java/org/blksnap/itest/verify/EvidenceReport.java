@@ -24,8 +24,23 @@ public final class EvidenceReport implements TestExecutionListener {
     private static final Pattern FINDING = Pattern.compile(
             "WARNING:|BUG:|Oops|general protection|soft lockup|hard LOCKUP|hung_task|blocked for more than");
 
+    /**
+     * System property that makes each test plan's end print nothing: set by
+     * a runner that executes one plan per class
+     * ({@link org.blksnap.itest.report.SharedQueue}) and calls
+     * {@link #write()} once at its end, so the summary is printed once.
+     */
+    public static final String DEFERRED = "blksnap.evidence.deferred";
+
     @Override
     public void testPlanExecutionFinished(TestPlan plan) {
+        if (!Boolean.getBoolean(DEFERRED)) {
+            write();
+        }
+    }
+
+    /** Prints the summary of every test run so far and writes it to the reports directory. */
+    public static void write() {
         Evidence.Summary s = Evidence.summary();
         if (s.isEmpty()) {
             return;
