@@ -84,6 +84,14 @@ class JobRunCliTest {
     }
 
     @Test
+    void maxUnusedGoesToPrune() throws IOException {
+        JobFile j = JobFile.find("mu", jobsDirWith("mu", "devices = [\"/dev/vdb\"]\nrepository = \"/backup/mu\"\n"
+                + "[retention]\nkeep_last = 3\nmax_unused = \"500M\"\n"));
+        assertEquals(List.of("backup", "prune", "--repo", "/backup/mu", "--lock-wait", "10m", "--keep-last", "3",
+                "--max-unused", "500M"), j.pruneArgs());
+    }
+
+    @Test
     void withoutRetentionAndCheckAJobOnlyBacksUp() throws IOException {
         JobFile j = JobFile.find("min", jobsDirWith("min", "devices = [\"/dev/vdb\"]\nrepository = \"s3:https://"
                 + "127.0.0.1:9000/b/p\"\n"));
@@ -137,7 +145,7 @@ class JobRunCliTest {
                         + "retention, schedule, storage, tag)"),
                 Arguments.of(base + "[retention]\nkeep_lats = 3\n", ": unknown key 'keep_lats' in "
                         + "[retention] (keys: group_by, keep_daily, keep_hourly, keep_last, keep_monthly, "
-                        + "keep_weekly, keep_within, keep_yearly)"),
+                        + "keep_weekly, keep_within, keep_yearly, max_unused)"),
                 Arguments.of(base + "[retention]\nkeep_last = -2\n",
                         ": retention.keep_last: '-2': expected 0 or more, or \"unlimited\""),
                 Arguments.of(base + "[retention]\nkeep_last = 0\n", ": retention: keeps nothing: give at least "
@@ -146,6 +154,12 @@ class JobRunCliTest {
                         + "'2x': use numbers with y, m, w, d, h in that order, e.g. 1y6m, 14d, 36h"),
                 Arguments.of(base + "[retention]\nkeep_last = 1\ngroup_by = \"host\"\n",
                         ": retention.group_by: 'host': expected device, device-tags or none"),
+                Arguments.of(base + "[retention]\nkeep_last = 1\nmax_unused = \"lots\"\n",
+                        ": retention.max_unused: expected a share such as 5%, a size such as 100M, or unlimited, "
+                        + "not 'lots'"),
+                Arguments.of(base + "[retention]\nkeep_last = 1\nmax_unused = \"100%\"\n",
+                        ": retention.max_unused: expected a share such as 5%, a size such as 100M, or unlimited, "
+                        + "not '100%'"),
                 Arguments.of(base + "[storage]\nlimit = \"lots\"\n", ": storage.limit: invalid size 'lots': use a "
                         + "number with an optional K, M, G or T suffix, e.g. 4G"),
                 Arguments.of(base + "[hooks]\ntimeout = \"soon\"\n",

@@ -51,9 +51,10 @@ public record JobConfig(List<String> devices, String repository, String password
      * @param keepYearly  one per year
      * @param keepWithin  every backup within the span of the newest, e.g. 2w
      * @param groupBy     device, device-tags or none
+     * @param maxUnused   prune's --max-unused: unused pack space to tolerate (5%, 500M or unlimited)
      */
     public record Retention(String keepLast, String keepHourly, String keepDaily, String keepWeekly,
-            String keepMonthly, String keepYearly, String keepWithin, String groupBy) {
+            String keepMonthly, String keepYearly, String keepWithin, String groupBy, String maxUnused) {
     }
 
     /**

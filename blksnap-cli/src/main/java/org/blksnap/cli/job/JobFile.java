@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.regex.Pattern;
 
 import org.blksnap.api.Sizes;
+import org.blksnap.backup.engine.MaxUnused;
 import org.blksnap.backup.hooks.HookFailurePolicy;
 import org.blksnap.backup.retention.Within;
 import org.blksnap.cli.Converters;
@@ -208,6 +209,13 @@ public record JobFile(String name, Path file, JobConfig config) {
         if (r.groupBy() != null && !List.of("device", "device-tags", "none").contains(r.groupBy())) {
             throw bad("retention.group_by", "'" + r.groupBy() + "': expected device, device-tags or none");
         }
+        if (r.maxUnused() != null) {
+            try {
+                MaxUnused.parse(r.maxUnused());
+            } catch (IllegalArgumentException e) {
+                throw bad("retention.max_unused", e.getMessage().replaceFirst("^--max-unused: ", ""));
+            }
+        }
     }
 
     /** @return the arguments of the 'backup create' this job runs */
@@ -248,6 +256,7 @@ public record JobFile(String name, Path file, JobConfig config) {
         opt(a, "--keep-yearly", r.keepYearly());
         opt(a, "--keep-within", r.keepWithin());
         opt(a, "--group-by", r.groupBy());
+        opt(a, "--max-unused", r.maxUnused());
         return a;
     }
 
