@@ -46,8 +46,7 @@ public final class Repeat {
             launcher.execute(request, summary);
             TestExecutionSummary s = summary.getSummary();
             long ms = (System.nanoTime() - start) / 1_000_000;
-            boolean green = s.getTestsFoundCount() > 0 && s.getTotalFailureCount() == 0
-                    && s.getTestsSucceededCount() == s.getTestsFoundCount();
+            boolean green = green(s);
             out.printf("repeat: round %d of %d: %d tests, %d succeeded, %d failed, %d ms%n", round, rounds,
                     s.getTestsFoundCount(), s.getTestsSucceededCount(), s.getTotalFailureCount(), ms);
             for (TestExecutionSummary.Failure f : s.getFailures()) {
@@ -61,5 +60,11 @@ public final class Repeat {
         out.printf("repeat: %d of %d rounds green%s%n", rounds - failed.size(), rounds,
                 failed.isEmpty() ? "" : "; failed: " + String.join(", ", failed));
         return failed.isEmpty();
+    }
+
+    /** Whether a run found tests and every one of them succeeded (none failed, skipped or aborted). */
+    static boolean green(TestExecutionSummary s) {
+        return s.getTestsFoundCount() > 0 && s.getTotalFailureCount() == 0
+                && s.getTestsSucceededCount() == s.getTestsFoundCount();
     }
 }

@@ -126,8 +126,7 @@ public final class SharedQueue {
                     summary, new Lines(guest, out));
             TestExecutionSummary s = summary.getSummary();
             long seconds = (System.nanoTime() - start) / 1_000_000_000L;
-            boolean green = s.getTestsFoundCount() > 0 && s.getTotalFailureCount() == 0
-                    && s.getTestsSucceededCount() == s.getTestsFoundCount();
+            boolean green = Repeat.green(s);
             out.printf("%s: %s: %d tests, %d passed, %d failed, %d skipped, %d s%n", guest, c,
                     s.getTestsFoundCount(), s.getTestsSucceededCount(), s.getTotalFailureCount(),
                     s.getTestsSkippedCount() + s.getTestsAbortedCount(), seconds);
