@@ -908,6 +908,40 @@ bool blksnap_diff_area_image_original(struct diff_area *da, unsigned long nr,
 	return false;
 }
 
+/**
+ * blksnap_diff_area_image_stored() - may the image read from the storage directly?
+ * @da:		the diff area
+ * @nr:		the chunk
+ * @offset:	first sector of the read inside the chunk
+ * @sectors:	its length, inside the chunk
+ * @bdev:	out: where the read goes
+ * @sector:	out: its first sector there
+ *
+ * Yes if the chunk is STORED (its slot never moves again, and a write of
+ * the original no longer touches it) and the storage takes the read as one
+ * bio; the storage then counts it in flight until
+ * blksnap_diff_area_image_stored_end().  For ->submit_bio: no lock.
+ */
+bool blksnap_diff_area_image_stored(struct diff_area *da, unsigned long nr,
+				    unsigned int offset, unsigned int sectors,
+				    struct block_device **bdev, sector_t *sector)
+{
+	struct chunk *chunk = xa_load(&da->chunks, nr);
+
+	if (diff_area_failed(da) || !chunk ||
+	    chunk_state(chunk) != CHUNK_STORED)
+		return false;
+	return blksnap_diff_storage_map(diff_area_storage(da),
+					chunk->store_offset + offset, sectors,
+					bdev, sector);
+}
+
+/* A read of blksnap_diff_area_image_stored() ended; any context. */
+void blksnap_diff_area_image_stored_end(struct diff_area *da)
+{
+	blksnap_diff_storage_unmap(diff_area_storage(da));
+}
+
 /*
  * An image read of a chunk that was not saved reads the original, without
  * any lock against copy-on-write.  It can only have seen new data if a

@@ -111,6 +111,10 @@ void blksnap_diff_area_cow_bio(struct diff_area *da, struct bio *bio, sector_t s
 			       sector_t count);
 bool blksnap_diff_area_image_original(struct diff_area *da, unsigned long nr,
 				      bool read_done);
+bool blksnap_diff_area_image_stored(struct diff_area *da, unsigned long nr,
+				    unsigned int offset, unsigned int sectors,
+				    struct block_device **bdev, sector_t *sector);
+void blksnap_diff_area_image_stored_end(struct diff_area *da);
 int blksnap_diff_area_image_rw(struct diff_area *da, sector_t sector,
 			       struct iov_iter *iter, bool write);
 void blksnap_diff_area_set_corrupted(struct diff_area *da, int error);

@@ -17,8 +17,9 @@
  *    must then keep out of it (storage_extents.c), so it is allocated up
  *    to the limit, pinned and written with bios to its sectors.
  *
- * Block device and pinned file storage are also reached with bios by
- * blksnap_diff_storage_submit(), asynchronously.
+ * Block device and pinned file storage are reached with bios only, never
+ * through the block device's page cache: asynchronously by
+ * blksnap_diff_storage_submit(), synchronously by blksnap_diff_storage_rw().
  */
 #define pr_fmt(fmt) KBUILD_MODNAME "-storage: " fmt
 
@@ -430,6 +431,63 @@ static int diff_storage_start(struct diff_storage *ds, sector_t offset,
 }
 
 /**
+ * blksnap_diff_storage_map() - may a read of the storage go out as one bio?
+ * @ds:		the storage
+ * @offset:	first sector of the storage
+ * @sectors:	length
+ * @bdev:	out: where the bio goes
+ * @sector:	out: its first sector there
+ *
+ * Yes for a block device or pinned file when the range is whole logical
+ * blocks of the storage inside one extent and the storage is not
+ * released.  Then an in-flight count is taken, which the caller drops with
+ * blksnap_diff_storage_unmap() once the bio has ended, so that release
+ * waits for it.  Takes no lock it would wait for: for ->submit_bio.
+ *
+ * Return: true if so; otherwise use blksnap_diff_storage_rw().
+ */
+bool blksnap_diff_storage_map(struct diff_storage *ds, sector_t offset,
+			      unsigned int sectors, struct block_device **bdev,
+			      sector_t *sector)
+{
+	bool ok = false;
+	sector_t run;
+
+	if (ds->kind == DIFF_STORAGE_FILE || !down_read_trylock(&ds->file_lock))
+		return false;
+	if (!ds->file || !sectors ||
+	    ((offset | sectors) & (ds->logical_block - 1)) ||
+	    offset + sectors > ds->capacity)
+		goto out;
+	if (ds->kind == DIFF_STORAGE_EXTENTS) {
+		*sector = blksnap_storage_extents_lookup(ds->extents, offset,
+							 &run);
+		if (run < sectors)
+			goto out;
+	} else {
+		*sector = offset;
+	}
+	*bdev = ds->bdev;
+	atomic_inc(&ds->in_flight);
+	ok = true;
+out:
+	up_read(&ds->file_lock);
+	return ok;
+}
+
+/* The bio of blksnap_diff_storage_map() ended; any context. */
+void blksnap_diff_storage_unmap(struct diff_storage *ds)
+{
+	unsigned long flags;
+
+	/* As in diff_storage_io_put(): release syncs on this lock. */
+	spin_lock_irqsave(&ds->in_flight_wq.lock, flags);
+	if (atomic_dec_and_test(&ds->in_flight))
+		wake_up_locked(&ds->in_flight_wq);
+	spin_unlock_irqrestore(&ds->in_flight_wq.lock, flags);
+}
+
+/**
  * blksnap_diff_storage_submit() - asynchronous I/O of the storage
  * @ds:		the storage
  * @offset:	first sector, as blksnap_diff_storage_alloc() handed out
@@ -500,7 +558,10 @@ static void diff_storage_wait_end(void *private, int error)
 	complete(&wait->done);
 }
 
-/* Synchronous bio I/O of a pinned file; ds->file_lock held for reading. */
+/*
+ * Synchronous bio I/O of a block device or pinned file; ds->file_lock
+ * held for reading.
+ */
 static int diff_storage_bio_rw(struct diff_storage *ds, sector_t offset,
 			       struct iov_iter *iter, bool write)
 {
@@ -524,6 +585,77 @@ static int diff_storage_bio_rw(struct diff_storage *ds, sector_t offset,
 	return wait.error;
 }
 
+/* Bios need whole logical blocks of the storage; the image's own blocks may be smaller. */
+static bool diff_storage_aligned(struct diff_storage *ds, sector_t offset,
+				 struct iov_iter *iter)
+{
+	size_t count = iov_iter_count(iter);
+
+	return !(count & (SECTOR_SIZE - 1)) &&
+	       !((offset | (count >> SECTOR_SHIFT)) & (ds->logical_block - 1));
+}
+
+/*
+ * A piece that starts or ends inside a logical block of the storage (an
+ * image whose device has smaller blocks than the storage's): the blocks
+ * around it go through pages of our own, read with bios and, for a write,
+ * written back whole.  They lie inside the chunk's slot (slots are aligned
+ * to logical blocks), which the caller's chunk lock keeps to itself.
+ * ds->file_lock held for reading.
+ */
+static int diff_storage_bounce_rw(struct diff_storage *ds, sector_t offset,
+				  struct iov_iter *iter, bool write)
+{
+	sector_t first = round_down(offset, ds->logical_block);
+	size_t skip = (size_t)(offset - first) << SECTOR_SHIFT;
+	size_t end = skip + iov_iter_count(iter);
+	size_t len = round_up(end, (size_t)ds->logical_block << SECTOR_SHIFT);
+	unsigned int nr = DIV_ROUND_UP(len, PAGE_SIZE);
+	struct iov_iter bounce;
+	struct bio_vec *bv;
+	unsigned int i;
+	size_t pos, n;
+	int ret = -ENOMEM;
+
+	bv = kcalloc(nr, sizeof(*bv), GFP_NOIO);
+	if (!bv)
+		return -ENOMEM;
+	for (i = 0; i < nr; i++) {
+		struct page *page = alloc_page(GFP_NOIO);
+
+		if (!page)
+			goto out;
+		bvec_set_page(&bv[i], page,
+			      min_t(size_t, PAGE_SIZE, len - (size_t)i * PAGE_SIZE),
+			      0);
+	}
+	iov_iter_bvec(&bounce, ITER_DEST, bv, nr, len);
+	ret = diff_storage_bio_rw(ds, first, &bounce, false);
+	if (ret)
+		goto out;
+	for (pos = skip; pos < end; pos += n) {
+		struct page *page = bv[pos >> PAGE_SHIFT].bv_page;
+		unsigned int off = offset_in_page(pos);
+
+		n = min_t(size_t, PAGE_SIZE - off, end - pos);
+		if ((write ? copy_page_from_iter(page, off, n, iter) :
+			     copy_page_to_iter(page, off, n, iter)) != n) {
+			ret = -EFAULT;
+			goto out;
+		}
+	}
+	if (write) {
+		iov_iter_bvec(&bounce, ITER_SOURCE, bv, nr, len);
+		ret = diff_storage_bio_rw(ds, first, &bounce, true);
+	}
+out:
+	for (i = 0; i < nr; i++)
+		if (bv[i].bv_page)
+			__free_page(bv[i].bv_page);
+	kfree(bv);
+	return ret;
+}
+
 /**
  * blksnap_diff_storage_rw() - move chunk data between memory and the storage
  * @ds:		the storage
@@ -531,8 +663,11 @@ static int diff_storage_bio_rw(struct diff_storage *ds, sector_t offset,
  * @iter:	the data; fully consumed on success
  * @write:	direction
  *
- * A pinned file is read and written with bios, anything else through the
- * VFS.
+ * A block device or a pinned file is read and written with bios, as its
+ * stores are, never through the block device's page cache: stores do not
+ * pass there, so a page cached there (by the read-ahead of an earlier
+ * read, or by anyone else who opened the device) would be stale.  A file
+ * on another filesystem goes through the VFS.  Synchronous; may sleep.
  *
  * Return: 0 or a negative errno; -ESHUTDOWN once the snapshot was
  * destroyed and the file released.
@@ -540,13 +675,17 @@ static int diff_storage_bio_rw(struct diff_storage *ds, sector_t offset,
 int blksnap_diff_storage_rw(struct diff_storage *ds, sector_t offset,
 			    struct iov_iter *iter, bool write)
 {
-	int ret = -ESHUTDOWN;
+	int ret;
 
 	down_read(&ds->file_lock);
-	if (ds->file && ds->kind == DIFF_STORAGE_EXTENTS)
-		ret = diff_storage_bio_rw(ds, offset, iter, write);
-	else if (ds->file)
+	if (!ds->file)
+		ret = -ESHUTDOWN;
+	else if (ds->kind == DIFF_STORAGE_FILE)
 		ret = diff_storage_file_rw(ds, offset, iter, write);
+	else if (diff_storage_aligned(ds, offset, iter))
+		ret = diff_storage_bio_rw(ds, offset, iter, write);
+	else
+		ret = diff_storage_bounce_rw(ds, offset, iter, write);
 	up_read(&ds->file_lock);
 	return ret;
 }

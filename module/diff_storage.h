@@ -98,6 +98,10 @@ int blksnap_diff_storage_submit(struct diff_storage *ds, sector_t offset,
 				blksnap_req_op_t op,
 				void (*end_io)(void *private, int error),
 				void *private);
+bool blksnap_diff_storage_map(struct diff_storage *ds, sector_t offset,
+			      unsigned int sectors, struct block_device **bdev,
+			      sector_t *sector);
+void blksnap_diff_storage_unmap(struct diff_storage *ds);
 int blksnap_diff_storage_admit(struct diff_storage *ds,
 			       struct block_device *bdev);
 void blksnap_diff_storage_hide(struct diff_storage *ds,

@@ -168,14 +168,16 @@ static void snapimage_queue(struct snapimage *image, struct bio *bio)
 }
 
 /*
- * Reads of chunks nobody changed go straight to the original, as clones
- * of the image's bio, so any number are in flight at once.  The clone's
- * context sits in front of it (front_pad of snapimage_bioset).
+ * Reads of chunks nobody changed go straight to the original, and reads of
+ * stored chunks straight to the storage, as clones of the image's bio, so
+ * any number are in flight at once.  The clone's context sits in front of
+ * it (front_pad of snapimage_bioset).
  */
 struct snapimage_clone {
 	struct snapimage *image;
 	struct bio *piece;
 	unsigned long nr;
+	bool stored;
 	struct bio bio;
 };
 
@@ -183,25 +185,29 @@ static struct bio_set snapimage_bioset;
 
 /*
  * The rule of module/README.md, "Image reads racing a copy": if the chunk
- * left LOADING meanwhile, a write may have changed what was read, and the
- * piece is served again, from the saved copy, by a worker.
+ * left LOADING meanwhile, a write may have changed what was read from the
+ * original, and the piece is served again, from the saved copy, by a
+ * worker.  A stored chunk's slot never changes: its read stands.
  */
 static void snapimage_clone_end_io(struct bio *bio)
 {
 	struct snapimage_clone *clone =
 		container_of(bio, struct snapimage_clone, bio);
 	struct snapimage *image = clone->image;
+	struct diff_area *da = image->diff_area;
 	struct bio *piece = clone->piece;
 	blk_status_t status = bio->bi_status;
-	bool valid = status ||
-		     blksnap_diff_area_image_original(image->diff_area, clone->nr,
-						      true);
+	bool stored = clone->stored;
+	bool valid = status || stored ||
+		     blksnap_diff_area_image_original(da, clone->nr, true);
 
 	bio_put(bio);
+	if (valid && !status)
+		blksnap_diff_storage_hide(da->snapshot->storage, da->orig_bdev,
+					  piece);
+	if (stored)
+		blksnap_diff_area_image_stored_end(da);
 	if (valid) {
-		if (!status)
-			blksnap_diff_storage_hide(image->diff_area->snapshot->storage,
-						  image->diff_area->orig_bdev, piece);
 		piece->bi_status = status;
 		bio_endio(piece);
 	} else {
@@ -212,7 +218,10 @@ static void snapimage_clone_end_io(struct bio *bio)
 /*
  * Serves the first chunk's worth of a read and sends the rest around
  * again (the usual way to split in ->submit_bio: bios allocated here from
- * one pool are only dispatched once it returns).
+ * one pool are only dispatched once it returns).  The piece goes to the
+ * original if its chunk was not saved, to the storage if it was stored,
+ * and to a worker otherwise (a chunk in memory, or one the storage cannot
+ * read with one bio).
  */
 static void snapimage_read(struct snapimage *image, struct bio *bio)
 {
@@ -220,13 +229,16 @@ static void snapimage_read(struct snapimage *image, struct bio *bio)
 	gfp_t gfp = bio->bi_opf & REQ_NOWAIT ? GFP_NOWAIT : GFP_NOIO;
 	sector_t sector = bio->bi_iter.bi_sector;
 	unsigned long nr = sector >> da->chunk_shift;
-	sector_t end = min_t(sector_t, (sector_t)(nr + 1) << da->chunk_shift,
+	sector_t start = (sector_t)nr << da->chunk_shift;
+	sector_t end = min_t(sector_t, start + (1U << da->chunk_shift),
 			     da->capacity);
 	struct snapimage_clone *clone;
+	struct block_device *target;
 	struct bio *clone_bio;
+	sector_t where;
+	bool stored;
 
-	if (!bio_sectors(bio) || sector >= da->capacity ||
-	    !blksnap_diff_area_image_original(da, nr, false)) {
+	if (!bio_sectors(bio) || sector >= da->capacity) {
 		snapimage_queue(image, bio);
 		return;
 	}
@@ -242,9 +254,23 @@ static void snapimage_read(struct snapimage *image, struct bio *bio)
 		submit_bio_noacct(bio);
 		bio = split;
 	}
-	clone_bio = blksnap_bio_alloc_clone(da->orig_bdev, bio, gfp,
+	if (blksnap_diff_area_image_original(da, nr, false)) {
+		target = da->orig_bdev;
+		where = sector;
+		stored = false;
+	} else if (blksnap_diff_area_image_stored(da, nr, sector - start,
+						  bio_sectors(bio), &target,
+						  &where)) {
+		stored = true;
+	} else {
+		snapimage_queue(image, bio);
+		return;
+	}
+	clone_bio = blksnap_bio_alloc_clone(target, bio, gfp,
 					    &snapimage_bioset);
 	if (!clone_bio) {
+		if (stored)
+			blksnap_diff_area_image_stored_end(da);
 		bio_wouldblock_error(bio);
 		return;
 	}
@@ -252,6 +278,8 @@ static void snapimage_read(struct snapimage *image, struct bio *bio)
 	clone->image = image;
 	clone->piece = bio;
 	clone->nr = nr;
+	clone->stored = stored;
+	clone_bio->bi_iter.bi_sector = where;
 	clone_bio->bi_end_io = snapimage_clone_end_io;
 	submit_bio_noacct(clone_bio);
 }
