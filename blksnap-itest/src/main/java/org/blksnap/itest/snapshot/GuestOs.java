@@ -45,4 +45,19 @@ final class GuestOs {
     static void writeParameter(String name, String value) throws IOException {
         Files.writeString(PARAMETERS.resolve(name), value);
     }
+
+    /**
+     * The first figure called {@code name} in debugfs {@code snapshots}
+     * (module/README.md, "Diagnostics"): for a per-device figure, that of
+     * the first device of the only snapshot.
+     */
+    static long snapshotsField(String name) throws IOException {
+        String[] f = Files.readString(DEBUGFS.resolve("snapshots")).split("\\s+");
+        for (int i = 0; i + 1 < f.length; i++) {
+            if (f[i].equals(name)) {
+                return Long.parseLong(f[i + 1]);
+            }
+        }
+        throw new IOException("debugfs snapshots has no " + name);
+    }
 }
