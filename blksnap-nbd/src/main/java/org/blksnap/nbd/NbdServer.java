@@ -199,7 +199,7 @@ public final class NbdServer implements AutoCloseable {
             try {
                 Optional<Session> session = negotiation.run();
                 if (session.isPresent()) {
-                    new Transmission(negotiation.wire(), session.get()).run();
+                    new Transmission(negotiation.wire(), session.get(), () -> closeQuietly(ch)).run();
                 }
             } finally {
                 // Over TLS this says close_notify before the socket closes.

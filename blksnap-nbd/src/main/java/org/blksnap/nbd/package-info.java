@@ -19,6 +19,12 @@
  * and a second STARTTLS is NBD_REP_ERR_INVALID. Without credentials STARTTLS
  * is NBD_REP_ERR_UNSUP.
  *
+ * <p>Transmission: the connection's thread reads requests; READ and
+ * BLOCK_STATUS run on up to eight virtual threads per connection and are
+ * answered as they finish, each reply (or structured chunk) written whole;
+ * FLUSH and DISC wait for the requests before them. Exports are therefore
+ * read concurrently from one connection as well as from several.
+ *
  * <p>Exports: {@link org.blksnap.nbd.FileExport} (a file or device, a live
  * snapshot's image) and {@link org.blksnap.nbd.RepositoryExport} (a device of
  * a backup, read from its repository). {@link org.blksnap.nbd.KernelClient}
