@@ -275,6 +275,43 @@ class TlsTest {
         }
     }
 
+    @Test
+    void sixteenTlsClientsAtOnceWithRequestsInFlight() throws Exception {
+        javax.net.ssl.SSLContext context = certs.clientContext();
+        ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
+        java.util.List<Thread> threads = new java.util.ArrayList<>();
+        for (int i = 0; i < 16; i++) {
+            int n = i;
+            threads.add(Thread.ofVirtual().start(() -> {
+                try (RawClient c = client().handshake().startTls(context)) {
+                    c.go("disk", false);
+                    Random r = new Random(n);
+                    int[] offsets = new int[8];
+                    // Eight reads sent before any reply is read: the TLS channel is read and written at once.
+                    for (int k = 0; k < offsets.length; k++) {
+                        offsets[k] = r.nextInt(SIZE - 65536);
+                        c.request(0, 0, k, offsets[k], 65536);
+                    }
+                    for (int k = 0; k < offsets.length; k++) {
+                        ByteBuffer h = c.read(16);
+                        assertEquals(0x67446698, h.getInt());
+                        assertEquals(0, h.getInt());
+                        int cookie = (int) h.getLong();
+                        assertArrayEquals(slice(offsets[cookie], 65536), c.read(65536).array());
+                    }
+                    c.request(0, 2, 99, 0, 0);
+                } catch (Throwable t) {
+                    errors.add(t);
+                }
+            }));
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        assertTrue(errors.isEmpty(), "client failures: " + errors);
+        ProtocolRobustnessTest.waitFor(() -> server.activeConnections() == 0, "every TLS connection ended");
+    }
+
     /** Reads whatever the server still sends (a TLS alert, say) until it closes; false if it does not. */
     static boolean drainsToClose(RawClient c) {
         ByteBuffer b = ByteBuffer.allocate(4096);
