@@ -72,6 +72,62 @@ class BackupServeCliTest {
     }
 
     @Test
+    void withTlsCertificatesNbdcopyNeedsTlsAndGetsTheImage() throws Exception {
+        Path server = Files.createDirectories(dir.resolve("tls"));
+        Path client = Files.createDirectories(dir.resolve("tls-client"));
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", server.resolve("server-key.pem").toString(),
+                "-out", server.resolve("server-cert.pem").toString(), "-days", "2", "-subj", "/CN=localhost");
+        Files.copy(server.resolve("server-cert.pem"), client.resolve("ca-cert.pem"));
+        Path socket = dir.resolve("t.sock");
+        AtomicReference<Run> done = new AtomicReference<>();
+        Thread serve = Thread.ofPlatform().start(() -> done.set(Run.of("backup", "serve", "latest", "--repo",
+                repo.toString(), "--socket", socket.toString(), "--tls-certificates", server.toString())));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!Files.exists(socket) && serve.isAlive() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertTrue(Files.exists(socket), "serving: " + done.get());
+        Path plain = dir.resolve("plain.img");
+        Process p = new ProcessBuilder("/usr/bin/nbdcopy", "nbd+unix:///vdb?socket=" + socket, plain.toString())
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertTrue(p.waitFor() != 0, "a plain-text client is refused: " + out);
+        Path copy = dir.resolve("copy.img");
+        p = new ProcessBuilder("/usr/bin/nbdcopy", "nbds+unix:///vdb?socket=" + socket + "&tls-certificates="
+                + client, copy.toString()).redirectErrorStream(true).start();
+        out = new String(p.getInputStream().readAllBytes());
+        assertEquals(0, p.waitFor(), out);
+        assertEquals(-1, Files.mismatch(image, copy));
+        serve.interrupt();
+        serve.join(30_000);
+        Run r = done.get();
+        assertEquals(0, r.status(), r.err());
+        assertEquals("vdb nbds+unix:///vdb?socket=" + socket + "\n", r.out());
+    }
+
+    @Test
+    void aTlsDirectoryWithoutAKeyIsOneLine() throws Exception {
+        Path server = Files.createDirectories(dir.resolve("tls"));
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", dir.resolve("elsewhere.pem").toString(),
+                "-out", server.resolve("server-cert.pem").toString(), "-days", "2", "-subj", "/CN=localhost");
+        Run r = Run.of("backup", "serve", "latest", "--repo", repo.toString(), "--socket",
+                dir.resolve("s.sock").toString(), "--tls-certificates", server.toString());
+        assertEquals(ExitCodes.USAGE, r.status(), r.err());
+        assertEquals(1, r.errLines(), r.err());
+        assertTrue(r.err().contains("--tls-certificates: " + server.resolve("server-key.pem") + ": no such file"),
+                r.err());
+        assertTrue(Files.notExists(dir.resolve("s.sock")), "nothing was bound");
+    }
+
+    private static void openssl(String... args) throws Exception {
+        java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of("/usr/bin/openssl"));
+        cmd.addAll(java.util.List.of(args));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertEquals(0, p.waitFor(), out);
+    }
+
+    @Test
     void serveOfAMissingBackupIsOneLine() {
         Run r = Run.of("backup", "serve", "20200101-000000-dead", "--repo", repo.toString(), "--socket",
                 dir.resolve("s.sock").toString());

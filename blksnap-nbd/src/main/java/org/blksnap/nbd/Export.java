@@ -8,7 +8,8 @@ import java.util.Optional;
 /**
  * A read-only image the server offers under a name: a live snapshot image, a
  * file, later a backup read from its repository. Implementations must allow
- * calls from several connections at once.
+ * calls from several threads at once: connections are served in parallel, and
+ * so are the requests in flight on one connection.
  */
 public interface Export {
 

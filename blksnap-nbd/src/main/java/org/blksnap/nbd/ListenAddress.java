@@ -21,7 +21,16 @@ public sealed interface ListenAddress {
      * @param export an export name
      * @return the NBD URI (as libnbd and qemu write it) of that export here
      */
-    String uri(String export);
+    default String uri(String export) {
+        return uri(export, false);
+    }
+
+    /**
+     * @param export an export name
+     * @param tls    whether the server requires TLS ({@code nbds} schemes)
+     * @return the NBD URI (as libnbd and qemu write it) of that export here
+     */
+    String uri(String export, boolean tls);
 
     /**
      * A Unix domain socket.
@@ -40,8 +49,8 @@ public sealed interface ListenAddress {
         }
 
         @Override
-        public String uri(String export) {
-            return "nbd+unix:///" + encode(export) + "?socket=" + path.toAbsolutePath();
+        public String uri(String export, boolean tls) {
+            return (tls ? "nbds" : "nbd") + "+unix:///" + encode(export) + "?socket=" + path.toAbsolutePath();
         }
     }
 
@@ -70,9 +79,9 @@ public sealed interface ListenAddress {
         }
 
         @Override
-        public String uri(String export) {
+        public String uri(String export, boolean tls) {
             String h = host.indexOf(':') >= 0 ? "[" + host + "]" : host;
-            return "nbd://" + h + ":" + port + "/" + encode(export);
+            return (tls ? "nbds" : "nbd") + "://" + h + ":" + port + "/" + encode(export);
         }
     }
 

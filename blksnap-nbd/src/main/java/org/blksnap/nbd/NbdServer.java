@@ -34,6 +34,7 @@ public final class NbdServer implements AutoCloseable {
     private final ListenAddress address;
     private final Exports exports;
     private final ConnectionListener events;
+    private final Optional<StartTls> tls;
     private final Map<Long, Connection> connections = new ConcurrentHashMap<>();
     private final AtomicLong ids = new AtomicLong();
     private final Thread acceptor;
@@ -43,11 +44,12 @@ public final class NbdServer implements AutoCloseable {
     }
 
     private NbdServer(ServerSocketChannel listener, ListenAddress address, Exports exports,
-            ConnectionListener events) {
+            ConnectionListener events, Optional<StartTls> tls) {
         this.listener = listener;
         this.address = address;
         this.exports = exports;
         this.events = events;
+        this.tls = tls;
         this.acceptor = Thread.ofVirtual().name("nbd-accept").unstarted(this::acceptLoop);
     }
 
@@ -63,8 +65,28 @@ public final class NbdServer implements AutoCloseable {
      */
     public static NbdServer start(ListenAddress address, Exports exports, ConnectionListener events)
             throws IOException {
+        return start(address, exports, events, Optional.empty());
+    }
+
+    /**
+     * Binds and starts serving, with TLS required when credentials are given:
+     * clients must send NBD_OPT_STARTTLS before anything else, there is no
+     * plaintext fallback.
+     *
+     * @param address where to listen; a Unix socket file is created owner-only,
+     *                replacing a stale one that nobody listens on
+     * @param exports what to offer
+     * @param events  told of connections
+     * @param tls     the server's certificate and key, or empty for no TLS
+     * @return the running server
+     * @throws IOException if the address cannot be bound (in use, no permission)
+     */
+    public static NbdServer start(ListenAddress address, Exports exports, ConnectionListener events,
+            Optional<TlsCredentials> tls) throws IOException {
         Objects.requireNonNull(exports, "exports");
         Objects.requireNonNull(events, "events");
+        // Built once, before binding: a bad key fails the start, not every handshake.
+        Optional<StartTls> startTls = tls.map(StartTls::new);
         ServerSocketChannel ch;
         ListenAddress bound = address;
         switch (address) {
@@ -90,7 +112,7 @@ public final class NbdServer implements AutoCloseable {
                 bound = new ListenAddress.Tcp(t.host(), ((InetSocketAddress) ch.getLocalAddress()).getPort());
             }
         }
-        NbdServer server = new NbdServer(ch, bound, exports, events);
+        NbdServer server = new NbdServer(ch, bound, exports, events, startTls);
         server.acceptor.start();
         return server;
     }
@@ -115,6 +137,20 @@ public final class NbdServer implements AutoCloseable {
     /** @return where the server listens (with the port a TCP bind chose) */
     public ListenAddress address() {
         return address;
+    }
+
+    /** @return whether clients must use TLS */
+    public boolean tlsRequired() {
+        return tls.isPresent();
+    }
+
+    /**
+     * @param export an export name
+     * @return its NBD URI here: {@code nbds} when TLS is required, which
+     *         libnbd then insists on
+     */
+    public String uri(String export) {
+        return address.uri(export, tls.isPresent());
     }
 
     /** @return connections open now */
@@ -159,10 +195,15 @@ public final class NbdServer implements AutoCloseable {
         Optional<Throwable> failure = Optional.empty();
         try {
             events.connected(id, connections.size());
-            Wire wire = new Wire(ch);
-            Optional<Session> session = new Negotiation(wire, exports).run();
-            if (session.isPresent()) {
-                new Transmission(wire, session.get()).run();
+            Negotiation negotiation = new Negotiation(new Wire(ch), exports, tls);
+            try {
+                Optional<Session> session = negotiation.run();
+                if (session.isPresent()) {
+                    new Transmission(negotiation.wire(), session.get(), () -> closeQuietly(ch)).run();
+                }
+            } finally {
+                // Over TLS this says close_notify before the socket closes.
+                closeQuietly(negotiation.wire());
             }
         } catch (java.io.EOFException e) {
             // The client went away; nothing to tell anyone.

@@ -18,21 +18,37 @@ import org.blksnap.nbd.Session.SelectedContext;
  * The handshake and option haggling of one connection (fixed newstyle only).
  * Ends with a {@link Session} (NBD_OPT_GO or NBD_OPT_EXPORT_NAME) or with
  * nothing when the client aborts or must be dropped.
+ *
+ * <p>With TLS configured the server is in the protocol's FORCEDTLS mode:
+ * before NBD_OPT_STARTTLS only NBD_OPT_ABORT is served, every other option
+ * gets NBD_REP_ERR_TLS_REQD and NBD_OPT_EXPORT_NAME, which has no error
+ * reply, drops the connection. Without TLS it is NOTLS mode and STARTTLS is
+ * answered NBD_REP_ERR_UNSUP. There is no mode that offers TLS and also
+ * serves plaintext: a client could then be talked out of TLS by whoever sits
+ * in between.
  */
 final class Negotiation {
     /** Largest option payload buffered; larger ones get NBD_REP_ERR_TOO_BIG and the connection closes. */
     static final int MAX_OPTION_BYTES = 65536;
 
-    private final Wire wire;
     private final Exports exports;
+    private final Optional<StartTls> tls;
+    private Wire wire;
+    private boolean secure;
     private boolean noZeroes;
     private boolean structured;
     private String contextsExport;
     private List<SelectedContext> contexts = List.of();
 
-    Negotiation(Wire wire, Exports exports) {
+    Negotiation(Wire wire, Exports exports, Optional<StartTls> tls) {
         this.wire = wire;
         this.exports = exports;
+        this.tls = tls;
+    }
+
+    /** @return the wire the transmission phase uses: the TLS one after STARTTLS */
+    Wire wire() {
+        return wire;
     }
 
     Optional<Session> run() throws IOException {
@@ -75,6 +91,13 @@ final class Negotiation {
 
     /** @return null to go on haggling, else the outcome */
     private Optional<Session> option(int option, ByteBuffer data) throws IOException, Malformed {
+        if (tls.isPresent() && !secure && option != OPT_STARTTLS && option != OPT_ABORT) {
+            if (option == OPT_EXPORT_NAME) {
+                throw new ProtocolException("NBD_OPT_EXPORT_NAME before NBD_OPT_STARTTLS, and TLS is required");
+            }
+            reply(option, REP_ERR_TLS_REQD, "TLS is required: send NBD_OPT_STARTTLS first");
+            return null;
+        }
         switch (option) {
             case OPT_EXPORT_NAME -> {
                 String name = Wire.string(bytes(data, data.remaining()));
@@ -109,10 +132,26 @@ final class Negotiation {
                 return info(option, data);
             }
             case OPT_LIST_META_CONTEXT, OPT_SET_META_CONTEXT -> metaContext(option, data);
-            case OPT_STARTTLS -> reply(option, REP_ERR_UNSUP, "TLS is not offered by this server");
+            case OPT_STARTTLS -> startTls(option, data);
             default -> reply(option, REP_ERR_UNSUP, "option " + option + " is not supported");
         }
         return null;
+    }
+
+    private void startTls(int option, ByteBuffer data) throws IOException, Malformed {
+        if (tls.isEmpty()) {
+            reply(option, REP_ERR_UNSUP, "TLS is not offered by this server");
+            return;
+        }
+        if (secure) {
+            reply(option, REP_ERR_INVALID, "TLS is already on");
+            return;
+        }
+        requireEmpty(data);
+        reply(option, REP_ACK, new byte[0]);
+        // In FORCEDTLS mode nothing was negotiated before this, so there is no state to reset.
+        wire = wire.startTls(tls.get());
+        secure = true;
     }
 
     private Optional<Session> info(int option, ByteBuffer data) throws IOException, Malformed {

@@ -7,34 +7,98 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.ReentrantLock;
 
 import org.blksnap.nbd.Session.SelectedContext;
 
 /**
- * The transmission phase of one connection: requests are served one after the
- * other, in the order they arrive, each answered before the next is read.
+ * The transmission phase of one connection. The connection's thread reads
+ * the requests; READ and BLOCK_STATUS are served on virtual threads of their
+ * own, several at once, and answered as they finish, so a client with many
+ * requests in flight (nbdcopy, qemu-img, the kernel) is not held up behind a
+ * slow one. Everything else is answered by the reading thread itself.
+ *
+ * <p>Replies never interleave: a simple reply, or a structured one with
+ * NBD_CMD_FLAG_DF, is written whole under {@link #replies}; the chunks of a
+ * structured read are each written whole, and the protocol lets chunks of
+ * different requests alternate. A failure after a reply has started cannot
+ * be told to the client, so it closes the connection, and the other requests
+ * in flight end with it.
  */
 final class Transmission {
     /** Largest READ (and WRITE payload) accepted; advertised as the maximum block size. */
     static final int MAX_PAYLOAD = 32 << 20;
-    /** Bytes read from the export and sent per step, so a connection holds one such buffer. */
+    /** Bytes read from the export and sent per step, so a request in flight holds one such buffer. */
     static final int PIECE = 1 << 20;
     /** Descriptors one block status chunk carries at most. */
     static final int MAX_DESCRIPTORS = 16384;
+    /**
+     * Requests served at once per connection. Each holds at most one
+     * {@link #PIECE}, so the buffers of a connection stay under 8 x 1 MiB =
+     * 8 MiB of direct memory (32 MiB for nbdcopy's four connections). Eight
+     * keeps a disk's or a repository's reads overlapping (qemu-img convert
+     * runs 8 requests at a time by default; nbdcopy's 64 per connection are
+     * spread over four connections); more would multiply the memory without
+     * making the export's reads faster on a small host. When all eight are
+     * busy the reading thread waits, and the client's further requests wait
+     * in the socket: that is the back-pressure.
+     */
+    static final int IN_FLIGHT = 8;
 
     private final Wire wire;
     private final Session session;
     private final Export export;
-    private ByteBuffer piece;
+    private final Runnable abort;
+    private final Semaphore slots = new Semaphore(IN_FLIGHT);
+    private final ReentrantLock replies = new ReentrantLock();
+    /** Buffers of finished requests, for the next reads; see {@link #piece()} for why there are at most 8. */
+    private final ConcurrentLinkedQueue<ByteBuffer> pieces = new ConcurrentLinkedQueue<>();
+    /** What ended the connection first: a served request's failure, or the reading thread's. */
+    private final AtomicReference<Throwable> failure = new AtomicReference<>();
 
-    Transmission(Wire wire, Session session) {
+    /**
+     * @param wire    the connection
+     * @param session what negotiation agreed
+     * @param abort   closes the connection under the reading thread, when a
+     *                served request leaves the stream unusable
+     */
+    Transmission(Wire wire, Session session, Runnable abort) {
         this.wire = wire;
         this.session = session;
         this.export = session.export();
+        this.abort = abort;
     }
 
-    /** Serves requests until the client disconnects (NBD_CMD_DISC or end of stream). */
+    /**
+     * Serves requests until the client disconnects (NBD_CMD_DISC or end of
+     * stream); returns only when no request is being served any more.
+     */
     void run() throws IOException {
+        try {
+            readRequests();
+        } catch (IOException | RuntimeException e) {
+            if (failure.compareAndSet(null, e)) {
+                // Requests still in flight would write into a stream nobody will read correctly.
+                abort.run();
+                drain();
+                throw e;
+            }
+            // A served request failed and closed the connection; the reader only saw the close.
+            drain();
+            throw rethrow(failure.get());
+        }
+        // NBD_CMD_DISC: the replies in flight are sent before the connection closes.
+        drain();
+        Throwable f = failure.get();
+        if (f != null) {
+            throw rethrow(f);
+        }
+    }
+
+    private void readRequests() throws IOException {
         while (true) {
             ByteBuffer head = wire.read(REQUEST_HEADER_BYTES);
             int magic = head.getInt();
@@ -44,16 +108,74 @@ final class Transmission {
             Request r = new Request(Short.toUnsignedInt(head.getShort()), Short.toUnsignedInt(head.getShort()),
                     head.getLong(), head.getLong(), Integer.toUnsignedLong(head.getInt()));
             switch (r.type()) {
-                case CMD_READ -> read(r);
+                case CMD_READ -> serve(r, true);
+                case CMD_BLOCK_STATUS -> serve(r, false);
                 case CMD_WRITE -> write(r);
                 case CMD_DISC -> {
                     return;
                 }
                 case CMD_FLUSH -> flush(r);
                 case CMD_TRIM, CMD_WRITE_ZEROES -> error(r, NbdError.EPERM, "the export is read-only");
-                case CMD_BLOCK_STATUS -> blockStatus(r);
                 default -> error(r, NbdError.EINVAL, "unknown command " + r.type());
             }
+        }
+    }
+
+    /** Starts serving a READ or BLOCK_STATUS once one of the {@link #IN_FLIGHT} slots is free. */
+    private void serve(Request r, boolean isRead) {
+        slots.acquireUninterruptibly();
+        ByteBuffer piece = isRead ? piece() : null;
+        Thread.ofVirtual().start(() -> {
+            try {
+                if (isRead) {
+                    read(r, piece);
+                } else {
+                    blockStatus(r);
+                }
+            } catch (IOException | RuntimeException e) {
+                if (failure.compareAndSet(null, e)) {
+                    abort.run();
+                }
+            } finally {
+                if (piece != null) {
+                    pieces.add(piece);
+                }
+                slots.release();
+            }
+        });
+    }
+
+    /**
+     * Called with a slot held: every other existing buffer is either pooled
+     * or held by one of the other slots (a request pools its buffer before it
+     * frees its slot), so allocating when the pool is empty never makes more
+     * than {@link #IN_FLIGHT}.
+     */
+    private ByteBuffer piece() {
+        ByteBuffer b = pieces.poll();
+        return b != null ? b : ByteBuffer.allocateDirect(PIECE);
+    }
+
+    /** Waits until no request is being served. */
+    private void drain() {
+        slots.acquireUninterruptibly(IN_FLIGHT);
+        slots.release(IN_FLIGHT);
+    }
+
+    private static IOException rethrow(Throwable t) {
+        if (t instanceof RuntimeException e) {
+            throw e;
+        }
+        return (IOException) t;
+    }
+
+    /** Writes one reply, or one chunk of one, with no other reply's bytes in between. */
+    private void send(ByteBuffer... buffers) throws IOException {
+        replies.lock();
+        try {
+            wire.write(buffers);
+        } finally {
+            replies.unlock();
         }
     }
 
@@ -72,6 +194,8 @@ final class Transmission {
             error(r, NbdError.EINVAL, "flush takes no flags");
             return;
         }
+        // A flush answers for the requests before it: they finish first. Later ones are not read meanwhile.
+        drain();
         try {
             export.flush();
         } catch (IOException e) {
@@ -99,7 +223,7 @@ final class Transmission {
         return true;
     }
 
-    private void read(Request r) throws IOException {
+    private void read(Request r, ByteBuffer piece) throws IOException {
         if (r.length() > MAX_PAYLOAD && (r.flags() & ~CMD_FLAG_DF) == 0) {
             // EOVERFLOW is defined for structured replies; older clients know only EINVAL.
             error(r, session.structured() ? NbdError.EOVERFLOW : NbdError.EINVAL,
@@ -109,26 +233,23 @@ final class Transmission {
         if (!checkRange(r, session.structured() ? CMD_FLAG_DF : 0)) {
             return;
         }
-        if (piece == null) {
-            piece = ByteBuffer.allocateDirect(PIECE);
-        }
         int length = (int) r.length();
         boolean chunked = session.structured() && (r.flags() & CMD_FLAG_DF) == 0;
         // Errors can be reported only before the reply's header; later ones must drop the connection.
         int first = Math.min(length, PIECE);
-        if (!fill(r, r.offset(), first)) {
+        if (!fill(r, piece, r.offset(), first)) {
             return;
         }
         if (chunked) {
             for (int done = 0; done < length;) {
                 int n = Math.min(length - done, PIECE);
-                if (done > 0 && !fill(r, r.offset() + done, n)) {
+                if (done > 0 && !fill(r, piece, r.offset() + done, n)) {
                     return;
                 }
                 boolean last = done + n == length;
                 ByteBuffer h = chunkHeader(r, last ? REPLY_FLAG_DONE : 0, REPLY_TYPE_OFFSET_DATA, 8 + n);
                 h.putLong(r.offset() + done);
-                wire.write(h.flip(), piece);
+                send(h.flip(), piece);
                 done += n;
             }
             return;
@@ -139,22 +260,28 @@ final class Transmission {
         } else {
             h = ByteBuffer.allocate(16).putInt(SIMPLE_REPLY_MAGIC).putInt(0).putLong(r.cookie());
         }
-        wire.write(h.flip(), piece);
-        for (int done = first; done < length;) {
-            int n = Math.min(length - done, PIECE);
-            piece.clear().limit(n);
-            try {
-                export.read(r.offset() + done, piece);
-            } catch (IOException e) {
-                throw new IOException("read failed after the reply started: " + message(e), e);
+        // One reply of up to 32 MiB in one piece buffer: the lock is held while the later pieces are read.
+        replies.lock();
+        try {
+            wire.write(h.flip(), piece);
+            for (int done = first; done < length;) {
+                int n = Math.min(length - done, PIECE);
+                piece.clear().limit(n);
+                try {
+                    export.read(r.offset() + done, piece);
+                } catch (IOException e) {
+                    throw new IOException("read failed after the reply started: " + message(e), e);
+                }
+                wire.write(piece.flip());
+                done += n;
             }
-            wire.write(piece.flip());
-            done += n;
+        } finally {
+            replies.unlock();
         }
     }
 
-    /** Reads {@code n} bytes into the piece buffer; on failure answers the request with the error. */
-    private boolean fill(Request r, long offset, int n) throws IOException {
+    /** Reads {@code n} bytes into {@code piece}; on failure answers the request with the error. */
+    private boolean fill(Request r, ByteBuffer piece, long offset, int n) throws IOException {
         piece.clear().limit(n);
         try {
             export.read(offset, piece);
@@ -194,7 +321,7 @@ final class Transmission {
             }
             chunks.add(b.flip());
         }
-        wire.write(chunks.toArray(ByteBuffer[]::new));
+        send(chunks.toArray(ByteBuffer[]::new));
     }
 
     /** Clips to the request, merges equal neighbours, bounds the count; never empty. */
@@ -226,16 +353,15 @@ final class Transmission {
 
     private void done(Request r) throws IOException {
         if (session.structured()) {
-            wire.write(chunkHeader(r, REPLY_FLAG_DONE, REPLY_TYPE_NONE, 0).flip());
+            send(chunkHeader(r, REPLY_FLAG_DONE, REPLY_TYPE_NONE, 0).flip());
         } else {
-            wire.write(ByteBuffer.allocate(16).putInt(SIMPLE_REPLY_MAGIC).putInt(0).putLong(r.cookie()).flip());
+            send(ByteBuffer.allocate(16).putInt(SIMPLE_REPLY_MAGIC).putInt(0).putLong(r.cookie()).flip());
         }
     }
 
     private void error(Request r, NbdError error, String message) throws IOException {
         if (!session.structured()) {
-            wire.write(ByteBuffer.allocate(16).putInt(SIMPLE_REPLY_MAGIC).putInt(error.code()).putLong(r.cookie())
-                    .flip());
+            send(ByteBuffer.allocate(16).putInt(SIMPLE_REPLY_MAGIC).putInt(error.code()).putLong(r.cookie()).flip());
             return;
         }
         byte[] m = message.getBytes(StandardCharsets.UTF_8);
@@ -243,7 +369,7 @@ final class Transmission {
             m = java.util.Arrays.copyOf(m, MAX_STRING);
         }
         ByteBuffer b = chunkHeader(r, REPLY_FLAG_DONE, REPLY_TYPE_ERROR, 6 + m.length);
-        wire.write(b.putInt(error.code()).putShort((short) m.length).flip(), ByteBuffer.wrap(m));
+        send(b.putInt(error.code()).putShort((short) m.length).flip(), ByteBuffer.wrap(m));
     }
 
     private static ByteBuffer chunkHeader(Request r, int flags, int type, int length) {

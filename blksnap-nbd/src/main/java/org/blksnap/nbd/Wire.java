@@ -10,9 +10,10 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Blocking, exact-length reads and writes on a connection's channel.
+ * Blocking, exact-length reads and writes on a connection's channel. One
+ * thread reads; writers take turns (Transmission serializes its replies).
  */
-final class Wire {
+final class Wire implements java.io.Closeable {
     private final ByteChannel channel;
 
     Wire(ByteChannel channel) {
@@ -71,6 +72,23 @@ final class Wire {
                 channel.write(b);
             }
         }
+    }
+
+    /**
+     * Upgrades to TLS after NBD_OPT_STARTTLS was acknowledged. Nothing the
+     * client sent is buffered here (every read takes exact lengths), so the
+     * handshake starts with the client's first TLS byte.
+     *
+     * @return the wire to use from now on
+     */
+    Wire startTls(StartTls tls) throws IOException {
+        return new Wire(tls.handshake(channel));
+    }
+
+    /** Closes the channel; over TLS that first sends close_notify. */
+    @Override
+    public void close() throws IOException {
+        channel.close();
     }
 
     /**

@@ -182,7 +182,7 @@ class ProtocolRobustnessTest {
                     assertEquals(ERR_UNSUP, c.optionReply().type());
                     c.go("disk", true);
                 }),
-                handshakeCase("STARTTLS: NBD_REP_ERR_UNSUP", c -> {
+                handshakeCase("STARTTLS on a server without TLS: NBD_REP_ERR_UNSUP", c -> {
                     c.handshake().option(5, new byte[0]);
                     assertEquals(ERR_UNSUP, c.optionReply().type());
                 }),

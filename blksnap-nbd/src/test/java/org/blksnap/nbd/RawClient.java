@@ -6,8 +6,14 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.ByteChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+
+import javax.net.ssl.SSLContext;
+
+import tlschannel.ClientTlsChannel;
+import tlschannel.TlsChannel;
 
 /**
  * A client that writes the protocol byte by byte, so tests can send what no
@@ -17,9 +23,23 @@ final class RawClient implements AutoCloseable {
     static final long IHAVEOPT = 0x49484156454f5054L;
 
     final SocketChannel ch;
+    /** What the protocol is spoken on: the socket, or TLS over it after {@link #startTls}. */
+    ByteChannel io;
 
     RawClient(SocketAddress address) throws IOException {
         ch = SocketChannel.open(address);
+        io = ch;
+    }
+
+    /** Sends NBD_OPT_STARTTLS, expects the ACK and does the client side of the handshake. */
+    RawClient startTls(SSLContext context) throws IOException {
+        option(5, new byte[0]);
+        OptionReply r = optionReply();
+        assertEquals(1, r.type(), "STARTTLS answered 0x" + Integer.toHexString(r.type()));
+        TlsChannel tls = ClientTlsChannel.newBuilder(ch, context).build();
+        tls.handshake();
+        io = tls;
+        return this;
     }
 
     /** Reads the server's greeting and checks it. */
@@ -40,7 +60,7 @@ final class RawClient implements AutoCloseable {
 
     void write(ByteBuffer b) throws IOException {
         while (b.hasRemaining()) {
-            ch.write(b);
+            io.write(b);
         }
     }
 
@@ -51,7 +71,7 @@ final class RawClient implements AutoCloseable {
     ByteBuffer read(int n) throws IOException {
         ByteBuffer b = ByteBuffer.allocate(n);
         while (b.hasRemaining()) {
-            if (ch.read(b) < 0) {
+            if (io.read(b) < 0) {
                 throw new EOFException("server closed after " + b.position() + " of " + n + " bytes");
             }
         }
@@ -62,7 +82,7 @@ final class RawClient implements AutoCloseable {
     boolean closedByServer() throws IOException {
         ByteBuffer b = ByteBuffer.allocate(1);
         try {
-            return ch.read(b) < 0;
+            return io.read(b) < 0;
         } catch (IOException e) {
             return true; // reset by peer
         }

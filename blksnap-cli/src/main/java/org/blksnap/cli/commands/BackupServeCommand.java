@@ -2,6 +2,7 @@ package org.blksnap.cli.commands;
 
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 
 import org.blksnap.api.Sizes;
@@ -12,6 +13,7 @@ import org.blksnap.nbd.Export;
 import org.blksnap.nbd.Exports;
 import org.blksnap.nbd.ListenAddress;
 import org.blksnap.nbd.NbdServer;
+import org.blksnap.nbd.TlsCredentials;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -37,7 +39,8 @@ import picocli.CommandLine.Parameters;
             "  blksnap backup serve latest --repo /backup/vdb &",
             "  nbdcopy 'nbd+unix:///vdb?socket=/run/blksnap/backup-serve.sock' /tmp/vdb.img",
             "  blksnap backup serve 20261123-101500-3fa2 -r /backup/host -d /dev/vdc --socket /tmp/b.sock",
-            "  blksnap backup serve latest -r /backup/vdb --listen 127.0.0.1:10809"})
+            "  blksnap backup serve latest -r /backup/vdb --listen 127.0.0.1:10809",
+            "  blksnap backup serve latest -r /backup/vdb --listen 192.0.2.7:10809 --tls-certificates /etc/tls"})
 public final class BackupServeCommand extends BaseCommand {
     static final Path DEFAULT_SOCKET = Path.of("/run/blksnap/backup-serve.sock");
 
@@ -57,22 +60,29 @@ public final class BackupServeCommand extends BaseCommand {
     Path socket;
 
     @Option(names = "--listen", paramLabel = "ADDR:PORT",
-            description = "Listen on TCP instead, on this address only ([::1]:10809 for IPv6). Anyone who "
-                    + "reaches it reads the backup: there is no TLS or authentication.")
+            description = "Listen on TCP instead, on this address only ([::1]:10809 for IPv6). Without "
+                    + "--tls-certificates anyone who reaches it reads the backup, in plain text.")
     String listen;
+
+    @Option(names = "--tls-certificates", paramLabel = "DIR",
+            description = "Require TLS (NBD_OPT_STARTTLS; no plain-text fallback) with DIR/server-cert.pem and "
+                    + "DIR/server-key.pem, the layout of qemu-nbd's and nbdkit's certificate directories. "
+                    + "Clients are not asked for certificates.")
+    Path tlsCertificates;
 
     private final CountDownLatch stopped = new CountDownLatch(1);
 
     @Override
     public Integer call() throws Exception {
         ListenAddress address = ServeCommand.listenAddress(listen, socket, DEFAULT_SOCKET);
+        Optional<TlsCredentials> tls = ServeCommand.tlsCredentials(tlsCertificates);
         try (Repository r = Repository.open(repo.store(), ChunkStore.LockMode.SHARED, repo.lockWait,
                 repo.secrets())) {
             BackupExports exports = BackupExports.open(r, backup, device, this::note);
             // The index is read before the first client, not during its first read.
             r.index();
             NbdServer server = NbdServer.start(address, new Exports(exports.byName()), new ConnectionListener() {
-            });
+            }, tls);
             Thread hook = Thread.ofPlatform().name("blksnap-backup-serve-stop").unstarted(() -> {
                 server.close();
                 stopped.countDown();
@@ -81,7 +91,7 @@ public final class BackupServeCommand extends BaseCommand {
             try {
                 for (Map.Entry<String, Export> e : exports.byName().entrySet()) {
                     note(exports.manifest().id() + " " + e.getKey() + ": " + Sizes.format(e.getValue().size()));
-                    out().println(e.getKey() + " " + server.address().uri(e.getKey()));
+                    out().println(e.getKey() + " " + server.uri(e.getKey()));
                 }
                 out().flush();
                 note("serving backup " + exports.manifest().id() + " until Ctrl-C");

@@ -29,6 +29,7 @@ import org.blksnap.nbd.Exports;
 import org.blksnap.nbd.FileExport;
 import org.blksnap.nbd.ListenAddress;
 import org.blksnap.nbd.NbdServer;
+import org.blksnap.nbd.TlsCredentials;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -56,7 +57,9 @@ import picocli.CommandLine.Option;
             "  blksnap serve -d /dev/vdb -d /dev/vdc --since 3 --socket /tmp/s.sock",
             "  nbdinfo --map=blksnap:changed:3 'nbd+unix:///vdb?socket=/tmp/s.sock'",
             "  blksnap serve -d /dev/vdb --listen 127.0.0.1:10809 &",
-            "  qemu-img convert -O qcow2 nbd://127.0.0.1:10809/vdb vdb.qcow2"})
+            "  qemu-img convert -O qcow2 nbd://127.0.0.1:10809/vdb vdb.qcow2",
+            "  blksnap serve -d /dev/vdb --listen 192.0.2.7:10809 --tls-certificates /etc/blksnap/tls &",
+            "  nbdcopy 'nbds://192.0.2.7:10809/vdb?tls-certificates=/etc/pki/libnbd' /backup/vdb.img"})
 public final class ServeCommand extends BaseCommand {
     static final Path DEFAULT_SOCKET = Path.of("/run/blksnap/serve.sock");
 
@@ -74,9 +77,16 @@ public final class ServeCommand extends BaseCommand {
     Path socket;
 
     @Option(names = "--listen", paramLabel = "ADDR:PORT",
-            description = "Listen on TCP instead, on this address only ([::1]:10809 for IPv6). Anyone who "
-                    + "reaches it reads the devices: there is no TLS or authentication.")
+            description = "Listen on TCP instead, on this address only ([::1]:10809 for IPv6). Without "
+                    + "--tls-certificates anyone who reaches it reads the devices, in plain text.")
     String listen;
+
+    @Option(names = "--tls-certificates", paramLabel = "DIR",
+            description = "Require TLS (NBD_OPT_STARTTLS; no plain-text fallback) with DIR/server-cert.pem and "
+                    + "DIR/server-key.pem, the layout of qemu-nbd's and nbdkit's certificate directories. "
+                    + "Clients are not asked for certificates: TLS encrypts and proves the server, it does "
+                    + "not choose who may read.")
+    Path tlsCertificates;
 
     @Option(names = {"-s", "--storage"}, paramLabel = "DIR|FILE|DEVICE",
             description = "Difference storage of the snapshot (default: as for 'backup create', a preallocated "
@@ -95,6 +105,7 @@ public final class ServeCommand extends BaseCommand {
     @Override
     public Integer call() throws Exception {
         ListenAddress address = address();
+        Optional<TlsCredentials> tls = tlsCredentials(tlsCertificates);
         if (since != null && (since < 0 || since > 255)) {
             throw new UsageException("--since must be a changes number from 0 to 255, not " + since);
         }
@@ -112,11 +123,12 @@ public final class ServeCommand extends BaseCommand {
         }
         long limitBytes = limit != null ? limit : BackupCreateCommand.defaultLimit(devices);
         try (PreallocatedStorage.Choice chosen = PreallocatedStorage.choose(storage, limitBytes, this::note)) {
-            return serveSnapshot(chosen.storage(), limitBytes, address);
+            return serveSnapshot(chosen.storage(), limitBytes, address, tls);
         }
     }
 
-    private Integer serveSnapshot(DiffStorage diff, long limitBytes, ListenAddress address) throws Exception {
+    private Integer serveSnapshot(DiffStorage diff, long limitBytes, ListenAddress address,
+            Optional<TlsCredentials> tls) throws Exception {
         return new SignalSafe<Integer>() {
             @Override
             BlkSnapSource open() throws IOException {
@@ -126,7 +138,7 @@ public final class ServeCommand extends BaseCommand {
             @Override
             Integer use(BlkSnapSource source) throws IOException {
                 note("snapshot " + source.id() + " taken");
-                return serve(source, address);
+                return serve(source, address, tls);
             }
 
             @Override
@@ -169,7 +181,27 @@ public final class ServeCommand extends BaseCommand {
         return new ListenAddress.Unix(path);
     }
 
-    private int serve(BlkSnapSource source, ListenAddress address) throws IOException {
+    /**
+     * The credentials of --tls-certificates, read before anything is taken or
+     * bound, so a bad directory costs nothing.
+     *
+     * @param dir --tls-certificates DIR, or null
+     * @return the credentials, empty without the option
+     * @throws UsageException with one line naming the file and the problem
+     */
+    static Optional<TlsCredentials> tlsCredentials(Path dir) {
+        if (dir == null) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(TlsCredentials.load(dir));
+        } catch (IOException e) {
+            throw new UsageException("--tls-certificates: " + e.getMessage());
+        }
+    }
+
+    private int serve(BlkSnapSource source, ListenAddress address, Optional<TlsCredentials> tls)
+            throws IOException {
         Map<String, Export> byName = new LinkedHashMap<>();
         List<SnapshotImageExport> exports = new ArrayList<>();
         try {
@@ -194,7 +226,7 @@ public final class ServeCommand extends BaseCommand {
                         finished.countDown();
                     }
                 }
-            });
+            }, tls);
             int i = 0;
             for (Map.Entry<String, Export> e : byName.entrySet()) {
                 SourceDevice d = source.devices().get(i++);
@@ -203,7 +235,7 @@ public final class ServeCommand extends BaseCommand {
                         + since;
                 note(d.name() + ": " + Sizes.format(d.sizeBytes()) + ", CBT generation " + info.generationId()
                         + ", changes number " + info.changesNumber() + changed);
-                out().println(e.getKey() + " " + server.address().uri(e.getKey()));
+                out().println(e.getKey() + " " + server.uri(e.getKey()));
             }
             out().flush();
             note("serving until the last client disconnects (or Ctrl-C)");
