@@ -12,10 +12,13 @@ import org.blksnap.api.Session;
  */
 final class ImageReads extends Scenario {
     private static final Target TARGET = Target.ratioAtLeast(0.9,
-            "the image serves its bios one after another from a single work item (snapimage.c), each with "
-            + "a synchronous read of the original or the storage, so the job's queue depth collapses to one. "
-            + "Fix: remap reads of unchanged chunks to the original as cloned bios, and serve several bios "
-            + "at once with asynchronous reads of the storage.");
+            "a piece of an unchanged chunk goes to the original, and a piece of a stored chunk to the storage, "
+            + "as clones of the image's bio (snapimage.c snapimage_read), asynchronously, so the job keeps its "
+            + "queue depth; but the image splits every read at chunk borders, so each 1 MiB read of the job "
+            + "becomes four 256 KiB requests on two disks where the original's is one, and a request on these "
+            + "emulated disks costs about the same whatever its size (scenario 4's QD1 costs). Fix: merge the "
+            + "pieces of consecutive unchanged chunks into one clone, and of chunks stored one after the other "
+            + "(a run's slots are consecutive) into one read of the storage.");
 
     ImageReads() {
         super(5, "snapshot image reads, half the chunks changed");
