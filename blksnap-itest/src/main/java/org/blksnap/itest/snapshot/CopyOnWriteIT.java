@@ -217,11 +217,7 @@ class CopyOnWriteIT {
                 assertEquals("22", Data.fillOf(device, (long) i * CHUNK, 4096), "write " + i + " reached the original");
             }
             long t4 = System.nanoTime();
-            // The first and last 8 chunks: an image read waiting for this storage's stores costs
-            // about 1.5 s a chunk here (on eaed71f's module too), which is not what this test is about.
-            assertEquals("11", Data.fillOf(image, 0, 8 * CHUNK), "the image's first chunks are whole");
-            assertEquals("11", Data.fillOf(image, (chunks - 8L) * CHUNK, 8 * CHUNK),
-                    "the image's last chunks are whole");
+            assertEquals("11", Data.fillOf(image, 0, chunks * CHUNK), "the image is whole");
             System.out.printf("CopyOnWriteIT: short of memory: made in %.1f s, writes %.1f s, given back %.1f s, "
                     + "original checked %.1f s, image read %.1f s; %s%n", (t1 - t0) / 1e9, (t2 - t1) / 1e9,
                     (t3 - t2) / 1e9, (t4 - t3) / 1e9, (System.nanoTime() - t4) / 1e9, state);
