@@ -50,13 +50,7 @@ class BackupServeCliTest {
     void nbdcopyOfTheServedBackupEqualsTheImage() throws Exception {
         Path socket = dir.resolve("b.sock");
         AtomicReference<Run> done = new AtomicReference<>();
-        Thread serve = Thread.ofPlatform().start(() -> done.set(Run.of("backup", "serve", "latest", "--repo",
-                repo.toString(), "--socket", socket.toString())));
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!Files.exists(socket) && serve.isAlive() && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-        }
-        assertTrue(Files.exists(socket), "serving: " + done.get());
+        Thread serve = serving(socket, done);
         Path copy = dir.resolve("copy.img");
         Process p = new ProcessBuilder("/usr/bin/nbdcopy", "nbd+unix:///vdb?socket=" + socket, copy.toString())
                 .redirectErrorStream(true).start();
@@ -80,13 +74,7 @@ class BackupServeCliTest {
         Files.copy(server.resolve("server-cert.pem"), client.resolve("ca-cert.pem"));
         Path socket = dir.resolve("t.sock");
         AtomicReference<Run> done = new AtomicReference<>();
-        Thread serve = Thread.ofPlatform().start(() -> done.set(Run.of("backup", "serve", "latest", "--repo",
-                repo.toString(), "--socket", socket.toString(), "--tls-certificates", server.toString())));
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!Files.exists(socket) && serve.isAlive() && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-        }
-        assertTrue(Files.exists(socket), "serving: " + done.get());
+        Thread serve = serving(socket, done, "--tls-certificates", server.toString());
         Path plain = dir.resolve("plain.img");
         Process p = new ProcessBuilder("/usr/bin/nbdcopy", "nbd+unix:///vdb?socket=" + socket, plain.toString())
                 .redirectErrorStream(true).start();
@@ -168,5 +156,19 @@ class BackupServeCliTest {
         assertEquals(ExitCodes.NOT_FOUND, r.status(), r.err());
         assertEquals(1, r.errLines(), r.err());
         assertTrue(r.err().contains("is not a backup mounted by 'blksnap backup mount'"), r.err());
+    }
+
+    /** Starts {@code backup serve latest} on {@code socket}; returns once it listens. */
+    private Thread serving(Path socket, AtomicReference<Run> done, String... extra) throws InterruptedException {
+        java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("backup", "serve", "latest",
+                "--repo", repo.toString(), "--socket", socket.toString()));
+        args.addAll(java.util.List.of(extra));
+        Thread serve = Thread.ofPlatform().start(() -> done.set(Run.of(args.toArray(String[]::new))));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!Files.exists(socket) && serve.isAlive() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertTrue(Files.exists(socket), "serving: " + done.get());
+        return serve;
     }
 }
