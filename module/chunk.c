@@ -34,11 +34,14 @@ void blksnap_chunk_done(void)
 }
 
 /*
- * The pool bounds memory, it does not hold it: pages come from the page
- * allocator when a chunk is created and go back when it is stored.  Each
- * snapshot reads the bound once, at create; a chunk larger than the whole
- * bound is still let in when the pool is empty, so no chunk size deadlocks.
+ * The pool bounds memory: pages come from the page allocator when a chunk
+ * is created and no spare one is left, wait as spares once their chunk is
+ * stored, and go back to the allocator after CHUNK_SPARE_IDLE without
+ * copy-on-write, or when the snapshot goes.  Each snapshot reads the bound
+ * once, at create; a chunk larger than the whole bound is still let in
+ * when the pool is empty, so no chunk size deadlocks.
  */
+#define CHUNK_SPARE_IDLE		HZ
 #define CHUNK_BUFFER_MIB_HIGHEST	65536
 
 static int chunk_buffer_mib_set(const char *val, const struct kernel_param *kp)
@@ -84,6 +87,34 @@ module_param_cb(chunk_maximum_in_queue, &chunk_in_queue_ops,
 MODULE_PARM_DESC(chunk_maximum_in_queue,
 		 "Chunks of one device a snapshot may hold in memory, being read or waiting to be stored (1..65536)");
 
+static void chunk_pool_free_spare(struct chunk_pool *pool)
+{
+	struct page *page, *next;
+	LIST_HEAD(pages);
+
+	spin_lock(&pool->lock);
+	list_splice_init(&pool->spare, &pages);
+	pool->nr_spare = 0;
+	spin_unlock(&pool->lock);
+	list_for_each_entry_safe(page, next, &pages, lru)
+		__free_page(page);
+}
+
+static void chunk_pool_trim(struct work_struct *work)
+{
+	struct chunk_pool *pool = container_of(to_delayed_work(work),
+					       struct chunk_pool, trim);
+	unsigned long idle_at;
+
+	spin_lock(&pool->lock);
+	idle_at = pool->last_use + CHUNK_SPARE_IDLE;
+	spin_unlock(&pool->lock);
+	if (time_before(jiffies, idle_at))
+		queue_delayed_work(system_wq, &pool->trim, idle_at - jiffies);
+	else
+		chunk_pool_free_spare(pool);
+}
+
 void blksnap_chunk_pool_init(struct chunk_pool *pool)
 {
 	spin_lock_init(&pool->lock);
@@ -92,6 +123,19 @@ void blksnap_chunk_pool_init(struct chunk_pool *pool)
 	pool->limit = (unsigned long)READ_ONCE(chunk_maximum_buffer_mib) <<
 		      (20 - PAGE_SHIFT);
 	pool->chunk_limit = READ_ONCE(chunk_maximum_in_queue);
+	INIT_LIST_HEAD(&pool->spare);
+	pool->nr_spare = 0;
+	INIT_DELAYED_WORK(&pool->trim, chunk_pool_trim);
+}
+
+/**
+ * blksnap_chunk_pool_done() - free the spare pages of a pool no chunk uses
+ * @pool:	the pool of a snapshot being freed; process context
+ */
+void blksnap_chunk_pool_done(struct chunk_pool *pool)
+{
+	cancel_delayed_work_sync(&pool->trim);
+	chunk_pool_free_spare(pool);
 }
 
 /**
@@ -120,15 +164,36 @@ bool blksnap_chunk_pool_get(struct chunk_pool *pool, unsigned int *chunks,
 	return got;
 }
 
-/* Pages reserved now, for statistics. */
-unsigned long blksnap_chunk_pool_used(struct chunk_pool *pool)
+/* Pages reserved now, and spare ones in *@spare, for statistics. */
+unsigned long blksnap_chunk_pool_used(struct chunk_pool *pool,
+				     unsigned long *spare)
 {
 	unsigned long used;
 
 	spin_lock(&pool->lock);
 	used = pool->used;
+	*spare = pool->nr_spare;
 	spin_unlock(&pool->lock);
 	return used;
+}
+
+/* Moves up to @count spare pages to @pages; returns how many. */
+static unsigned int chunk_pool_take_spare(struct chunk_pool *pool,
+					  struct list_head *pages,
+					  unsigned int count)
+{
+	unsigned int taken = 0;
+
+	spin_lock(&pool->lock);
+	while (taken < count && !list_empty(&pool->spare)) {
+		list_move(pool->spare.next, pages);
+		taken++;
+	}
+	pool->nr_spare -= taken;
+	if (taken)
+		pool->last_use = jiffies;
+	spin_unlock(&pool->lock);
+	return taken;
 }
 
 /* Gives back what blksnap_chunk_pool_get() reserved. */
@@ -145,6 +210,7 @@ void blksnap_chunk_pool_put(struct chunk_pool *pool, unsigned int *chunks,
 /**
  * blksnap_chunk_alloc() - a new chunk in state LOADING, with its pages
  * @diff_area:		owner
+ * @pool:		its snapshot's pool, whose spare pages go first
  * @number:		index on the device
  * @sector_count:	length
  * @gfp:		GFP_NOIO for a writer that may wait, GFP_NOWAIT for
@@ -154,12 +220,14 @@ void blksnap_chunk_pool_put(struct chunk_pool *pool, unsigned int *chunks,
  *
  * Return: the chunk, or NULL without memory.
  */
-struct chunk *blksnap_chunk_alloc(struct diff_area *diff_area, unsigned long number,
-				  unsigned int sector_count, gfp_t gfp)
+struct chunk *blksnap_chunk_alloc(struct diff_area *diff_area, struct chunk_pool *pool,
+				  unsigned long number, unsigned int sector_count,
+				  gfp_t gfp)
 {
 	bool may_wait = gfpflags_allow_blocking(gfp);
 	unsigned int noio = memalloc_noio_save();
 	struct chunk *chunk;
+	LIST_HEAD(spare);
 	unsigned int i;
 
 	/* Inside the no-I/O scope, GFP_KERNEL is GFP_NOIO that kvmalloc takes. */
@@ -180,12 +248,18 @@ struct chunk *blksnap_chunk_alloc(struct diff_area *diff_area, unsigned long num
 		kcalloc(chunk->nr_pages, sizeof(*chunk->bvecs), gfp);
 	if (!chunk->bvecs)
 		goto fail;
+	chunk_pool_take_spare(pool, &spare, chunk->nr_pages);
 	for (i = 0; i < chunk->nr_pages; i++) {
 		unsigned int len = min_t(unsigned int, PAGE_SIZE,
 					 (sector_count << SECTOR_SHIFT) -
 					 i * PAGE_SIZE);
-		struct page *page = alloc_page(gfp);
+		struct page *page = list_first_entry_or_null(&spare,
+							     struct page, lru);
 
+		if (page)
+			list_del(&page->lru);
+		else
+			page = alloc_page(gfp);
 		if (!page)
 			goto fail;
 		bvec_set_page(&chunk->bvecs[i], page, len, 0);
@@ -194,7 +268,7 @@ out:
 	memalloc_noio_restore(noio);
 	return chunk;
 fail:
-	blksnap_chunk_release_pages(chunk);
+	blksnap_chunk_release_pages(chunk, pool);
 	kfree(chunk);
 	chunk = NULL;
 	goto out;
@@ -203,20 +277,36 @@ fail:
 /**
  * blksnap_chunk_release_pages() - the content left memory (stored or lost)
  * @chunk:	the chunk
+ * @pool:	its snapshot's pool, which keeps the pages as spares
  *
- * Frees the pages only; what they took in the pool the caller gives back.
+ * What the pages took in the pool the caller gives back.  Process context.
  */
-void blksnap_chunk_release_pages(struct chunk *chunk)
+void blksnap_chunk_release_pages(struct chunk *chunk, struct chunk_pool *pool)
 {
-	unsigned int i;
+	unsigned int i, count = 0;
+	LIST_HEAD(pages);
 
 	if (!chunk->bvecs)
 		return;
-	for (i = 0; i < chunk->nr_pages; i++)
-		if (chunk->bvecs[i].bv_page)
-			__free_page(chunk->bvecs[i].bv_page);
+	for (i = 0; i < chunk->nr_pages; i++) {
+		struct page *page = chunk->bvecs[i].bv_page;
+
+		if (page) {
+			list_add(&page->lru, &pages);
+			count++;
+		}
+	}
 	kvfree(chunk->bvecs);
 	chunk->bvecs = NULL;
+	if (!count)
+		return;
+	spin_lock(&pool->lock);
+	list_splice(&pages, &pool->spare);
+	pool->nr_spare += count;
+	pool->last_use = jiffies;
+	spin_unlock(&pool->lock);
+	/* Pending already while copy-on-write goes on: then a no-op. */
+	queue_delayed_work(system_wq, &pool->trim, CHUNK_SPARE_IDLE);
 }
 
 /* The whole content of a chunk with pages, as the source of a write. */
@@ -227,9 +317,9 @@ void blksnap_chunk_iter(struct chunk *chunk, struct iov_iter *iter)
 }
 
 /* Only for a chunk whose pages went back to the pool already. */
-void blksnap_chunk_free(struct chunk *chunk)
+void blksnap_chunk_free(struct chunk *chunk, struct chunk_pool *pool)
 {
-	blksnap_chunk_release_pages(chunk);
+	blksnap_chunk_release_pages(chunk, pool);
 	kfree(chunk);
 }
 

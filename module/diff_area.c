@@ -117,7 +117,7 @@ static void diff_area_release_work(struct work_struct *work)
 	unsigned long nr;
 
 	xa_for_each(&da->chunks, nr, chunk)
-		blksnap_chunk_free(chunk);
+		blksnap_chunk_free(chunk, &da->snapshot->pool);
 	xa_destroy(&da->chunks);
 	blksnap_bdev_unhold(da->orig_bdev);
 	blksnap_tracker_put(da->tracker);
@@ -335,7 +335,7 @@ static void diff_area_stage_show(struct seq_file *m, const char *name,
 /* The chunk's content left memory: stored, or lost. */
 static void diff_area_chunk_unload(struct diff_area *da, struct chunk *chunk)
 {
-	blksnap_chunk_release_pages(chunk);
+	blksnap_chunk_release_pages(chunk, diff_area_pool(da));
 	blksnap_chunk_pool_put(diff_area_pool(da), &da->pool_chunks,
 			       chunk->nr_pages);
 	atomic_dec(&da->in_memory);
@@ -670,6 +670,7 @@ static void diff_area_load_submit(struct diff_area_load *load)
 	}
 	if (bio)
 		submit_bio_noacct(bio);
+	diff_area_profile(&da->prof_submit, load->start_ns);
 	diff_area_load_put(load);
 }
 
@@ -719,6 +720,7 @@ static int diff_area_new_chunk(struct diff_area *da, unsigned long nr,
 	struct chunk_pool *pool = diff_area_pool(da);
 	struct diff_area_load *load = *loadp;
 	struct chunk *chunk;
+	u64 start_ns;
 	bool got;
 	int ret;
 
@@ -732,9 +734,11 @@ static int diff_area_new_chunk(struct diff_area *da, unsigned long nr,
 		 * read and stored: start it before waiting for the pool.
 		 */
 		diff_area_load_start(loadp, nowait);
+		start_ns = ktime_get_ns();
 		wait_event(pool->wq,
 			   (got = blksnap_chunk_pool_get(pool, &da->pool_chunks, pages)) ||
 			   diff_area_broken(da));
+		diff_area_profile(&da->prof_pool, start_ns);
 		if (!got)
 			return -EIO;
 	}
@@ -752,14 +756,16 @@ static int diff_area_new_chunk(struct diff_area *da, unsigned long nr,
 		diff_area_get(da);
 		*loadp = load;
 	}
-	chunk = blksnap_chunk_alloc(da, nr, sectors, gfp);
+	start_ns = ktime_get_ns();
+	chunk = blksnap_chunk_alloc(da, pool, nr, sectors, gfp);
+	diff_area_profile(&da->prof_alloc, start_ns);
 	if (!chunk) {
 		ret = -ENOMEM;
 		goto fail_pool;
 	}
 	ret = xa_insert(&da->chunks, nr, chunk, gfp);
 	if (ret) {
-		blksnap_chunk_free(chunk);
+		blksnap_chunk_free(chunk, pool);
 		if (ret != -EBUSY)
 			goto fail_pool;
 		/* Someone else's: its load holds us, the run ends here. */
@@ -816,8 +822,9 @@ void blksnap_diff_area_cow_bio(struct diff_area *da, struct bio *bio, sector_t s
 			       sector_t count)
 {
 	bool nowait = bio->bi_opf & REQ_NOWAIT;
+	u64 start_ns = ktime_get_ns();
 	struct diff_area_hold probe, *hold;
-	int ret;
+	int created, ret;
 
 	might_sleep();
 	if (!count || sector >= da->capacity)
@@ -826,7 +833,10 @@ void blksnap_diff_area_cow_bio(struct diff_area *da, struct bio *bio, sector_t s
 	probe.first = sector >> da->chunk_shift;
 	probe.last = (sector + count - 1) >> da->chunk_shift;
 
+	created = atomic_read(&da->nr_chunks);
 	ret = diff_area_load_range(da, probe.first, probe.last, nowait);
+	if (atomic_read(&da->nr_chunks) != created)
+		diff_area_profile(&da->prof_cow, start_ns);
 	if (ret == -EAGAIN) {
 		blksnap_filter_refuse(bio);
 		return;
@@ -1064,5 +1074,9 @@ void blksnap_diff_area_show(struct diff_area *da, struct seq_file *m)
 	diff_area_stage_show(m, "held", &da->prof_held);
 	diff_area_stage_show(m, "loads", &da->prof_load);
 	diff_area_stage_show(m, "stores", &da->prof_store);
+	diff_area_stage_show(m, "cow", &da->prof_cow);
+	diff_area_stage_show(m, "alloc", &da->prof_alloc);
+	diff_area_stage_show(m, "pool_waits", &da->prof_pool);
+	diff_area_stage_show(m, "submits", &da->prof_submit);
 	seq_putc(m, '\n');
 }

@@ -61,6 +61,10 @@ struct diff_area_stage {
  * @prof_load:		reads of the original, from submission to the end
  *			of their completion work
  * @prof_store:	stores, from the start of the work to its end
+ * @prof_cow:		writes that created chunks, time in the submitter
+ * @prof_alloc:	chunk allocations with their pages
+ * @prof_pool:		waits of blocking writers for room in the pool
+ * @prof_submit:	submissions of the original's reads
  * @free_work:		releases the device outside the bio path
  */
 struct diff_area {
@@ -86,6 +90,10 @@ struct diff_area {
 	struct diff_area_stage prof_held;
 	struct diff_area_stage prof_load;
 	struct diff_area_stage prof_store;
+	struct diff_area_stage prof_cow;
+	struct diff_area_stage prof_alloc;
+	struct diff_area_stage prof_pool;
+	struct diff_area_stage prof_submit;
 	struct work_struct free_work;
 };
 

@@ -116,6 +116,7 @@ static void snapshot_release(struct kref *kref)
 
 	blksnap_diff_storage_close(snapshot->storage);
 	blksnap_event_queue_done(&snapshot->events);
+	blksnap_chunk_pool_done(&snapshot->pool);
 	kfree(snapshot);
 }
 
@@ -804,14 +805,15 @@ void blksnap_snapshot_show(struct seq_file *m)
 	mutex_lock(&snapshots_lock);
 	list_for_each_entry(snapshot, &snapshots, link) {
 		struct diff_storage *ds = snapshot->storage;
+		unsigned long spare, used;
 
-		seq_printf(m, "snapshot %pUb taken %d storage_sectors %llu used %llu limit %llu error %d pool_pages %lu pool_limit %lu\n",
+		used = blksnap_chunk_pool_used(&snapshot->pool, &spare);
+		seq_printf(m, "snapshot %pUb taken %d storage_sectors %llu used %llu limit %llu error %d pool_pages %lu pool_spare %lu pool_limit %lu\n",
 			   &snapshot->id, snapshot->taken,
 			   (unsigned long long)ds->capacity,
 			   (unsigned long long)ds->filled,
 			   (unsigned long long)ds->limit,
-			   diff_storage_error(ds),
-			   blksnap_chunk_pool_used(&snapshot->pool),
+			   diff_storage_error(ds), used, spare,
 			   snapshot->pool.limit);
 		list_for_each_entry(sd, &snapshot->devices, link) {
 			if (sd->diff_area)

@@ -33,7 +33,7 @@ final class Counters {
      */
     static String copyOnWriteProfile(String snapshots) {
         StringBuilder b = new StringBuilder();
-        for (String stage : new String[] {"held", "loads", "stores"}) {
+        for (String stage : new String[] {"held", "loads", "stores", "cow", "alloc", "pool_waits", "submits"}) {
             b.append(b.isEmpty() ? "" : ", ").append(stage).append(' ').append(require(snapshots, stage, "snapshots"))
                     .append(" (avg ").append(require(snapshots, stage + "_us", "snapshots")).append(" us)");
         }

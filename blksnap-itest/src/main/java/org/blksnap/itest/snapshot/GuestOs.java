@@ -47,17 +47,28 @@ final class GuestOs {
     }
 
     /**
-     * The first figure called {@code name} in debugfs {@code snapshots}
-     * (module/README.md, "Diagnostics"): for a per-device figure, that of
-     * the first device of the only snapshot.
+     * The sum of the first figures called {@code names} in one reading of
+     * debugfs {@code snapshots} (module/README.md, "Diagnostics"): for a
+     * per-device figure, that of the first device of the only snapshot.
      */
-    static long snapshotsField(String name) throws IOException {
+    static long snapshotsSum(String... names) throws IOException {
         String[] f = Files.readString(DEBUGFS.resolve("snapshots")).split("\\s+");
-        for (int i = 0; i + 1 < f.length; i++) {
-            if (f[i].equals(name)) {
-                return Long.parseLong(f[i + 1]);
+        long sum = 0;
+        for (String name : names) {
+            int i = 0;
+            while (i + 1 < f.length && !f[i].equals(name)) {
+                i++;
             }
+            if (i + 1 >= f.length) {
+                throw new IOException("debugfs snapshots has no " + name);
+            }
+            sum += Long.parseLong(f[i + 1]);
         }
-        throw new IOException("debugfs snapshots has no " + name);
+        return sum;
+    }
+
+    /** @return {@link #snapshotsSum} of one figure */
+    static long snapshotsField(String name) throws IOException {
+        return snapshotsSum(name);
     }
 }
