@@ -21,8 +21,8 @@ import org.blksnap.api.SnapshotId;
  * runner, the figures measured so far (by fio job name) and the rows.
  */
 final class Bench {
-    /** Below this block size a job is reported in IOPS, from it on in MiB/s. */
-    private static final long THROUGHPUT_BLOCK = 1 << 20;
+    /** Below this block size a job is reported in IOPS, from it on in MiB/s (chunk-sized reads too). */
+    private static final long THROUGHPUT_BLOCK = 128 << 10;
 
     private final Profile profile;
     private final Disks disks;
