@@ -166,7 +166,7 @@ bool blksnap_chunk_pool_get(struct chunk_pool *pool, unsigned int *chunks,
 
 /* Pages reserved now, and spare ones in *@spare, for statistics. */
 unsigned long blksnap_chunk_pool_used(struct chunk_pool *pool,
-				     unsigned long *spare)
+				      unsigned long *spare)
 {
 	unsigned long used;
 

@@ -130,7 +130,7 @@ bool blksnap_chunk_pool_get(struct chunk_pool *pool, unsigned int *chunks,
 void blksnap_chunk_pool_put(struct chunk_pool *pool, unsigned int *chunks,
 			    unsigned long pages);
 unsigned long blksnap_chunk_pool_used(struct chunk_pool *pool,
-				     unsigned long *spare);
+				      unsigned long *spare);
 
 struct chunk *blksnap_chunk_alloc(struct diff_area *diff_area, struct chunk_pool *pool,
 				  unsigned long number, unsigned int sector_count,
