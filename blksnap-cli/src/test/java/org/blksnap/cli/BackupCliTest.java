@@ -125,6 +125,27 @@ class BackupCliTest {
     }
 
     @Test
+    void listNeedsNoManifest() throws IOException {
+        String second = backup(dir.resolve("vdb.img")).backupId();
+        // Manifests that cannot be read: a list that read one would fail or warn.
+        try (var files = Files.list(repo.resolve("manifests"))) {
+            for (Path f : files.toList()) {
+                Files.write(f, new byte[] {1, 2, 3});
+            }
+        }
+        Run list = Run.of("backup", "list", "-r", repo.toString(), "--json");
+        assertEquals(0, list.status(), list::err);
+        assertEquals("", list.err());
+        JsonNode json = new ObjectMapper().readTree(list.out());
+        assertEquals(2, json.get("backups").size());
+        assertEquals(backupId, json.get("backups").get(0).get("id").asText());
+        assertEquals(second, json.get("backups").get(1).get("id").asText());
+        Run restore = Run.of("backup", "restore", "latest", "-r", repo.toString(), "--to",
+                dir.resolve("x.img").toString());
+        assertEquals(1, restore.status(), "a restore does need one: " + restore.err());
+    }
+
+    @Test
     void pruneKeepsTheNewest() throws IOException {
         String second = backup(dir.resolve("vdb.img")).backupId();
         Run prune = Run.of("backup", "prune", "-r", repo.toString(), "--keep-last", "1", "--json");
