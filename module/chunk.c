@@ -16,6 +16,7 @@
 #include <linux/uio.h>
 #include "chunk.h"
 #include "compat.h"
+#include "snapshot.h"
 
 /*
  * Our own bio pool: the reads below happen while a write of the original
@@ -34,14 +35,17 @@ void blksnap_chunk_done(void)
 }
 
 /*
- * The pool bounds memory: pages come from the page allocator when a chunk
- * is created and no spare one is left, wait as spares once their chunk is
- * stored, and go back to the allocator after CHUNK_SPARE_IDLE without
- * copy-on-write, or when the snapshot goes.  Each snapshot reads the bound
+ * The pool bounds memory: a chunk's pages are reserved in it before they
+ * are taken, spares first, then from the page allocator.  When the chunk
+ * leaves memory they stay in the pool as spares, within the bound, and
+ * every CHUNK_SPARE_PERIOD the spares that no chunk needed during the
+ * last period go back to the allocator.  Each snapshot reads the bound
  * once, at create; a chunk larger than the whole bound is still let in
  * when the pool is empty, so no chunk size deadlocks.
  */
-#define CHUNK_SPARE_IDLE		HZ
+#define CHUNK_SPARE_PERIOD		HZ
+/* Frees that many pages between two chances to reschedule. */
+#define CHUNK_FREE_BATCH		512
 #define CHUNK_BUFFER_MIB_HIGHEST	65536
 
 static int chunk_buffer_mib_set(const char *val, const struct kernel_param *kp)
@@ -87,32 +91,49 @@ module_param_cb(chunk_maximum_in_queue, &chunk_in_queue_ops,
 MODULE_PARM_DESC(chunk_maximum_in_queue,
 		 "Chunks of one device a snapshot may hold in memory, being read or waiting to be stored (1..65536)");
 
-static void chunk_pool_free_spare(struct chunk_pool *pool)
+static void chunk_pages_free(struct list_head *pages)
 {
 	struct page *page, *next;
-	LIST_HEAD(pages);
+	unsigned int n = 0;
 
-	spin_lock(&pool->lock);
-	list_splice_init(&pool->spare, &pages);
-	pool->nr_spare = 0;
-	spin_unlock(&pool->lock);
-	list_for_each_entry_safe(page, next, &pages, lru)
+	list_for_each_entry_safe(page, next, pages, lru) {
 		__free_page(page);
+		if (++n % CHUNK_FREE_BATCH == 0)
+			cond_resched();
+	}
+	INIT_LIST_HEAD(pages);
 }
 
+/* Moves @count spare pages to @pages; under @pool->lock. */
+static void chunk_pool_move_spare(struct chunk_pool *pool,
+				  struct list_head *pages, unsigned long count)
+{
+	pool->nr_spare -= count;
+	while (count--)
+		list_move(pool->spare.next, pages);
+	pool->spare_low = min(pool->spare_low, pool->nr_spare);
+}
+
+/*
+ * Frees the spares that stayed unused for a whole period: as many as the
+ * fewest the pool had during it.  Idle, all go within two periods.
+ */
 static void chunk_pool_trim(struct work_struct *work)
 {
 	struct chunk_pool *pool = container_of(to_delayed_work(work),
 					       struct chunk_pool, trim);
-	unsigned long idle_at;
+	LIST_HEAD(unused);
+	bool again;
 
 	spin_lock(&pool->lock);
-	idle_at = pool->last_use + CHUNK_SPARE_IDLE;
+	chunk_pool_move_spare(pool, &unused, pool->spare_low);
+	pool->spare_low = pool->nr_spare;
+	again = pool->nr_spare;
 	spin_unlock(&pool->lock);
-	if (time_before(jiffies, idle_at))
-		queue_delayed_work(system_wq, &pool->trim, idle_at - jiffies);
-	else
-		chunk_pool_free_spare(pool);
+	chunk_pages_free(&unused);
+	if (again)
+		queue_delayed_work(blksnap_snapshot_wq, &pool->trim,
+				   CHUNK_SPARE_PERIOD);
 }
 
 void blksnap_chunk_pool_init(struct chunk_pool *pool)
@@ -125,6 +146,7 @@ void blksnap_chunk_pool_init(struct chunk_pool *pool)
 	pool->chunk_limit = READ_ONCE(chunk_maximum_in_queue);
 	INIT_LIST_HEAD(&pool->spare);
 	pool->nr_spare = 0;
+	pool->spare_low = 0;
 	INIT_DELAYED_WORK(&pool->trim, chunk_pool_trim);
 }
 
@@ -134,8 +156,13 @@ void blksnap_chunk_pool_init(struct chunk_pool *pool)
  */
 void blksnap_chunk_pool_done(struct chunk_pool *pool)
 {
+	LIST_HEAD(spare);
+
 	cancel_delayed_work_sync(&pool->trim);
-	chunk_pool_free_spare(pool);
+	spin_lock(&pool->lock);
+	chunk_pool_move_spare(pool, &spare, pool->nr_spare);
+	spin_unlock(&pool->lock);
+	chunk_pages_free(&spare);
 }
 
 /**
@@ -144,11 +171,16 @@ void blksnap_chunk_pool_done(struct chunk_pool *pool)
  * @chunks:	the chunks of the chunk's device in the pool; guarded by
  *		@pool->lock
  * @pages:	pages of the chunk
+ * @spare:	an empty list; receives up to @pages spare pages, which
+ *		blksnap_chunk_alloc() takes before it allocates
+ *
+ * Reserving and taking the spares in one go keeps reserved plus spare
+ * pages, what the pool holds, within its bound at every moment.
  *
  * Return: true if reserved; the caller waits on @pool->wq to try again.
  */
 bool blksnap_chunk_pool_get(struct chunk_pool *pool, unsigned int *chunks,
-			    unsigned long pages)
+			    unsigned long pages, struct list_head *spare)
 {
 	bool got;
 
@@ -159,60 +191,68 @@ bool blksnap_chunk_pool_get(struct chunk_pool *pool, unsigned int *chunks,
 	if (got) {
 		pool->used += pages;
 		(*chunks)++;
+		chunk_pool_move_spare(pool, spare, min(pages, pool->nr_spare));
 	}
 	spin_unlock(&pool->lock);
 	return got;
 }
 
-/* Pages reserved now, and spare ones in *@spare, for statistics. */
-unsigned long blksnap_chunk_pool_used(struct chunk_pool *pool,
-				      unsigned long *spare)
+/* Reserved and spare pages now, for statistics. */
+void blksnap_chunk_pool_stat(struct chunk_pool *pool, unsigned long *used,
+			     unsigned long *spare)
 {
-	unsigned long used;
-
 	spin_lock(&pool->lock);
-	used = pool->used;
+	*used = pool->used;
 	*spare = pool->nr_spare;
 	spin_unlock(&pool->lock);
-	return used;
 }
 
-/* Moves up to @count spare pages to @pages; returns how many. */
-static unsigned int chunk_pool_take_spare(struct chunk_pool *pool,
-					  struct list_head *pages,
-					  unsigned int count)
-{
-	unsigned int taken = 0;
-
-	spin_lock(&pool->lock);
-	while (taken < count && !list_empty(&pool->spare)) {
-		list_move(pool->spare.next, pages);
-		taken++;
-	}
-	pool->nr_spare -= taken;
-	if (taken)
-		pool->last_use = jiffies;
-	spin_unlock(&pool->lock);
-	return taken;
-}
-
-/* Gives back what blksnap_chunk_pool_get() reserved. */
+/**
+ * blksnap_chunk_pool_put() - give back a reservation and its pages
+ * @pool:	the snapshot's pool
+ * @chunks:	as for blksnap_chunk_pool_get()
+ * @pages:	what blksnap_chunk_pool_get() reserved
+ * @freed:	the chunk's pages, or the spares taken and not used; emptied
+ *
+ * The pages become spares, except what would take the pool over its
+ * bound: only a chunk larger than the whole pool leaves that many.
+ * Process context.
+ */
 void blksnap_chunk_pool_put(struct chunk_pool *pool, unsigned int *chunks,
-			    unsigned long pages)
+			    unsigned long pages, struct list_head *freed)
 {
+	unsigned long count = 0, room;
+	struct list_head *pos;
+	LIST_HEAD(excess);
+	bool arm;
+
+	list_for_each(pos, freed)
+		count++;
 	spin_lock(&pool->lock);
 	pool->used -= pages;
 	(*chunks)--;
+	list_splice_init(freed, &pool->spare);
+	pool->nr_spare += count;
+	room = pool->limit > pool->used ? pool->limit - pool->used : 0;
+	if (pool->nr_spare > room)
+		chunk_pool_move_spare(pool, &excess, pool->nr_spare - room);
+	arm = pool->nr_spare;
 	spin_unlock(&pool->lock);
+	chunk_pages_free(&excess);
+	/* Pending already while copy-on-write goes on: then a no-op. */
+	if (arm)
+		queue_delayed_work(blksnap_snapshot_wq, &pool->trim,
+				   CHUNK_SPARE_PERIOD);
 	wake_up_all(&pool->wq);
 }
 
 /**
  * blksnap_chunk_alloc() - a new chunk in state LOADING, with its pages
  * @diff_area:		owner
- * @pool:		its snapshot's pool, whose spare pages go first
  * @number:		index on the device
  * @sector_count:	length
+ * @spare:		pages blksnap_chunk_pool_get() took for it, used first;
+ *			on failure every page taken or allocated is left here
  * @gfp:		GFP_NOIO for a writer that may wait, GFP_NOWAIT for
  *			one that may not
  *
@@ -220,14 +260,13 @@ void blksnap_chunk_pool_put(struct chunk_pool *pool, unsigned int *chunks,
  *
  * Return: the chunk, or NULL without memory.
  */
-struct chunk *blksnap_chunk_alloc(struct diff_area *diff_area, struct chunk_pool *pool,
-				  unsigned long number, unsigned int sector_count,
-				  gfp_t gfp)
+struct chunk *blksnap_chunk_alloc(struct diff_area *diff_area, unsigned long number,
+				  unsigned int sector_count,
+				  struct list_head *spare, gfp_t gfp)
 {
 	bool may_wait = gfpflags_allow_blocking(gfp);
 	unsigned int noio = memalloc_noio_save();
 	struct chunk *chunk;
-	LIST_HEAD(spare);
 	unsigned int i;
 
 	/* Inside the no-I/O scope, GFP_KERNEL is GFP_NOIO that kvmalloc takes. */
@@ -248,13 +287,12 @@ struct chunk *blksnap_chunk_alloc(struct diff_area *diff_area, struct chunk_pool
 		kcalloc(chunk->nr_pages, sizeof(*chunk->bvecs), gfp);
 	if (!chunk->bvecs)
 		goto fail;
-	chunk_pool_take_spare(pool, &spare, chunk->nr_pages);
 	for (i = 0; i < chunk->nr_pages; i++) {
 		unsigned int len = min_t(unsigned int, PAGE_SIZE,
 					 (sector_count << SECTOR_SHIFT) -
 					 i * PAGE_SIZE);
-		struct page *page = list_first_entry_or_null(&spare,
-							     struct page, lru);
+		struct page *page = list_first_entry_or_null(spare, struct page,
+							     lru);
 
 		if (page)
 			list_del(&page->lru);
@@ -268,7 +306,7 @@ out:
 	memalloc_noio_restore(noio);
 	return chunk;
 fail:
-	blksnap_chunk_release_pages(chunk, pool);
+	blksnap_chunk_release_pages(chunk, spare);
 	kfree(chunk);
 	chunk = NULL;
 	goto out;
@@ -277,36 +315,19 @@ fail:
 /**
  * blksnap_chunk_release_pages() - the content left memory (stored or lost)
  * @chunk:	the chunk
- * @pool:	its snapshot's pool, which keeps the pages as spares
- *
- * What the pages took in the pool the caller gives back.  Process context.
+ * @pages:	receives its pages, for blksnap_chunk_pool_put()
  */
-void blksnap_chunk_release_pages(struct chunk *chunk, struct chunk_pool *pool)
+void blksnap_chunk_release_pages(struct chunk *chunk, struct list_head *pages)
 {
-	unsigned int i, count = 0;
-	LIST_HEAD(pages);
+	unsigned int i;
 
 	if (!chunk->bvecs)
 		return;
-	for (i = 0; i < chunk->nr_pages; i++) {
-		struct page *page = chunk->bvecs[i].bv_page;
-
-		if (page) {
-			list_add(&page->lru, &pages);
-			count++;
-		}
-	}
+	for (i = 0; i < chunk->nr_pages; i++)
+		if (chunk->bvecs[i].bv_page)
+			list_add(&chunk->bvecs[i].bv_page->lru, pages);
 	kvfree(chunk->bvecs);
 	chunk->bvecs = NULL;
-	if (!count)
-		return;
-	spin_lock(&pool->lock);
-	list_splice(&pages, &pool->spare);
-	pool->nr_spare += count;
-	pool->last_use = jiffies;
-	spin_unlock(&pool->lock);
-	/* Pending already while copy-on-write goes on: then a no-op. */
-	queue_delayed_work(system_wq, &pool->trim, CHUNK_SPARE_IDLE);
 }
 
 /* The whole content of a chunk with pages, as the source of a write. */
@@ -316,10 +337,9 @@ void blksnap_chunk_iter(struct chunk *chunk, struct iov_iter *iter)
 		      chunk->sector_count << SECTOR_SHIFT);
 }
 
-/* Only for a chunk whose pages went back to the pool already. */
-void blksnap_chunk_free(struct chunk *chunk, struct chunk_pool *pool)
+/* For a chunk whose pages were released (blksnap_chunk_release_pages()). */
+void blksnap_chunk_free(struct chunk *chunk)
 {
-	blksnap_chunk_release_pages(chunk, pool);
 	kfree(chunk);
 }
 

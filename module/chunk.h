@@ -100,13 +100,14 @@ static inline void chunk_set_state(struct chunk *chunk, enum chunk_state state)
  * @spare:	pages of chunks that left memory, kept for new chunks, linked
  *		by their lru; guarded by @lock
  * @nr_spare:	length of @spare
- * @last_use:	jiffies when a page last went to or came from @spare
- * @trim:	frees @spare once copy-on-write has been idle for a while
+ * @spare_low:	the fewest spares since @trim last ran: those no chunk needed
+ * @trim:	every period while there are spares, frees @spare_low of them
  *
- * Pages come from the page allocator only while @spare is empty, so the
- * pages held, @used plus @nr_spare, never exceed the most @used reached,
- * and so @limit.  Reusing them saves the allocation, which with
- * init_on_alloc (the default of distribution kernels) zeroes each page.
+ * Reservation and spares change together under @lock, so @used plus
+ * @nr_spare, the pages the pool holds, stay within @limit (but for a chunk
+ * larger than the whole pool, let in alone).  Reusing pages saves their
+ * allocation, which with init_on_alloc (the default of distribution
+ * kernels) zeroes each page.
  */
 struct chunk_pool {
 	spinlock_t lock; /* see above */
@@ -116,7 +117,7 @@ struct chunk_pool {
 	wait_queue_head_t wq;
 	struct list_head spare;
 	unsigned long nr_spare;
-	unsigned long last_use;
+	unsigned long spare_low;
 	struct delayed_work trim;
 };
 
@@ -126,21 +127,21 @@ void blksnap_chunk_done(void);
 void blksnap_chunk_pool_init(struct chunk_pool *pool);
 void blksnap_chunk_pool_done(struct chunk_pool *pool);
 bool blksnap_chunk_pool_get(struct chunk_pool *pool, unsigned int *chunks,
-			    unsigned long pages);
+			    unsigned long pages, struct list_head *spare);
 void blksnap_chunk_pool_put(struct chunk_pool *pool, unsigned int *chunks,
-			    unsigned long pages);
-unsigned long blksnap_chunk_pool_used(struct chunk_pool *pool,
-				      unsigned long *spare);
+			    unsigned long pages, struct list_head *freed);
+void blksnap_chunk_pool_stat(struct chunk_pool *pool, unsigned long *used,
+			     unsigned long *spare);
 
-struct chunk *blksnap_chunk_alloc(struct diff_area *diff_area, struct chunk_pool *pool,
-				  unsigned long number, unsigned int sector_count,
-				  gfp_t gfp);
-void blksnap_chunk_free(struct chunk *chunk, struct chunk_pool *pool);
+struct chunk *blksnap_chunk_alloc(struct diff_area *diff_area, unsigned long number,
+				  unsigned int sector_count,
+				  struct list_head *spare, gfp_t gfp);
+void blksnap_chunk_free(struct chunk *chunk);
 struct bio *blksnap_chunk_bio_alloc(struct block_device *bdev, unsigned short nr_vecs,
 				    blk_opf_t opf, gfp_t gfp);
 void blksnap_chunk_copy(struct chunk *chunk, unsigned int offset,
 			struct iov_iter *iter, bool to_chunk);
-void blksnap_chunk_release_pages(struct chunk *chunk, struct chunk_pool *pool);
+void blksnap_chunk_release_pages(struct chunk *chunk, struct list_head *pages);
 void blksnap_chunk_iter(struct chunk *chunk, struct iov_iter *iter);
 int blksnap_chunk_read_bdev(struct block_device *bdev, sector_t sector,
 			    struct iov_iter *iter);

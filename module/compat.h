@@ -31,6 +31,15 @@
 #include <linux/blk-integrity.h>	/* split out of blkdev.h in 5.16 */
 #endif
 
+#ifndef BLKSNAP_HAVE_WQ_PERCPU
+/*
+ * Per-CPU is what a workqueue without WQ_UNBOUND was; newer kernels (and
+ * backports, such as Debian's 6.12.118) say it with WQ_PERCPU, and from
+ * 7.x a queue naming neither gets a WARNING at creation.
+ */
+#define WQ_PERCPU 0
+#endif
+
 #if !defined(CONFIG_DYNAMIC_FTRACE_WITH_REGS) || !defined(CONFIG_KPROBES)
 #error "blksnap needs CONFIG_DYNAMIC_FTRACE_WITH_REGS and CONFIG_KPROBES"
 #endif

@@ -116,8 +116,9 @@ static void diff_area_release_work(struct work_struct *work)
 	struct chunk *chunk;
 	unsigned long nr;
 
+	/* Stored or lost, every chunk's pages went back to the pool already. */
 	xa_for_each(&da->chunks, nr, chunk)
-		blksnap_chunk_free(chunk, &da->snapshot->pool);
+		blksnap_chunk_free(chunk);
 	xa_destroy(&da->chunks);
 	blksnap_bdev_unhold(da->orig_bdev);
 	blksnap_tracker_put(da->tracker);
@@ -335,9 +336,11 @@ static void diff_area_stage_show(struct seq_file *m, const char *name,
 /* The chunk's content left memory: stored, or lost. */
 static void diff_area_chunk_unload(struct diff_area *da, struct chunk *chunk)
 {
-	blksnap_chunk_release_pages(chunk, diff_area_pool(da));
+	LIST_HEAD(pages);
+
+	blksnap_chunk_release_pages(chunk, &pages);
 	blksnap_chunk_pool_put(diff_area_pool(da), &da->pool_chunks,
-			       chunk->nr_pages);
+			       chunk->nr_pages, &pages);
 	atomic_dec(&da->in_memory);
 	wake_up_all(&da->wq);
 }
@@ -707,9 +710,9 @@ static void diff_area_load_start(struct diff_area_load **loadp, bool nowait)
  * run if it does not follow on).  Another writer may have created it
  * first: that is no error.
  *
- * Return: 0, -EAGAIN if a writer that may not wait would have to, or the
- * errno that corrupts the snapshot (nothing more is copied then, and the
- * write goes on).
+ * Return: 1 if created, 0 if not (another's), -EAGAIN if a writer that
+ * may not wait would have to, or the errno that corrupts the snapshot
+ * (nothing more is copied then, and the write goes on).
  */
 static int diff_area_new_chunk(struct diff_area *da, unsigned long nr,
 			       struct diff_area_load **loadp, bool nowait)
@@ -720,13 +723,14 @@ static int diff_area_new_chunk(struct diff_area *da, unsigned long nr,
 	struct chunk_pool *pool = diff_area_pool(da);
 	struct diff_area_load *load = *loadp;
 	struct chunk *chunk;
+	LIST_HEAD(spare);
 	u64 start_ns;
 	bool got;
 	int ret;
 
 	if (load && load->first + load->count != nr)
 		diff_area_load_start(loadp, nowait);
-	if (!blksnap_chunk_pool_get(pool, &da->pool_chunks, pages)) {
+	if (!blksnap_chunk_pool_get(pool, &da->pool_chunks, pages, &spare)) {
 		if (nowait)
 			return -EAGAIN;
 		/*
@@ -736,7 +740,8 @@ static int diff_area_new_chunk(struct diff_area *da, unsigned long nr,
 		diff_area_load_start(loadp, nowait);
 		start_ns = ktime_get_ns();
 		wait_event(pool->wq,
-			   (got = blksnap_chunk_pool_get(pool, &da->pool_chunks, pages)) ||
+			   (got = blksnap_chunk_pool_get(pool, &da->pool_chunks,
+							 pages, &spare)) ||
 			   diff_area_broken(da));
 		diff_area_profile(&da->prof_pool, start_ns);
 		if (!got)
@@ -757,52 +762,64 @@ static int diff_area_new_chunk(struct diff_area *da, unsigned long nr,
 		*loadp = load;
 	}
 	start_ns = ktime_get_ns();
-	chunk = blksnap_chunk_alloc(da, pool, nr, sectors, gfp);
-	diff_area_profile(&da->prof_alloc, start_ns);
+	chunk = blksnap_chunk_alloc(da, nr, sectors, &spare, gfp);
 	if (!chunk) {
 		ret = -ENOMEM;
 		goto fail_pool;
 	}
+	diff_area_profile(&da->prof_alloc, start_ns);
 	ret = xa_insert(&da->chunks, nr, chunk, gfp);
 	if (ret) {
-		blksnap_chunk_free(chunk, pool);
+		blksnap_chunk_release_pages(chunk, &spare);
+		blksnap_chunk_free(chunk);
+		blksnap_chunk_pool_put(pool, &da->pool_chunks, pages, &spare);
 		if (ret != -EBUSY)
-			goto fail_pool;
+			return nowait ? -EAGAIN : ret;
 		/* Someone else's: its load holds us, the run ends here. */
-		blksnap_chunk_pool_put(pool, &da->pool_chunks, pages);
 		diff_area_load_start(loadp, nowait);
 		return 0;
 	}
 	load->count++;
 	atomic_inc(&da->in_memory);
 	atomic_inc(&da->nr_chunks);
-	return 0;
+	return 1;
 
 fail_pool:
-	blksnap_chunk_pool_put(pool, &da->pool_chunks, pages);
+	blksnap_chunk_pool_put(pool, &da->pool_chunks, pages, &spare);
 	return nowait ? -EAGAIN : ret;
 }
 
 /*
  * Creates every missing chunk from @first to @last and starts their
- * reads.  Stops at the first failure, which it returns.
+ * reads.  Stops at the first failure, which it returns.  The profile's
+ * cow stage runs from the first chunk this creates to the last read
+ * started.
  */
 static int diff_area_load_range(struct diff_area *da, unsigned long first,
 				unsigned long last, bool nowait)
 {
 	struct diff_area_load *load = NULL;
+	unsigned int created = 0;
+	u64 start_ns = 0;
 	unsigned long nr;
 	int ret = 0;
 
-	for (nr = first; nr <= last && !ret; nr++) {
+	for (nr = first; nr <= last; nr++) {
 		if (diff_area_failed(da))
 			break;
 		if (xa_load(&da->chunks, nr))
 			continue;
+		if (!start_ns)
+			start_ns = ktime_get_ns();
 		ret = diff_area_new_chunk(da, nr, &load, nowait);
+		if (ret < 0)
+			break;
+		created += ret;
 	}
 	diff_area_load_start(&load, nowait);
-	return ret;
+	if (created)
+		diff_area_profile(&da->prof_cow, start_ns);
+	return ret < 0 ? ret : 0;
 }
 
 /**
@@ -822,9 +839,8 @@ void blksnap_diff_area_cow_bio(struct diff_area *da, struct bio *bio, sector_t s
 			       sector_t count)
 {
 	bool nowait = bio->bi_opf & REQ_NOWAIT;
-	u64 start_ns = ktime_get_ns();
 	struct diff_area_hold probe, *hold;
-	int created, ret;
+	int ret;
 
 	might_sleep();
 	if (!count || sector >= da->capacity)
@@ -833,10 +849,7 @@ void blksnap_diff_area_cow_bio(struct diff_area *da, struct bio *bio, sector_t s
 	probe.first = sector >> da->chunk_shift;
 	probe.last = (sector + count - 1) >> da->chunk_shift;
 
-	created = atomic_read(&da->nr_chunks);
 	ret = diff_area_load_range(da, probe.first, probe.last, nowait);
-	if (atomic_read(&da->nr_chunks) != created)
-		diff_area_profile(&da->prof_cow, start_ns);
 	if (ret == -EAGAIN) {
 		blksnap_filter_refuse(bio);
 		return;

@@ -61,8 +61,9 @@ struct diff_area_stage {
  * @prof_load:		reads of the original, from submission to the end
  *			of their completion work
  * @prof_store:	stores, from the start of the work to its end
- * @prof_cow:		writes that created chunks, time in the submitter
- * @prof_alloc:	chunk allocations with their pages
+ * @prof_cow:		writes that created chunks, from the first creation
+ *			to the start of the last read, in the submitter
+ * @prof_alloc:	chunk allocations with their pages, that succeeded
  * @prof_pool:		waits of blocking writers for room in the pool
  * @prof_submit:	submissions of the original's reads
  * @free_work:		releases the device outside the bio path

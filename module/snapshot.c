@@ -192,6 +192,7 @@ long blksnap_snapshot_ioctl_create(void __user *arg)
 	if (IS_ERR(storage)) {
 		ret = PTR_ERR(storage);
 		blksnap_event_queue_done(&snapshot->events);
+		blksnap_chunk_pool_done(&snapshot->pool);
 		kfree(snapshot);
 		goto out_path;
 	}
@@ -807,7 +808,7 @@ void blksnap_snapshot_show(struct seq_file *m)
 		struct diff_storage *ds = snapshot->storage;
 		unsigned long spare, used;
 
-		used = blksnap_chunk_pool_used(&snapshot->pool, &spare);
+		blksnap_chunk_pool_stat(&snapshot->pool, &used, &spare);
 		seq_printf(m, "snapshot %pUb taken %d storage_sectors %llu used %llu limit %llu error %d pool_pages %lu pool_spare %lu pool_limit %lu\n",
 			   &snapshot->id, snapshot->taken,
 			   (unsigned long long)ds->capacity,
@@ -837,14 +838,13 @@ int blksnap_snapshot_init(void)
 	/*
 	 * Apart from the stores, which may wait long for the storage and
 	 * for memory: a load's completion releases held writes of the
-	 * original, which reclaim itself may be waiting for.  Bound, so the
-	 * release runs on the CPU that took the read's completion: an
-	 * unbound worker woken on another CPU added about 270 us to each
-	 * held write at queue depth 1 under the benchmark (debugfs loads
-	 * 789 us against 521 us, a bare chunk read taking 524 us).
+	 * original, which reclaim itself may be waiting for.  Per-CPU, so
+	 * the release runs on the CPU that took the read's completion, with
+	 * no wake-up of another CPU in the latency of every held write
+	 * (module/README.md, "Released after the read").
 	 */
 	blksnap_cow_wq = alloc_workqueue("blksnap-cow",
-					 WQ_MEM_RECLAIM | WQ_HIGHPRI, 0);
+					 WQ_PERCPU | WQ_MEM_RECLAIM | WQ_HIGHPRI, 0);
 	if (!blksnap_cow_wq) {
 		ret = -ENOMEM;
 		goto fail_wq;
