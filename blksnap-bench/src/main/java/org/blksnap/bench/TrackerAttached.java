@@ -51,7 +51,8 @@ final class TrackerAttached extends Scenario {
                         + ", tracked " + range(tracked), files));
     }
 
-    private static String range(List<Double> xs) {
+    /** @return "min..max" of the figures */
+    static String range(List<Double> xs) {
         return Format.number(xs.stream().mapToDouble(Double::doubleValue).min().orElseThrow()) + ".."
                 + Format.number(xs.stream().mapToDouble(Double::doubleValue).max().orElseThrow());
     }
