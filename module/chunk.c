@@ -114,6 +114,11 @@ static void chunk_pool_move_spare(struct chunk_pool *pool,
 	pool->spare_low = min(pool->spare_low, pool->nr_spare);
 }
 
+static void chunk_pool_arm_trim(struct chunk_pool *pool)
+{
+	queue_delayed_work(blksnap_snapshot_wq, &pool->trim, CHUNK_SPARE_PERIOD);
+}
+
 /*
  * Frees the spares that stayed unused for a whole period: as many as the
  * fewest the pool had during it.  Idle, all go within two periods.
@@ -132,8 +137,7 @@ static void chunk_pool_trim(struct work_struct *work)
 	spin_unlock(&pool->lock);
 	chunk_pages_free(&unused);
 	if (again)
-		queue_delayed_work(blksnap_snapshot_wq, &pool->trim,
-				   CHUNK_SPARE_PERIOD);
+		chunk_pool_arm_trim(pool);
 }
 
 void blksnap_chunk_pool_init(struct chunk_pool *pool)
@@ -241,8 +245,7 @@ void blksnap_chunk_pool_put(struct chunk_pool *pool, unsigned int *chunks,
 	chunk_pages_free(&excess);
 	/* Pending already while copy-on-write goes on: then a no-op. */
 	if (arm)
-		queue_delayed_work(blksnap_snapshot_wq, &pool->trim,
-				   CHUNK_SPARE_PERIOD);
+		chunk_pool_arm_trim(pool);
 	wake_up_all(&pool->wq);
 }
 

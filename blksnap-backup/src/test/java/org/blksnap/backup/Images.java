@@ -26,10 +26,16 @@ final class Images {
     private Images() {
     }
 
+    /** @return {@code n} random bytes, the same for the same seed */
+    static byte[] random(int n, long seed) {
+        byte[] b = new byte[n];
+        new Random(seed).nextBytes(b);
+        return b;
+    }
+
     /** Random data with an all-zero stretch and a repeated chunk. */
     static byte[] content(int bytes, long seed) {
-        byte[] b = new byte[bytes];
-        new Random(seed).nextBytes(b);
+        byte[] b = random(bytes, seed);
         int zeroFrom = bytes / 4 / CHUNK * CHUNK;
         java.util.Arrays.fill(b, zeroFrom, Math.min(bytes, zeroFrom + 3 * CHUNK), (byte) 0);
         if (bytes >= 8 * CHUNK) {

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.Random;
 
 import org.blksnap.backup.engine.BackupResult;
 import org.blksnap.backup.engine.DeviceResult;
@@ -22,12 +21,6 @@ class IncrementalTest {
     @TempDir
     Path dir;
 
-    private static byte[] random(int n, long seed) {
-        byte[] b = new byte[n];
-        new Random(seed).nextBytes(b);
-        return b;
-    }
-
     @Test
     void readsOnlyTheChunksOfChangedBlocksAndRestoresEveryState() throws IOException {
         Fixture fx = new Fixture(dir);
@@ -37,8 +30,8 @@ class IncrementalTest {
         assertEquals("full", full.devices().getFirst().mode());
 
         // Two small writes: one inside chunk 3, one straddling chunks 40 and 41.
-        vda.write(3L * Images.CHUNK + 100, random(10, 1));
-        vda.write(41L * Images.CHUNK - 5, random(10, 2));
+        vda.write(3L * Images.CHUNK + 100, Images.random(10, 1));
+        vda.write(41L * Images.CHUNK - 5, Images.random(10, 2));
         byte[] state1 = vda.bytes();
         BackupResult inc = fx.backup(vda.take());
         DeviceResult d = inc.devices().getFirst();
@@ -69,7 +62,7 @@ class IncrementalTest {
         byte[] content = new byte[SIZE];
         Images.Device vda = new Images.Device("/dev/vda", dir.resolve("vda.img"), content);
         fx.backup(vda.take());
-        vda.write(10L * Images.CHUNK + 3 * Images.CBT_BLOCK, random(Images.CBT_BLOCK + 1, 9));
+        vda.write(10L * Images.CHUNK + 3 * Images.CBT_BLOCK, Images.random(Images.CBT_BLOCK + 1, 9));
         BackupResult r = fx.backup(vda.take());
         assertEquals(2L * Images.CHUNK, r.devices().getFirst().bytesRead());
         assertArrayEquals(vda.bytes(), fx.restore(r.backupId(), null));
@@ -81,7 +74,7 @@ class IncrementalTest {
         Images.Device vda = new Images.Device("/dev/vda", dir.resolve("vda.img"), Images.content(SIZE, 11));
         fx.backup(vda.take());
         vda.newGeneration();
-        vda.write(0, random(10, 3));
+        vda.write(0, Images.random(10, 3));
         DeviceResult d = fx.backup(vda.take()).devices().getFirst();
         assertEquals("full", d.mode());
         assertTrue(d.reason().contains("generation"), d.reason());
@@ -99,7 +92,7 @@ class IncrementalTest {
         Images.Device a = new Images.Device("/dev/a", dir.resolve("a.img"), Images.content(SIZE, 12));
         Images.Device b = new Images.Device("/dev/b", dir.resolve("b.img"), Images.content(SIZE, 13));
         fx.backup(a.take());
-        a.write(5, random(1, 4));
+        a.write(5, Images.random(1, 4));
         BackupResult r = fx.backup(a.take(), b.take());
         assertEquals("incremental", r.devices().get(0).mode());
         assertEquals(Images.CHUNK, r.devices().get(0).bytesRead());
@@ -123,7 +116,7 @@ class IncrementalTest {
         }
         vda.changesNumber = 0;
         vda.map = new byte[vda.map.length];
-        vda.write(7L * Images.CHUNK, random(100, 5));
+        vda.write(7L * Images.CHUNK, Images.random(100, 5));
         DeviceResult d = fx.backup(vda.take()).devices().getFirst();
         assertEquals("incremental", d.mode(), d.reason());
         assertEquals(Images.CHUNK, d.bytesRead());

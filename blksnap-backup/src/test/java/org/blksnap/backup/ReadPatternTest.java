@@ -10,7 +10,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
-import java.util.Random;
 
 import org.blksnap.backup.engine.BackupResult;
 import org.blksnap.backup.engine.DeviceResult;
@@ -36,12 +35,6 @@ class ReadPatternTest {
     @TempDir
     Path dir;
 
-    private static byte[] random(int n, long seed) {
-        byte[] b = new byte[n];
-        new Random(seed).nextBytes(b);
-        return b;
-    }
-
     /** Writes to the device and marks which chunks the write touches. */
     private static void write(Images.Device d, long offset, byte[] data, BitSet touched) throws IOException {
         d.write(offset, data);
@@ -57,8 +50,8 @@ class ReadPatternTest {
                 Images.content(CHUNKS * Images.CHUNK, 30));
         BackupResult full = fx.backup(vda.take());
         BitSet changed = new BitSet(CHUNKS);
-        write(vda, 5L * Images.CHUNK + 77, random(100, 31), changed);
-        write(vda, 33L * Images.CHUNK - 3, random(9, 32), changed);
+        write(vda, 5L * Images.CHUNK + 77, Images.random(100, 31), changed);
+        write(vda, 33L * Images.CHUNK - 3, Images.random(9, 32), changed);
         byte[] state = vda.bytes();
 
         CountingStore counted = new CountingStore(fx.repoStore());
@@ -96,7 +89,7 @@ class ReadPatternTest {
         Images.Device b = new Images.Device("/dev/b", dir.resolve("b.img"), Images.content(16 * Images.CHUNK, 41));
         List<String> made = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
-            a.write((long) i * Images.CHUNK, random(10, 42 + i));
+            a.write((long) i * Images.CHUNK, Images.random(10, 42 + i));
             made.add(fx.backup(a.take(), b.take()).backupId());
         }
 
