@@ -21,6 +21,7 @@ import org.blksnap.backup.repo.Secret;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -60,9 +61,18 @@ class BackupChunkSizeCliTest {
         Run r = create(fresh, bad);
         assertEquals(ExitCodes.USAGE, r.status(), r::err);
         assertEquals(1, r.errLines(), r::err);
-        assertTrue(r.err().contains("Invalid value for option '--chunk-size'")
-                || r.err().contains("chunk size must be a power of two between 64K and 16M"), r.err());
+        assertTrue(r.err().contains("--chunk-size"), "the line names the option: " + r.err());
         assertFalse(Files.exists(fresh), "no repository made");
+    }
+
+    /** The value the user gave is echoed as given in bytes, not clamped to what fits an int. */
+    @ParameterizedTest
+    @CsvSource({"96K,98304", "32M,33554432", "2G,2147483648", "8G,8589934592"})
+    void aSizeThatIsNoChunkSizeIsEchoedWhole(String bad, String bytes) throws IOException {
+        Run r = create(dir.resolve("fresh"), bad);
+        assertEquals(ExitCodes.USAGE, r.status(), r::err);
+        assertTrue(r.err().contains("--chunk-size must be a power of two from 64K to 16M, not " + bytes + " bytes"),
+                r.err());
     }
 
     @ParameterizedTest

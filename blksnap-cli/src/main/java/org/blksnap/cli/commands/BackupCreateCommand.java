@@ -136,7 +136,7 @@ public final class BackupCreateCommand extends BaseCommand {
         }
         BackupEngine.Options opts = options;
         SnapshotHooks hooks = hooks();
-        int cs = chunkSize == null ? Repository.DEFAULT_CHUNK_SIZE : (int) Math.min(Integer.MAX_VALUE, chunkSize);
+        int cs = chunkSize == null ? Repository.DEFAULT_CHUNK_SIZE : checkedChunkSize(chunkSize);
         boolean encrypted = switch (encryption) {
             case "aes-256-gcm" -> true;
             case "none" -> false;
@@ -341,5 +341,14 @@ public final class BackupCreateCommand extends BaseCommand {
     static String toolVersion() {
         String v = BackupCreateCommand.class.getPackage().getImplementationVersion();
         return "blksnap " + (v == null ? "development" : v);
+    }
+
+    /** The option's value as the repository takes it, or one line that names the option and the value given. */
+    private static int checkedChunkSize(long bytes) {
+        if (bytes < Repository.MIN_CHUNK_SIZE || bytes > Repository.MAX_CHUNK_SIZE || Long.bitCount(bytes) != 1) {
+            throw new IllegalArgumentException("--chunk-size must be a power of two from 64K to 16M, not "
+                    + bytes + " bytes");
+        }
+        return (int) bytes;
     }
 }
