@@ -81,6 +81,35 @@ class BackupRestoreTest {
         assertTrue(blocks * 512 <= 2L * Images.CHUNK, "restored file allocates " + blocks + " blocks");
     }
 
+    /**
+     * A restore writes each byte once and reads none back: where the file
+     * system takes O_DIRECT, the restored file must not be left in the page
+     * cache, evicting what the machine caches for its own work.
+     */
+    @Test
+    void restoreToAFileLeavesItOutOfThePageCache() throws Exception {
+        assumeODirect();
+        Fixture fx = new Fixture(dir);
+        byte[] content = Images.random(48 * Images.CHUNK, 11);
+        Images.Device vda = new Images.Device("/dev/vda", dir.resolve("vda.img"), content);
+        BackupResult r = fx.backup(vda.take());
+        Path out = dir.resolve("out.img");
+        try (Repository repo = fx.read()) {
+            Manifest m = repo.manifest(r.backupId());
+            org.blksnap.backup.engine.RestoreEngine.of(repo).restore(m, m.devices().getFirst(),
+                    org.blksnap.backup.engine.RestoreTarget.of(out, false), false);
+        }
+        long cached = PageCache.residentBytes(out);
+        assertTrue(cached == 0, cached + " of " + content.length + " restored bytes left in the page cache");
+        assertArrayEquals(content, Files.readAllBytes(out));
+    }
+
+    /** The build's temporary directory takes O_DIRECT on the machines the project is built on; say so if not. */
+    private void assumeODirect() throws IOException {
+        org.junit.jupiter.api.Assertions.assertTrue(PageCache.takesODirect(dir), dir
+                + " cannot be opened with O_DIRECT: run the tests with java.io.tmpdir on a disk file system");
+    }
+
     @Test
     void badRepositoriesAreRefusedWithOneClearLine() throws IOException {
         Path missing = dir.resolve("nothing");

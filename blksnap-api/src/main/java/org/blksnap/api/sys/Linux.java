@@ -14,7 +14,8 @@ import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
 
 /**
- * Raw {@code open}, {@code close}, {@code pread}, {@code fallocate} and {@code ioctl} of the C library, called
+ * Raw {@code open}, {@code close}, {@code pread}, {@code pwrite}, {@code fallocate} and {@code ioctl} of the C
+ * library, called
  * through the Foreign Function and Memory API.
  *
  * <p>Nothing here throws for a failed call: each method returns a
@@ -54,6 +55,8 @@ public final class Linux {
     private static final MethodHandle CLOSE = downcall("close",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT), CAPTURE_ERRNO);
     private static final MethodHandle PREAD = downcall("pread",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG), CAPTURE_ERRNO);
+    private static final MethodHandle PWRITE = downcall("pwrite",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG), CAPTURE_ERRNO);
     private static final MethodHandle FALLOCATE = downcall("fallocate",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG), CAPTURE_ERRNO);
@@ -130,6 +133,32 @@ public final class Linux {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CALL_STATE);
             long rc = (long) PREAD.invokeExact(state, fd, buf, count, offset);
+            if (rc != -1) {
+                return new SysResult(rc, 0);
+            }
+            return new SysResult(-1, (int) ERRNO.get(state, 0L));
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /**
+     * {@code pwrite(fd, buf, count, offset)}. Used where Java's channels
+     * cannot go: writes with O_DIRECT, whose buffer must be aligned.
+     *
+     * @param fd     file descriptor open for writing
+     * @param buf    the bytes; at least {@code count} long
+     * @param count  how many bytes to write at most
+     * @param offset where in the file
+     * @return the number of bytes written, or the errno
+     */
+    public static SysResult pwrite(int fd, MemorySegment buf, long count, long offset) {
+        if (count > buf.byteSize()) {
+            throw new IllegalArgumentException("pwrite of " + count + " bytes from " + buf.byteSize());
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CALL_STATE);
+            long rc = (long) PWRITE.invokeExact(state, fd, buf, count, offset);
             if (rc != -1) {
                 return new SysResult(rc, 0);
             }

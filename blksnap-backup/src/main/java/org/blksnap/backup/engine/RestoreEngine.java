@@ -1,13 +1,9 @@
 package org.blksnap.backup.engine;
 
 import java.io.IOException;
-import java.io.RandomAccessFile;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
@@ -150,8 +146,8 @@ public final class RestoreEngine {
         // the node is replaced meanwhile.
         try (ExclusiveDevice claim = ExclusiveDevice.open(target.given(), dev)) {
             long written;
-            try (FileChannel ch = FileChannel.open(claim.procPath(), StandardOpenOption.WRITE)) {
-                written = write(image, ch, true);
+            try (TargetWriter out = TargetWriter.device(claim.procPath(), target.given(), repo.chunkSize())) {
+                written = write(image, out, true);
             }
             if (verify) {
                 compare(image, claim.procPath(), target.given(), lost);
@@ -169,16 +165,14 @@ public final class RestoreEngine {
         // (a symbolic link is removed, not followed), and CREATE_NEW makes
         // sure the file written is the one created here.
         Files.deleteIfExists(partial);
-        try (FileChannel ch = FileChannel.open(partial, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-            if (verify) {
-                // Refused before writing, not after: the read-back must not come from the page cache.
-                DirectReader.probe(partial, given);
+        try {
+            try (TargetWriter out = TargetWriter.createFile(partial, image.sizeBytes(), repo.chunkSize())) {
+                if (verify) {
+                    // Refused before writing, not after: the read-back must not come from the page cache.
+                    DirectReader.probe(partial, given);
+                }
+                written = write(image, out, false);
             }
-            try (RandomAccessFile raf = new RandomAccessFile(partial.toFile(), "rw")) {
-                // ftruncate, not a write: all-zero chunks stay holes.
-                raf.setLength(image.sizeBytes());
-            }
-            written = write(image, ch, false);
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(partial);
             throw e;
@@ -229,7 +223,7 @@ public final class RestoreEngine {
      * worker), and the pipeline's buffers, of {@link #runBytes} each, bound the
      * memory.
      */
-    private long write(Manifest.DeviceImage image, FileChannel ch, boolean zeros) throws IOException {
+    private long write(Manifest.DeviceImage image, TargetWriter out, boolean zeros) throws IOException {
         int cs = repo.chunkSize();
         AtomicLong written = new AtomicLong();
         progress.start(image.name(), image.sizeBytes());
@@ -250,7 +244,7 @@ public final class RestoreEngine {
                                 + "backup of " + image.name() + " expects " + len + " at byte " + offset));
                         return;
                     }
-                    put(ch, plain, offset, len, written, image);
+                    put(out, plain, offset, len, written, image);
                 }
 
                 @Override
@@ -258,7 +252,7 @@ public final class RestoreEngine {
                     long offset = (long) w.tag() * cs;
                     int len = (int) Math.min(cs, image.sizeBytes() - offset);
                     lose(w.tag(), offset, len, e);
-                    put(ch, zero, offset, len, written, image);
+                    put(out, zero, offset, len, written, image);
                 }
             };
             for (int i = 0; i < chunks.size(); i++) {
@@ -268,7 +262,7 @@ public final class RestoreEngine {
                 if (id == null) {
                     if (zeros) {
                         byte[] buf = pipeline.acquire();
-                        pipeline.submit(buf, () -> put(ch, zero, offset, len, written, image));
+                        pipeline.submit(buf, () -> put(out, zero, offset, len, written, image));
                     } else {
                         progress.advance(image.name(), len);
                     }
@@ -295,7 +289,7 @@ public final class RestoreEngine {
             }
             submitWindow(pipeline, window, runs, sink);
             pipeline.await();
-            ch.force(true);
+            out.sync();
             progress.finish(image.name(), true);
         } catch (IOException | RuntimeException e) {
             progress.finish(image.name(), false);
@@ -343,12 +337,9 @@ public final class RestoreEngine {
         l.put(chunk, "bytes " + offset + ".." + (offset + len - 1) + " written as zeros: " + e.getMessage());
     }
 
-    private void put(FileChannel ch, byte[] data, long offset, int len, AtomicLong written, Manifest.DeviceImage image)
-            throws IOException {
-        ByteBuffer b = ByteBuffer.wrap(data, 0, len);
-        while (b.hasRemaining()) {
-            ch.write(b, offset + b.position());
-        }
+    private void put(TargetWriter out, byte[] data, long offset, int len, AtomicLong written,
+            Manifest.DeviceImage image) throws IOException {
+        out.write(data, len, offset);
         written.addAndGet(len);
         progress.advance(image.name(), len);
     }
