@@ -109,4 +109,38 @@ class RestoreTargetIT {
             }
         }
     }
+
+    /**
+     * A restore writes whole 4 KiB blocks with O_DIRECT and what is left of
+     * a device whose size is no multiple of them through its page cache:
+     * every byte to the last sector must arrive, nothing beyond the image.
+     */
+    @Test
+    void aDeviceWhoseSizeIsNoWholeBlockIsRestoredToItsLastSector() throws Exception {
+        long size = DEVICE + 512;
+        try (LoopDevice src = LoopDevice.create(size); LoopDevice target = LoopDevice.create(size)) {
+            byte[] content = new byte[(int) size];
+            new java.util.Random(23).nextBytes(content);
+            fill(src.device(), content);
+            byte[] ones = new byte[(int) size];
+            java.util.Arrays.fill(ones, (byte) 0xff);
+            fill(target.device(), ones);
+            Blksnap.run("backup", "create", "--device", src.path(), "--repo", repo.toString(), "--storage", "/tmp",
+                    "--limit", "16M", "--quiet", "--encryption", "none").ok();
+            Blksnap.run("backup", "restore", "latest", "--repo", repo.toString(), "--to", target.path(),
+                    "--verify").ok();
+            assertArrayEquals(content, head(target.device(), (int) size), "every byte, the last sector's too");
+        }
+    }
+
+    private static void fill(Path device, byte[] content) throws IOException {
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(device,
+                java.nio.file.StandardOpenOption.WRITE)) {
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(content);
+            while (b.hasRemaining()) {
+                ch.write(b, b.position());
+            }
+            ch.force(true);
+        }
+    }
 }
