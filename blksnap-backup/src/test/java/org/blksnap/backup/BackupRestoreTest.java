@@ -104,6 +104,29 @@ class BackupRestoreTest {
         assertArrayEquals(content, Files.readAllBytes(out));
     }
 
+    /** A backup's packs are written once and not read back: they must not stay in the page cache either. */
+    @Test
+    void aBackupLeavesItsPacksOutOfThePageCache() throws Exception {
+        assumeODirect();
+        Fixture fx = new Fixture(dir);
+        byte[] content = Images.random(48 * Images.CHUNK, 13);
+        fx.backup(new Images.Device("/dev/vda", dir.resolve("vda.img"), content).take());
+        long cached = 0;
+        long bytes = 0;
+        int files = 0;
+        try (var packs = Files.walk(fx.repoDir().resolve("packs"))) {
+            for (Path p : packs.filter(Files::isRegularFile).toList()) {
+                cached += PageCache.residentBytes(p);
+                bytes += Files.size(p);
+                files++;
+            }
+        }
+        assertTrue(bytes >= content.length / 2, "the packs hold the chunks: " + bytes + " bytes");
+        // At most the last partial block of each pack went through the cache.
+        assertTrue(cached <= 4096L * files, cached + " of " + bytes + " bytes of " + files
+                + " packs left in the page cache");
+    }
+
     /** The build's temporary directory takes O_DIRECT on the machines the project is built on; say so if not. */
     private void assumeODirect() throws IOException {
         org.junit.jupiter.api.Assertions.assertTrue(PageCache.takesODirect(dir), dir
