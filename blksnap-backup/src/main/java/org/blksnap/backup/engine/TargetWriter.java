@@ -22,16 +22,38 @@ import org.blksnap.backup.repo.DirectFile;
  * takes no such lock, so its writes stay parallel.
  */
 final class TargetWriter implements AutoCloseable {
+    /**
+     * Bytes a worker gathers before one O_DIRECT write, when its chunks
+     * follow each other on the target (a run of a pack mostly does): one
+     * write of 4 MiB costs less than 16 of 256 KiB (2 GiB with dd here:
+     * 1.78 s in writes of 256 KiB, 1.54 s of 1 MiB, 1.19 s of 8 MiB).
+     */
+    static final int GATHER = 4 << 20;
+
     private final DirectFile out;
     private final ReentrantLock oneAtATime;
     private final Arena arena = Arena.ofShared();
-    private final ThreadLocal<MemorySegment> aligned = new ThreadLocal<>();
     private final int maxLength;
+    private final int capacity;
+    private final ThreadLocal<Gathered> gathered = new ThreadLocal<>();
+    private final java.util.Queue<Gathered> all = new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+    /** What one worker has gathered: {@code length} bytes for {@code start} on. */
+    private static final class Gathered {
+        final MemorySegment buf;
+        long start;
+        int length;
+
+        Gathered(MemorySegment buf) {
+            this.buf = buf;
+        }
+    }
 
     private TargetWriter(DirectFile out, boolean regularFile, int maxLength) {
         this.out = out;
         this.oneAtATime = regularFile ? new ReentrantLock() : null;
         this.maxLength = maxLength;
+        this.capacity = Math.ceilDiv(Math.max(GATHER, maxLength), DirectFile.ALIGN) * DirectFile.ALIGN;
     }
 
     /**
@@ -72,54 +94,105 @@ final class TargetWriter implements AutoCloseable {
     }
 
     /**
+     * Takes bytes for the target. With O_DIRECT they are gathered while
+     * they follow each other and written when they stop doing so, when the
+     * worker has gathered {@link #GATHER}, or by {@link #sync}.
+     *
      * @param data   the bytes, from index 0
      * @param len    how many, at most the writer's maximum
      * @param offset where they go
-     * @throws IOException if the write fails
+     * @throws IOException if a write fails
      */
     void write(byte[] data, int len, long offset) throws IOException {
         if (len > maxLength) {
             throw new IllegalArgumentException("write of " + len + " bytes, at most " + maxLength);
         }
-        int head = !out.direct() || offset % DirectFile.ALIGN != 0 ? 0 : len - len % DirectFile.ALIGN;
-        MemorySegment buf = head > 0 ? buffer() : null;
-        if (buf != null) {
-            MemorySegment.copy(data, 0, buf, ValueLayout.JAVA_BYTE, 0, head);
+        if (!out.direct()) {
+            lock();
+            try {
+                out.writeBuffered(data, 0, len, offset);
+            } finally {
+                unlock();
+            }
+            return;
         }
+        Gathered g = gathered();
+        if (g.length > 0 && (offset != g.start + g.length || g.length + len > capacity)) {
+            flush(g);
+        }
+        if (g.length == 0) {
+            if (offset % DirectFile.ALIGN != 0) {
+                // Only a device's end is not aligned, and only where its size is not.
+                lock();
+                try {
+                    out.writeBuffered(data, 0, len, offset);
+                } finally {
+                    unlock();
+                }
+                return;
+            }
+            g.start = offset;
+        }
+        MemorySegment.copy(data, 0, g.buf, ValueLayout.JAVA_BYTE, g.length, len);
+        g.length += len;
+        if (len % DirectFile.ALIGN != 0) {
+            // Nothing can follow a piece that is not whole blocks.
+            flush(g);
+        }
+    }
+
+    private Gathered gathered() {
+        Gathered g = gathered.get();
+        if (g == null) {
+            g = new Gathered(arena.allocate(capacity, DirectFile.ALIGN));
+            gathered.set(g);
+            all.add(g);
+        }
+        return g;
+    }
+
+    private void flush(Gathered g) throws IOException {
+        int whole = g.length - g.length % DirectFile.ALIGN;
+        lock();
+        try {
+            if (whole > 0) {
+                out.writeDirect(g.buf, whole, g.start);
+            }
+            if (whole < g.length) {
+                byte[] rest = g.buf.asSlice(whole, g.length - whole).toArray(ValueLayout.JAVA_BYTE);
+                out.writeBuffered(rest, 0, rest.length, g.start + whole);
+            }
+        } finally {
+            unlock();
+        }
+        g.length = 0;
+    }
+
+    private void lock() {
         if (oneAtATime != null) {
             oneAtATime.lock();
         }
-        try {
-            if (head > 0) {
-                out.writeDirect(buf, head, offset);
-            }
-            if (head < len) {
-                out.writeBuffered(data, head, len - head, offset + head);
-            }
-        } finally {
-            if (oneAtATime != null) {
-                oneAtATime.unlock();
-            }
-        }
     }
 
-    private MemorySegment buffer() {
-        MemorySegment b = aligned.get();
-        if (b == null) {
-            b = arena.allocate(Math.ceilDiv(maxLength, DirectFile.ALIGN) * (long) DirectFile.ALIGN,
-                    DirectFile.ALIGN);
-            aligned.set(b);
+    private void unlock() {
+        if (oneAtATime != null) {
+            oneAtATime.unlock();
         }
-        return b;
     }
 
     /**
-     * Makes everything written durable: the direct writes' allocations and
-     * the cached pieces (fsync is of the file, whichever descriptor).
+     * Writes what the workers have gathered and makes everything durable:
+     * the direct writes' allocations and the cached pieces (fsync is of the
+     * file, whichever descriptor). Called once the workers are done.
      *
-     * @throws IOException if the sync fails
+     * @throws IOException if a write or the sync fails
      */
     void sync() throws IOException {
+        for (Gathered g : all) {
+            if (g.length > 0) {
+                flush(g);
+            }
+        }
         out.buffered().force(true);
     }
 

@@ -80,6 +80,38 @@ class TargetWriterTest {
         }
     }
 
+    /**
+     * One worker's chunks that follow each other are gathered into writes of
+     * up to {@link TargetWriter#GATHER}: a run longer than that, then a gap,
+     * a chunk written before the one it follows, and the tail.
+     */
+    @Test
+    void gatheredRunsLandWholeAcrossTheirLimitAndTheirBreaks() throws Exception {
+        int chunks = TargetWriter.GATHER / CHUNK * 2 + 5;
+        long size = (long) chunks * CHUNK + 1000;
+        byte[] expected = new byte[(int) size];
+        new Random(9).nextBytes(expected);
+        int gap = chunks - 4;
+        Arrays.fill(expected, gap * CHUNK, (gap + 1) * CHUNK, (byte) 0);
+        Path image = dir.resolve("image");
+        java.util.List<Integer> order = new java.util.ArrayList<>();
+        for (int c = 0; c <= chunks; c++) {
+            if (c != gap && c != gap + 2) {
+                order.add(c);
+            }
+        }
+        order.add(gap + 2);
+        try (TargetWriter out = TargetWriter.createFile(image, size, CHUNK)) {
+            for (int c : order) {
+                long offset = (long) c * CHUNK;
+                int len = (int) Math.min(CHUNK, size - offset);
+                out.write(Arrays.copyOfRange(expected, (int) offset, (int) offset + len), len, offset);
+            }
+            out.sync();
+        }
+        assertArrayEquals(expected, Files.readAllBytes(image));
+    }
+
     @Test
     void anExistingFileIsNeverOpened() throws IOException {
         Path image = dir.resolve("image");
