@@ -122,7 +122,6 @@ public final class BackupEngine {
         Instant started = Instant.now();
         long t0 = System.nanoTime();
         List<BackupSummary> history = repo.summaries().backups();
-        System.err.printf("PHASE %s %.3f%n", "summaries", (System.nanoTime() - t0) / 1e9);
         String id = ID_TIME.format(started) + "-" + String.format("%04x", ThreadLocalRandom.current().nextInt(1 << 16));
         Set<String> names = new HashSet<>();
         Set<String> keys = new HashSet<>();
@@ -132,13 +131,11 @@ public final class BackupEngine {
             }
         }
         ChunkIndex index = repo.index();
-        System.err.printf("PHASE %s %.3f%n", "index", (System.nanoTime() - t0) / 1e9);
         Map<String, Manifest> parents = new HashMap<>();
         List<DeviceRun> runs = new ArrayList<>();
         for (SourceDevice d : source.devices()) {
             runs.add(new DeviceRun(d, plan(d, history, parents), index));
         }
-        System.err.printf("PHASE %s %.3f%n", "plan", (System.nanoTime() - t0) / 1e9);
         try (PackWriter packs = repo.newPackWriter();
                 Pipeline pipeline = new Pipeline(options.threads(), repo.chunkSize(), runs.size())) {
             Set<ChunkId> claimed = ConcurrentHashMap.newKeySet();
@@ -149,9 +146,7 @@ public final class BackupEngine {
                 } else {
                     readInParallel(runs, pipeline, packs, claimed);
                 }
-                System.err.printf("PHASE %s %.3f%n", "submitted", (System.nanoTime() - t0) / 1e9);
                 pipeline.await();
-                System.err.printf("PHASE %s %.3f%n", "stored", (System.nanoTime() - t0) / 1e9);
                 read = true;
             } finally {
                 for (DeviceRun r : runs) {
@@ -174,9 +169,7 @@ public final class BackupEngine {
             }
             BackupSummary s = new BackupSummary(BackupSummary.FORMAT, id, options.tag(), started.toString(),
                     Instant.now().toString(), options.toolVersion(), repo.chunkSize(), infos);
-            System.err.printf("PHASE %s %.3f%n", "precommit", (System.nanoTime() - t0) / 1e9);
             repo.commit(new Manifest(s, ids), packs);
-            System.err.printf("PHASE %s %.3f%n", "commit", (System.nanoTime() - t0) / 1e9);
             return new BackupResult(id, results, Duration.ofNanos(System.nanoTime() - t0));
         }
     }
