@@ -21,6 +21,7 @@ import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.ResponseBytes;
+import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.core.sync.ResponseTransformer;
@@ -445,6 +446,14 @@ public final class S3Store implements ChunkStore {
         }
         if (e instanceof NoSuchBucketException) {
             return new RepositoryException(location() + ": no such bucket", e);
+        }
+        // The SDK says so in one line listing every provider of its chain and
+        // why each failed: hundreds of characters that bury what to do.
+        if (e instanceof SdkClientException && e.getMessage() != null
+                && e.getMessage().startsWith("Unable to load credentials")) {
+            return new RepositoryException(location() + ": no S3 credentials: set AWS_ACCESS_KEY_ID and "
+                    + "AWS_SECRET_ACCESS_KEY, or AWS_PROFILE (~/.aws/credentials), or run where an instance or "
+                    + "container role provides them", e);
         }
         return new IOException(location() + ": " + what + ": " + oneLine(e), e);
     }
