@@ -58,12 +58,10 @@ class S3BackupIT {
     }
 
     private static JsonNode create(String repo, Path device) throws IOException {
-        Blksnap.Result r = backup("backup", "create", "--device", device.toString(), "--repo", repo, "--storage",
-                "/tmp", "--limit", "64M", "--json", "--kdf-memory", "8M", "--kdf-iterations", "1").ok();
+        JsonNode r = backup("backup", "create", "--device", device.toString(), "--repo", repo, "--storage", "/tmp",
+                "--limit", "64M", "--json", "--kdf-memory", "8M", "--kdf-iterations", "1").ok().json();
         Evidence.add(Evidence.Tally.SNAPSHOTS_TAKEN, 1);
-        // The AWS SDK logs through SLF4J, which without a provider warns on stderr in every S3 command.
-        org.junit.jupiter.api.Assertions.assertFalse(r.err().contains("SLF4J"), r.err());
-        return r.json();
+        return r;
     }
 
     private static Map<String, String> restored(String repo, String id, LoopDevice target) throws IOException {
