@@ -153,6 +153,8 @@ kernels:
 
 # Part of make test: the packages installed, used and purged in a guest.
 package-test:
+	@# The S3 step runs S3Proxy and the bench's engine from the work tree.
+	@$(MAKE) --no-print-directory java-nocheck
 	@rm -rf build/reports/guest/package-test build/reports/runs/package-test.*
 	@rc=0; PACKAGE_TEST_TIMEOUT=$(PACKAGE_TEST_TIMEOUT) scripts/package-test || rc=1; \
 	scripts/test-summary --run package-test || rc=1; exit $$rc
