@@ -165,6 +165,7 @@ package-test:
 # trixie's xz-compressed modules (about 85 s each under TCG at load 8.5,
 # 2026-12-02), where bookworm's 6.1 ships them plain.
 package-test-trixie:
+	@$(MAKE) --no-print-directory java-nocheck
 	@rm -rf build/reports/guest/package-test-trixie build/reports/runs/package-test-trixie.*
 	@rc=0; PACKAGE_TEST_TIMEOUT=$$(($(PACKAGE_TEST_TIMEOUT) * 2)) scripts/package-test --suite trixie || rc=1; \
 	scripts/test-summary --run package-test-trixie || rc=1; exit $$rc
