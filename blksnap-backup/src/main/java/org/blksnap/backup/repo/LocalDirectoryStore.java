@@ -2,10 +2,10 @@ package org.blksnap.backup.repo;
 
 import java.io.EOFException;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
@@ -196,7 +196,15 @@ public class LocalDirectoryStore implements ChunkStore {
         step(Step.WRITE_TEMP, temp);
         DirectFile file = DirectFile.create(temp);
         Arena arena = Arena.ofShared();
-        MemorySegment block = file.direct() ? arena.allocate(PACK_WRITE, DirectFile.ALIGN) : null;
+        MemorySegment block;
+        try {
+            block = file.direct() ? arena.allocate(PACK_WRITE, DirectFile.ALIGN) : null;
+        } catch (RuntimeException | OutOfMemoryError e) {
+            arena.close();
+            file.close();
+            Files.deleteIfExists(temp);
+            throw e;
+        }
         return new ObjectWriter() {
             private long size;
             /** Bytes of {@code block} not yet written; they go at {@code size - pending}. */
