@@ -108,12 +108,7 @@ final class TargetWriter implements AutoCloseable {
             throw new IllegalArgumentException("write of " + len + " bytes, at most " + maxLength);
         }
         if (!out.direct()) {
-            lock();
-            try {
-                out.writeBuffered(data, 0, len, offset);
-            } finally {
-                unlock();
-            }
+            writeCached(data, len, offset);
             return;
         }
         Gathered g = gathered();
@@ -123,12 +118,7 @@ final class TargetWriter implements AutoCloseable {
         if (g.length == 0) {
             if (offset % DirectFile.ALIGN != 0) {
                 // Only a device's end is not aligned, and only where its size is not.
-                lock();
-                try {
-                    out.writeBuffered(data, 0, len, offset);
-                } finally {
-                    unlock();
-                }
+                writeCached(data, len, offset);
                 return;
             }
             g.start = offset;
@@ -138,6 +128,15 @@ final class TargetWriter implements AutoCloseable {
         if (len % DirectFile.ALIGN != 0) {
             // Nothing can follow a piece that is not whole blocks.
             flush(g);
+        }
+    }
+
+    private void writeCached(byte[] data, int len, long offset) throws IOException {
+        lock();
+        try {
+            out.writeBuffered(data, 0, len, offset);
+        } finally {
+            unlock();
         }
     }
 
