@@ -65,14 +65,7 @@ class BackupRestoreTest {
         Fixture fx = new Fixture(dir);
         byte[] content = new byte[32 * Images.CHUNK];
         content[5] = 1;
-        Images.Device vda = new Images.Device("/dev/vda", dir.resolve("vda.img"), content);
-        BackupResult r = fx.backup(vda.take());
-        Path out = dir.resolve("out.img");
-        try (Repository repo = fx.read()) {
-            Manifest m = repo.manifest(r.backupId());
-            org.blksnap.backup.engine.RestoreEngine.of(repo).restore(m, m.devices().getFirst(),
-                    org.blksnap.backup.engine.RestoreTarget.of(out, false), true);
-        }
+        Path out = backUpAndRestoreToFile(fx, content, true);
         assertArrayEquals(content, Files.readAllBytes(out));
         long allocated = (Long) Files.getAttribute(out, "unix:size");
         assertEquals(content.length, allocated);
@@ -91,14 +84,7 @@ class BackupRestoreTest {
         assumeODirect();
         Fixture fx = new Fixture(dir);
         byte[] content = Images.random(48 * Images.CHUNK, 11);
-        Images.Device vda = new Images.Device("/dev/vda", dir.resolve("vda.img"), content);
-        BackupResult r = fx.backup(vda.take());
-        Path out = dir.resolve("out.img");
-        try (Repository repo = fx.read()) {
-            Manifest m = repo.manifest(r.backupId());
-            org.blksnap.backup.engine.RestoreEngine.of(repo).restore(m, m.devices().getFirst(),
-                    org.blksnap.backup.engine.RestoreTarget.of(out, false), false);
-        }
+        Path out = backUpAndRestoreToFile(fx, content, false);
         long cached = PageCache.residentBytes(out);
         assertTrue(cached == 0, cached + " of " + content.length + " restored bytes left in the page cache");
         assertArrayEquals(content, Files.readAllBytes(out));
@@ -125,6 +111,18 @@ class BackupRestoreTest {
         // At most the last partial block of each pack went through the cache.
         assertTrue(cached <= 4096L * files, cached + " of " + bytes + " bytes of " + files
                 + " packs left in the page cache");
+    }
+
+    /** Backs {@code content} up as /dev/vda and restores it to out.img, read back if {@code verify}. */
+    private Path backUpAndRestoreToFile(Fixture fx, byte[] content, boolean verify) throws IOException {
+        BackupResult r = fx.backup(new Images.Device("/dev/vda", dir.resolve("vda.img"), content).take());
+        Path out = dir.resolve("out.img");
+        try (Repository repo = fx.read()) {
+            Manifest m = repo.manifest(r.backupId());
+            org.blksnap.backup.engine.RestoreEngine.of(repo).restore(m, m.devices().getFirst(),
+                    org.blksnap.backup.engine.RestoreTarget.of(out, false), verify);
+        }
+        return out;
     }
 
     /** The build's temporary directory takes O_DIRECT on the machines the project is built on; say so if not. */
